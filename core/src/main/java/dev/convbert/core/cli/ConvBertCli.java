@@ -1,0 +1,90 @@
+package dev.convbert.core.cli;
+
+import dev.convbert.core.InvalidInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Comparator;
+import java.util.ServiceLoader;
+
+/**
+ * {@code convbert <command>}: the one entry point. Subcommands come from every module on the classpath
+ * ({@link SubcommandProvider}); errors print one line and map to {@link ExitCodes}, the stack trace only with
+ * {@code --verbose}.
+ */
+@Command(name = "convbert", mixinStandardHelpOptions = true, version = "convbert 0.1.0",
+        description = "Pre-train, fine-tune, export, score, serve and benchmark ConvBERT.",
+        subcommandsRepeatable = false)
+public final class ConvBertCli implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @CommandLine.Option(names = "--verbose", description = "Print stack traces on errors.", scope = CommandLine.ScopeType.INHERIT)
+    boolean verbose;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command; see 'convbert --help'");
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
+        System.exit(code);
+    }
+
+    /** The factory tests use: every subcommand registered, output and errors to the given writers. */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        ConvBertCli root = new ConvBertCli();
+        CommandLine cl = new CommandLine(root);
+        ServiceLoader.load(SubcommandProvider.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .flatMap(p -> p.commands().stream())
+                .sorted(Comparator.comparing(c -> c.getClass().getAnnotation(Command.class).name()))
+                .forEach(cl::addSubcommand);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExitCodeExceptionMapper(ConvBertCli::exitCode);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("see 'convbert " + ex.getCommandLine().getCommandName() + " --help'");
+            return ExitCodes.INVALID_INPUT;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter e = commandLine.getErr();
+            int code = exitCode(ex);
+            e.println("error: " + message(ex));
+            if (code == ExitCodes.INTERNAL_ERROR) {
+                e.println("This is a bug in convbert; rerun with --verbose and open an issue with the output.");
+            }
+            if (root.verbose) {
+                ex.printStackTrace(e);
+            }
+            e.flush();
+            return code;
+        });
+        return cl;
+    }
+
+    static int exitCode(Throwable ex) {
+        if (ex instanceof CommandLine.ParameterException || ex instanceof InvalidInputException
+                || ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException) {
+            return ExitCodes.INVALID_INPUT;
+        }
+        if (ex instanceof IOException || ex instanceof UncheckedIOException || ex instanceof CommandFailedException) {
+            return ExitCodes.FAILURE;
+        }
+        return ExitCodes.INTERNAL_ERROR;
+    }
+
+    private static String message(Throwable ex) {
+        if (ex instanceof java.nio.file.NoSuchFileException n) {
+            return n.getFile() + ": no such file";
+        }
+        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.convbert.core.cli;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.PrintStream;
+
+/**
+ * A progress bar on stderr with count, rate and ETA (me.tongfei:progressbar, chosen because it is small, has no
+ * dependencies but JLine, and degrades to plain lines when stderr is not a terminal).
+ */
+public final class Progress implements AutoCloseable {
+    private final ProgressBar bar;
+
+    private Progress(ProgressBar bar) {
+        this.bar = bar;
+    }
+
+    /** {@code total} may be -1 when unknown. */
+    public static Progress start(String task, long total, String unit) {
+        return start(task, total, unit, System.err);
+    }
+
+    public static Progress start(String task, long total, String unit, PrintStream out) {
+        ProgressBarBuilder b = new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(500)
+                .setUnit(" " + unit, 1)
+                .showSpeed()
+                .continuousUpdate()
+                .setConsumer(new ConsoleProgressBarConsumer(out));
+        return new Progress(b.build());
+    }
+
+    public void step(long n) {
+        bar.stepBy(n);
+    }
+
+    public void extra(String message) {
+        bar.setExtraMessage(message);
+    }
+
+    @Override
+    public void close() {
+        bar.close();
+    }
+}

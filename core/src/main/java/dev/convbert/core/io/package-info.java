@@ -1,0 +1,2 @@
+/** Crash-safe file output shared by every module: temp file, fsync, atomic rename. */
+package dev.convbert.core.io;

@@ -1,0 +1,137 @@
+package dev.convbert.core.modeldir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.config.ConfigException;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.core.safetensors.SafetensorsFormatException;
+import dev.convbert.core.io.AtomicFiles;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model directory in HuggingFace layout: {@code config.json}, {@code model.safetensors}, {@code vocab.txt}, plus our
+ * {@code training_metrics.json} when the model was trained here. Pickle checkpoints are refused, never loaded.
+ */
+public final class ModelDir {
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String VOCAB = "vocab.txt";
+    public static final String TRAINING_METRICS = "training_metrics.json";
+
+    private static final List<String> PICKLE_FILES = List.of("pytorch_model.bin", "model.pt", "model.pth", "model.pkl");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dir;
+    private final ConvBertConfig config;
+
+    private ModelDir(Path dir, ConvBertConfig config) {
+        this.dir = dir;
+        this.config = config;
+    }
+
+    /** Opens {@code dir}, reading and validating its config; weights are read on demand. */
+    public static ModelDir open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelDirException(dir, "not a directory; expected a model directory with config.json and model.safetensors");
+        }
+        Path weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            for (String pickle : PICKLE_FILES) {
+                if (Files.exists(dir.resolve(pickle))) {
+                    throw new ModelDirException(dir.resolve(pickle), "pickle checkpoints are not loaded (they can run code); "
+                            + "convert to model.safetensors (see docs/MODEL_DIR.md)");
+                }
+            }
+            throw new ModelDirException(weights, "missing; a model directory needs config.json and model.safetensors");
+        }
+        Path cfg = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(cfg)) {
+            throw new ModelDirException(cfg, "missing; a model directory needs config.json and model.safetensors");
+        }
+        try {
+            return new ModelDir(dir, ConvBertConfig.read(cfg));
+        } catch (ConfigException e) {
+            throw new ModelDirException(cfg, e.getMessage().replace(cfg + ": ", ""), e);
+        } catch (IOException e) {
+            throw new ModelDirException(cfg, "cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public ConvBertConfig config() {
+        return config;
+    }
+
+    public Path weightsFile() {
+        return dir.resolve(WEIGHTS);
+    }
+
+    /** {@code vocab.txt} of this directory; an error naming the path when it has none. */
+    public Path vocabFile() {
+        Path v = dir.resolve(VOCAB);
+        if (!Files.isRegularFile(v)) {
+            throw new ModelDirException(v, "missing; pass --vocab FILE or put the WordPiece vocabulary beside the weights");
+        }
+        return v;
+    }
+
+    public boolean hasVocab() {
+        return Files.isRegularFile(dir.resolve(VOCAB));
+    }
+
+    /** Reads (memory-maps) all tensors, validating the safetensors header. */
+    public Safetensors.Contents weights() {
+        try {
+            return Safetensors.read(weightsFile());
+        } catch (SafetensorsFormatException e) {
+            throw new ModelDirException(weightsFile(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2), e);
+        } catch (IOException e) {
+            throw new ModelDirException(weightsFile(), "cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code training_metrics.json}, or {@code null} for models not trained here. */
+    public JsonNode trainingMetrics() {
+        Path p = dir.resolve(TRAINING_METRICS);
+        if (!Files.isRegularFile(p)) {
+            return null;
+        }
+        try {
+            return JSON.readTree(p.toFile());
+        } catch (IOException e) {
+            throw new ModelDirException(p, "not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a complete model directory; each file is replaced atomically. {@code vocab} may be {@code null} when the
+     * directory already holds the right vocabulary.
+     */
+    public static ModelDir write(Path dir, ConvBertConfig config, Collection<SafeTensor> tensors, Path vocab,
+                                 Map<String, String> metadata) {
+        try {
+            Files.createDirectories(dir);
+            Safetensors.write(dir.resolve(WEIGHTS), tensors, metadata);
+            if (vocab != null && !vocab.toAbsolutePath().normalize().equals(dir.resolve(VOCAB).toAbsolutePath().normalize())) {
+                byte[] bytes = Files.readAllBytes(vocab);
+                AtomicFiles.write(dir.resolve(VOCAB), out -> out.write(bytes));
+            }
+            config.write(dir.resolve(CONFIG));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing model directory " + dir + ": " + e.getMessage(), e);
+        }
+        return new ModelDir(dir, config);
+    }
+}
