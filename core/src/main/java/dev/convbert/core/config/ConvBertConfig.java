@@ -65,6 +65,9 @@ public record ConvBertConfig(
     public ConvBertConfig {
         id2label = List.copyOf(id2label);
         extra = extra == null ? JsonNodeFactory.instance.objectNode() : extra.deepCopy();
+        if (!extra.has("model_type")) {
+            extra.put("model_type", "convbert");
+        }
         validate(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 maxPositionEmbeddings, typeVocabSize, embeddingSize, headRatio, convKernelSize, numGroups, id2label);
     }
@@ -269,7 +272,6 @@ public record ConvBertConfig(
         TreeMap<String, JsonNode> sorted = new TreeMap<>();
         extra.fields().forEachRemaining(e -> sorted.put(e.getKey(), e.getValue()));
         var n = JsonNodeFactory.instance;
-        sorted.putIfAbsent("model_type", n.textNode("convbert"));
         sorted.put("vocab_size", n.numberNode(vocabSize));
         sorted.put("hidden_size", n.numberNode(hiddenSize));
         sorted.put("num_hidden_layers", n.numberNode(numHiddenLayers));

@@ -1,0 +1,64 @@
+package dev.convbert.core.modeldir;
+
+import dev.convbert.core.TestData;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.safetensors.SafeTensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelDirTest {
+    @Test
+    void opensTheReferenceDirectory() {
+        ModelDir d = ModelDir.open(TestData.path("reference/public-tiny"));
+        assertEquals(64, d.config().hiddenSize());
+        assertTrue(d.weights().tensors().containsKey("classifier.out_proj.weight"));
+        assertNull(d.trainingMetrics());
+    }
+
+    @Test
+    void writeThenOpen(@TempDir Path dir) throws IOException {
+        ConvBertConfig c = ConvBertConfig.small().withLabels(List.of("negative", "positive"));
+        Path out = dir.resolve("model");
+        ModelDir.write(out, c, List.of(SafeTensor.ofFloats("x", new long[]{2}, new float[]{1, 2})), TestData.vocab(), Map.of("format", "pt"));
+        ModelDir d = ModelDir.open(out);
+        assertEquals(c, d.config());
+        assertEquals(List.of("negative", "positive"), d.config().id2label());
+        assertArrayEquals(new float[]{1, 2}, d.weights().get("x").toFloats());
+        assertEquals(30522, Files.readAllLines(d.vocabFile()).size());
+    }
+
+    @Test
+    void pickleCheckpointsAreRefused(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("config.json"), "{}");
+        Files.write(dir.resolve("pytorch_model.bin"), new byte[]{(byte) 0x80, 2});
+        var ex = assertThrows(ModelDirException.class, () -> ModelDir.open(dir));
+        assertTrue(ex.getMessage().contains("pytorch_model.bin: pickle checkpoints are not loaded"), ex.getMessage());
+    }
+
+    @Test
+    void missingPiecesAreNamed(@TempDir Path dir) throws IOException {
+        var ex = assertThrows(ModelDirException.class, () -> ModelDir.open(dir.resolve("nope")));
+        assertTrue(ex.getMessage().contains("not a directory"));
+        Files.write(dir.resolve("model.safetensors"), new byte[]{1});
+        ex = assertThrows(ModelDirException.class, () -> ModelDir.open(dir));
+        assertTrue(ex.getMessage().contains("config.json: missing"), ex.getMessage());
+        Files.writeString(dir.resolve("config.json"), "{}");
+        ModelDir d = ModelDir.open(dir);
+        ex = assertThrows(ModelDirException.class, d::weights);
+        assertTrue(ex.getMessage().contains("model.safetensors: file is 1 bytes"), ex.getMessage());
+        ex = assertThrows(ModelDirException.class, d::vocabFile);
+        assertTrue(ex.getMessage().contains("vocab.txt: missing; pass --vocab FILE"), ex.getMessage());
+    }
+}
