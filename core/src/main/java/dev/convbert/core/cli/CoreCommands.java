@@ -2,10 +2,10 @@ package dev.convbert.core.cli;
 
 import java.util.List;
 
-/** The commands that need only core: {@code tokenize} and {@code glue-stats}. */
+/** The commands defined in core: tokenize, glue-stats, and predict (its engines are provided by other modules). */
 public final class CoreCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
-        return List.of(new TokenizeCommand(), new GlueStatsCommand());
+        return List.of(new TokenizeCommand(), new GlueStatsCommand(), new PredictCommand());
     }
 }

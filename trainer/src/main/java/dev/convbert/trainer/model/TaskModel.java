@@ -8,24 +8,28 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.safetensors.SafeTensor;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A sequence-classification model with its weights in native memory, ready to run: the one owner of the
  * {@link NDManager} that holds the parameters (close it when done; closing twice is harmless).
  */
-public final class TaskModel implements AutoCloseable {
+public final class TaskModel implements Predictor {
     private final NDManager manager;
+    private final Path dir;
     private final ConvBertForSequenceClassification model;
     private final ParameterStore parameters;
     private final Device device;
     private boolean closed;
 
-    private TaskModel(NDManager manager, ConvBertForSequenceClassification model, Device device) {
+    private TaskModel(Path dir, NDManager manager, ConvBertForSequenceClassification model, Device device) {
+        this.dir = dir;
         this.manager = manager;
         this.model = model;
         this.device = device;
@@ -39,7 +43,7 @@ public final class TaskModel implements AutoCloseable {
         try {
             var model = new ConvBertForSequenceClassification(md.config());
             ConvBertWeights.load(model, md.config(), md.weights(), md.weightsFile(), manager, false, 0);
-            return new TaskModel(manager, model, device);
+            return new TaskModel(dir, manager, model, device);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -51,11 +55,17 @@ public final class TaskModel implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device);
         var model = new ConvBertForSequenceClassification(config);
         ConvBertWeights.initialize(model, config, manager, seed);
-        return new TaskModel(manager, model, device);
+        return new TaskModel(null, manager, model, device);
     }
 
+    @Override
     public ConvBertConfig config() {
         return model.config();
+    }
+
+    @Override
+    public Optional<Path> vocab() {
+        return dir == null ? Optional.empty() : Optional.of(dir.resolve(ModelDir.VOCAB)).filter(java.nio.file.Files::isRegularFile);
     }
 
     public ConvBertForSequenceClassification block() {
@@ -74,11 +84,9 @@ public final class TaskModel implements AutoCloseable {
         return device;
     }
 
-    /** Outputs of one batch, copied to the heap: logits [B][labels], and last_hidden_state [B][L][Hd] when asked. */
-    public record Output(float[][] logits, float[][][] lastHiddenState) {}
-
-    /** Runs one batch in inference mode, exactly as given (no padding added or removed). */
-    public Output predict(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates) {
+    /** Runs one batch in inference mode, exactly as given; outputs are copied to the heap. */
+    @Override
+    public Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates) {
         try (NDManager step = manager.newSubManager(device)) {
             NDList inputs = new NDList(matrix(step, inputIds), matrix(step, tokenTypeIds), matrix(step, attentionMask));
             NDList out = model.run(parameters, inputs, false, null);

@@ -27,7 +27,7 @@ class ReferenceParityTest {
     void logitsAndHiddenStatesMatchTheReference(String set) throws IOException {
         ReferenceSet ref = ReferenceSet.load(set);
         try (TaskModel m = TaskModel.load(ref.dir(), Device.cpu())) {
-            TaskModel.Output out = m.predict(ref.inputIds(), ref.tokenTypeIds(), ref.attentionMask(), true);
+            dev.convbert.core.predict.Predictor.Output out = m.run(ref.inputIds(), ref.tokenTypeIds(), ref.attentionMask(), true);
             double[] logits = ref.f64("logits");
             int labels = m.config().numLabels();
             double maxLogit = 0;

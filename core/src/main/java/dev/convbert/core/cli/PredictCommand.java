@@ -1,0 +1,248 @@
+package dev.convbert.core.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.predict.PredictorProvider;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.Vocab;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convbert predict}: JSONL in, logits (and hidden states) out, for a model directory (DJL) or an exported
+ * {@code .onnx} (ONNX Runtime) alike.
+ *
+ * <p>Texts are tokenised with the model's vocabulary and, for padding-invariant models, batched with padding to the
+ * longest row. For HF-semantics models padding would change the answers, so only rows of equal length share a batch —
+ * a text's output then equals its batch-size-1 output. Id lines run exactly as given: never padded, batched only with
+ * rows of the same length.
+ */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Run a model on JSONL lines and write {\"logits\": […]} per line.",
+                "Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": […], \"attention_mask\": […]}.",
+                "", "Example:", "  convbert predict --model runs/sst2/best --input in.jsonl --output out.jsonl"})
+public final class PredictCommand implements Callable<Integer> {
+    private static final Set<String> TEXT_FIELDS = Set.of("text_a", "text_b");
+    private static final Set<String> ID_FIELDS = Set.of("input_ids", "token_type_ids", "attention_mask");
+
+    @Option(names = "--model", required = true, description = "A model directory (HF layout) or an exported .onnx file.")
+    Path model;
+
+    @Option(names = "--input", required = true, description = "Input JSONL.")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Output JSONL, one line per input line (written atomically).")
+    Path output;
+
+    @Option(names = "--hidden-states", description = "Also write last_hidden_state [L][hidden] for every position.")
+    boolean hiddenStates;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--vocab", description = "vocab.txt for text inputs, when the model has none beside it.")
+    Path vocab;
+
+    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length for text inputs (default ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    /** One input line, encoded. */
+    private record Row(long[] ids, long[] types, long[] mask, boolean fromText) {}
+
+    @Override
+    public Integer call() throws IOException {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be >= 1, found " + batchSize);
+        }
+        if (!device.equals("cpu") && !device.equals("gpu")) {
+            throw new IllegalArgumentException("--device must be cpu or gpu, found \"" + device + "\"");
+        }
+        ObjectMapper json = new ObjectMapper();
+        long bytes = Files.size(input);
+        try (Predictor predictor = PredictorProvider.openAny(model, device)) {
+            BertTokenizer[] tokenizer = {null};
+            boolean invariant = predictor.config().paddingInvariant();
+            int limit = Math.min(maxLength, predictor.config().maxPositionEmbeddings());
+            AtomicFiles.write(output, out -> {
+                Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+                try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+                     Progress progress = Progress.start("predict", bytes, "B")) {
+                    List<Row> pending = new ArrayList<>();
+                    String line;
+                    long lineNo = 0;
+                    while ((line = r.readLine()) != null) {
+                        lineNo++;
+                        progress.step(line.getBytes(StandardCharsets.UTF_8).length + 1L);
+                        if (line.isBlank()) {
+                            continue;
+                        }
+                        Row row = parse(json, line, lineNo, tokenizer, predictor, limit);
+                        if (!pending.isEmpty() && (pending.size() == batchSize || !fits(pending, row, invariant))) {
+                            flush(predictor, pending, json, w);
+                        }
+                        pending.add(row);
+                    }
+                    if (!pending.isEmpty()) {
+                        flush(predictor, pending, json, w);
+                    }
+                }
+                w.flush();
+            });
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Whether {@code row} may join the batch: same length, or texts of a padding-invariant model. */
+    private static boolean fits(List<Row> batch, Row row, boolean invariant) {
+        Row first = batch.get(0);
+        if (first.ids.length == row.ids.length) {
+            return true;
+        }
+        return invariant && first.fromText && row.fromText;
+    }
+
+    private void flush(Predictor predictor, List<Row> batch, ObjectMapper json, Writer w) throws IOException {
+        int len = batch.stream().mapToInt(r -> r.ids.length).max().orElseThrow();
+        int b = batch.size();
+        long[][] ids = new long[b][len];
+        long[][] types = new long[b][len];
+        long[][] mask = new long[b][len];
+        for (int i = 0; i < b; i++) {
+            Row r = batch.get(i);
+            System.arraycopy(r.ids, 0, ids[i], 0, r.ids.length);
+            System.arraycopy(r.types, 0, types[i], 0, r.types.length);
+            System.arraycopy(r.mask, 0, mask[i], 0, r.mask.length);
+        }
+        Predictor.Output out = predictor.run(ids, types, mask, hiddenStates);
+        for (int i = 0; i < b; i++) {
+            ObjectNode o = json.createObjectNode();
+            ArrayNode logits = o.putArray("logits");
+            for (float v : out.logits()[i]) {
+                logits.add(v);
+            }
+            if (hiddenStates) {
+                ArrayNode h = o.putArray("last_hidden_state");
+                int rowLen = batch.get(i).ids.length;
+                for (int l = 0; l < rowLen; l++) {
+                    ArrayNode pos = h.addArray();
+                    for (float v : out.lastHiddenState()[i][l]) {
+                        pos.add(v);
+                    }
+                }
+            }
+            w.write(json.writeValueAsString(o));
+            w.write('\n');
+        }
+        batch.clear();
+    }
+
+    private Row parse(ObjectMapper json, String line, long lineNo, BertTokenizer[] tokenizer, Predictor predictor, int limit)
+            throws IOException {
+        String where = input + ":" + lineNo;
+        JsonNode node;
+        try {
+            node = json.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException(where + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new InvalidInputException(where + ": expected a JSON object");
+        }
+        if (node.has("input_ids")) {
+            checkFields(node, ID_FIELDS, where);
+            long[] ids = ids(node, "input_ids", where, null);
+            long[] types = node.has("token_type_ids") ? ids(node, "token_type_ids", where, ids.length) : new long[ids.length];
+            long[] mask = node.has("attention_mask") ? ids(node, "attention_mask", where, ids.length) : ones(ids.length);
+            if (ids.length == 0 || ids.length > predictor.config().maxPositionEmbeddings()) {
+                throw new InvalidInputException(where + ": input_ids has " + ids.length + " entries; expected 1 to "
+                        + predictor.config().maxPositionEmbeddings() + " (max_position_embeddings)");
+            }
+            for (long id : ids) {
+                if (id < 0 || id >= predictor.config().vocabSize()) {
+                    throw new InvalidInputException(where + ": input id " + id + " is outside the vocabulary [0, "
+                            + predictor.config().vocabSize() + ")");
+                }
+            }
+            return new Row(ids, types, mask, false);
+        }
+        checkFields(node, TEXT_FIELDS, where);
+        JsonNode a = node.get("text_a");
+        JsonNode b = node.get("text_b");
+        if (a == null || !a.isTextual()) {
+            throw new InvalidInputException(where + ": expected \"text_a\" (a string) or \"input_ids\"");
+        }
+        if (b != null && !b.isNull() && !b.isTextual()) {
+            throw new InvalidInputException(where + ": field \"text_b\" must be a string or null");
+        }
+        if (tokenizer[0] == null) {
+            Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new InvalidInputException(
+                    model + ": has no vocab.txt beside it; pass --vocab FILE for text inputs"));
+            tokenizer[0] = new BertTokenizer(Vocab.read(v));
+        }
+        Encoding e = tokenizer[0].encode(a.asText(), b == null || b.isNull() ? null : b.asText(), limit);
+        long[] ids = new long[e.length()];
+        long[] types = new long[e.length()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = e.inputIds()[i];
+            types[i] = e.tokenTypeIds()[i];
+        }
+        return new Row(ids, types, ones(ids.length), true);
+    }
+
+    private static void checkFields(JsonNode node, Set<String> allowed, String where) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw new InvalidInputException(where + ": unknown field \"" + f + "\"; expected one of " + allowed);
+            }
+        }
+    }
+
+    private static long[] ids(JsonNode node, String field, String where, Integer expectedLength) {
+        JsonNode arr = node.get(field);
+        if (arr == null || !arr.isArray()) {
+            throw new InvalidInputException(where + ": field \"" + field + "\" must be an array of integers");
+        }
+        if (expectedLength != null && arr.size() != expectedLength) {
+            throw new InvalidInputException(where + ": field \"" + field + "\" has " + arr.size()
+                    + " entries but input_ids has " + expectedLength);
+        }
+        long[] out = new long[arr.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!arr.get(i).isIntegralNumber()) {
+                throw new InvalidInputException(where + ": field \"" + field + "\"[" + i + "] is not an integer");
+            }
+            out[i] = arr.get(i).asLong();
+        }
+        return out;
+    }
+
+    private static long[] ones(int n) {
+        long[] m = new long[n];
+        java.util.Arrays.fill(m, 1);
+        return m;
+    }
+}
