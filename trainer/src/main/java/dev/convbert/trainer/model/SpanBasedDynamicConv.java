@@ -13,13 +13,18 @@ import ai.djl.ndarray.types.Shape;
  * <p>{@link #shiftedSlices} does it as k shifted slices of the padded values, multiply-accumulated — no k-times
  * unfolded copy; {@link #unfold} is HF's formulation, kept to measure against (see docs/RESULTS.md).
  */
-final class SpanBasedDynamicConv {
+public final class SpanBasedDynamicConv {
     private SpanBasedDynamicConv() {}
 
     /** The formulation the model runs; UNFOLD exists for the benchmark. */
-    enum Formulation { SHIFTED_SLICES, UNFOLD }
+    public enum Formulation { SHIFTED_SLICES, UNFOLD }
 
-    static volatile Formulation formulation = Formulation.SHIFTED_SLICES;
+    private static volatile Formulation formulation = Formulation.SHIFTED_SLICES;
+
+    /** Process-wide switch, for measuring the two formulations against each other (both are exact). */
+    public static void use(Formulation f) {
+        formulation = f;
+    }
 
     /**
      * @param values  conv_out_layer output [B, L, H', D] (zeroed at padded positions in padding-invariant mode)

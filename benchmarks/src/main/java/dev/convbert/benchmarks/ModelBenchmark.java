@@ -1,0 +1,189 @@
+package dev.convbert.benchmarks;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.trainer.model.ConvBertWeights;
+import dev.convbert.trainer.model.SpanBasedDynamicConv;
+import dev.convbert.trainer.model.TaskModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convbert benchmark-model}: DJL forward and forward+backward throughput of a config at a batch shape, as
+ * tokens/s and as achieved GFLOP/s over the fp32 matmul GFLOP/s measured in the same run (efficiency against this
+ * hardware); plus the span-convolution window as shifted slices vs an unfold copy.
+ */
+@Command(name = "benchmark-model", mixinStandardHelpOptions = true,
+        description = {"Time the DJL model: forward, forward+backward, shifted-slice vs unfold window.",
+                "", "Example:", "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json"})
+public final class ModelBenchmark implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = "--batch", defaultValue = "32")
+    int batch;
+
+    @Option(names = "--seq", defaultValue = "128")
+    int seq;
+
+    @Option(names = "--repeats", defaultValue = "5", description = "Timed repeats of each measurement (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--matmul-n", defaultValue = "2048", description = "Size of the square fp32 matmul that defines peak.")
+    int matmulN;
+
+    @Option(names = "--output", description = "Results JSON.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        ConvBertConfig c = config.endsWith(".json") ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config);
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode r = mapper.createObjectNode();
+        double fwdFlops = forwardFlops(c, batch, seq);
+        long tokens = (long) batch * seq;
+        try (TaskModel m = TaskModel.initialise(c, Device.cpu(), 1);
+             NDManager data = m.manager().newSubManager()) {
+            NDList in = inputs(data, c);
+            double[] peak = new double[repeats];
+            double[] fwd = new double[repeats];
+            double[] unfold = new double[repeats];
+            double[] train = new double[repeats];
+            matmul(data);
+            forward(m, in);
+            SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.UNFOLD);
+            forward(m, in);
+            SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.SHIFTED_SLICES);
+            ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
+            forwardBackward(m, in);
+            for (int i = 0; i < repeats; i++) {      // interleaved, so every measurement sees the same machine load
+                peak[i] = 2.0 * matmulN * matmulN * matmulN / matmul(data) / 1e9;
+                ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(false));
+                fwd[i] = forward(m, in);
+                SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.UNFOLD);
+                unfold[i] = forward(m, in);
+                SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.SHIFTED_SLICES);
+                ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
+                train[i] = forwardBackward(m, in);
+            }
+            Arrays.sort(peak);
+            Arrays.sort(fwd);
+            Arrays.sort(unfold);
+            Arrays.sort(train);
+            double peakMed = peak[repeats / 2];
+            r.put("config", config);
+            r.put("parameters", c.parameterCount());
+            r.put("batch", batch);
+            r.put("seq", seq);
+            r.put("repeats", repeats);
+            r.put("threads", Runtime.getRuntime().availableProcessors());
+            r.put("engine", "PyTorch " + Engine.getInstance().getVersion());
+            r.put("matmul_n", matmulN);
+            r.put("matmul_gflops_median", peakMed);
+            r.put("matmul_gflops_max", peak[repeats - 1]);
+            r.put("forward_gflop", fwdFlops / 1e9);
+            put(r, "forward", fwd, tokens, fwdFlops, peakMed);
+            put(r, "forward_unfold", unfold, tokens, fwdFlops, peakMed);
+            put(r, "forward_backward", train, tokens, 3 * fwdFlops, peakMed);
+            System.out.printf(Locale.ROOT, "%s, batch %d x seq %d, %d repeats (min / median seconds)%n", config, batch, seq, repeats);
+            System.out.printf(Locale.ROOT, "fp32 matmul n=%d: %.1f GFLOP/s median (max %.1f)%n", matmulN, peakMed, peak[repeats - 1]);
+            line("forward (shifted slices)", fwd, tokens, fwdFlops, peakMed);
+            line("forward (unfold copy)", unfold, tokens, fwdFlops, peakMed);
+            line("forward+backward", train, tokens, 3 * fwdFlops, peakMed);
+        }
+        if (output != null) {
+            AtomicFiles.writeString(output, mapper.writeValueAsString(r) + "\n");
+        }
+        return ExitCodes.OK;
+    }
+
+    private static void put(ObjectNode r, String key, double[] t, long tokens, double flops, double peak) {
+        ObjectNode o = r.putObject(key);
+        o.put("seconds_min", t[0]);
+        o.put("seconds_median", t[t.length / 2]);
+        o.put("tokens_per_s_median", tokens / t[t.length / 2]);
+        o.put("gflops_median", flops / t[t.length / 2] / 1e9);
+        o.put("fraction_of_matmul_peak", flops / t[t.length / 2] / 1e9 / peak);
+    }
+
+    private static void line(String what, double[] t, long tokens, double flops, double peak) {
+        double med = t[t.length / 2];
+        System.out.printf(Locale.ROOT, "%-26s %.3f / %.3f s  %8.0f tokens/s  %6.1f GFLOP/s  = %4.1f%% of matmul peak%n",
+                what, t[0], med, tokens / med, flops / med / 1e9, 100 * flops / med / 1e9 / peak);
+    }
+
+    /** Multiply-adds ×2 of one forward pass (matmuls, convolutions, attention), the standard model-FLOPs count. */
+    static double forwardFlops(ConvBertConfig c, int batch, int seq) {
+        double hd = c.hiddenSize(), a = c.allHeadSize(), k = c.convKernelSize(), i = c.intermediateSize();
+        double g = c.numGroups(), e = c.embeddingSize(), kernels = (double) c.selfAttentionHeads() * k;
+        double perTokenLayer = 2 * (3 * hd * a          // query, key, value
+                + hd * k + hd * a                       // depthwise + pointwise key conv
+                + a * kernels                           // conv_kernel_layer
+                + hd * a                                // conv_out_layer
+                + a * k                                 // span-conv window
+                + 2.0 * seq * a                         // QKᵀ and PV
+                + hd * hd                               // attention.output.dense
+                + 2 * hd * i / g);                      // feed-forward (grouped)
+        double perToken = c.numHiddenLayers() * perTokenLayer + (e != hd ? 2 * e * hd : 0);
+        return perToken * batch * seq + 2.0 * batch * (hd * hd + hd * c.numLabels());
+    }
+
+    private NDList inputs(NDManager m, ConvBertConfig c) {
+        NDArray ids = m.randomInteger(1000, c.vocabSize(), new Shape(batch, seq), DataType.INT64);
+        NDArray types = m.zeros(new Shape(batch, seq), DataType.INT64);
+        NDArray mask = m.ones(new Shape(batch, seq), DataType.INT64);
+        return new NDList(ids, types, mask);
+    }
+
+    private double matmul(NDManager parent) {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray a = m.randomUniform(-1, 1, new Shape(matmulN, matmulN));
+            NDArray b = m.randomUniform(-1, 1, new Shape(matmulN, matmulN));
+            long start = System.nanoTime();
+            a.matMul(b).toFloatArray();
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    private static double forward(TaskModel model, NDList in) {
+        try (NDManager step = model.manager().newSubManager()) {
+            NDList local = new NDList(in.get(0).duplicate(), in.get(1).duplicate(), in.get(2).duplicate());
+            local.attach(step);
+            long start = System.nanoTime();
+            model.block().run(model.parameterStore(), local, false, null).get(0).toFloatArray();
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    private static double forwardBackward(TaskModel model, NDList in) {
+        try (NDManager step = model.manager().newSubManager()) {
+            NDList local = new NDList(in.get(0).duplicate(), in.get(1).duplicate(), in.get(2).duplicate());
+            local.attach(step);
+            long start = System.nanoTime();
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.block().run(model.parameterStore(), local, true, null).get(0);
+                gc.backward(logits.square().mean());
+            }
+            double t = (System.nanoTime() - start) / 1e9;
+            ConvBertWeights.named(model.block()).values().forEach(n -> n.parameter().getArray().getGradient().toFloatArray());
+            return t;
+        }
+    }
+}
