@@ -70,7 +70,8 @@ public final class ConvBertWeights {
      * Loads {@code file} into {@code root}. Hub encoder checkpoints (no {@code convbert.} prefix) load into task models;
      * a stored {@code position_ids} buffer is ignored. With {@code initMissingHeads}, task-head tensors absent from the
      * file are initialised and tensors of other heads (generator, discriminator) are dropped — fine-tuning from a
-     * pre-trained encoder; without it any difference is an error.
+     * pre-trained encoder, or re-labelling a fine-tuned one (a head of the wrong shape is also initialised afresh);
+     * without it any difference is an error.
      */
     public static LoadReport load(Block root, ConvBertConfig config, Safetensors.Contents file, Path source,
                                   NDManager manager, boolean initMissingHeads, long seed) {
@@ -101,13 +102,17 @@ public final class ConvBertWeights {
         List<String> initialised = new ArrayList<>();
         for (Named n : params.values()) {
             SafeTensor t = tensors.get(n.name());
-            if (t == null) {
-                if (initMissingHeads && !isEncoder(n.name())) {
-                    initialised.add(n.name());
-                } else {
-                    missing.add(n.name() + " " + n.shape());
+            boolean shapeOk = t != null && Arrays.equals(t.shape(), n.shape().getShape());
+            if (initMissingHeads && !isEncoder(n.name()) && !shapeOk) {
+                // a head for another label set, or none at all: start it afresh
+                initialised.add(n.name());
+                if (t != null) {
+                    tensors.remove(n.name());
+                    ignored.add(n.name());
                 }
-            } else if (!Arrays.equals(t.shape(), n.shape().getShape())) {
+            } else if (t == null) {
+                missing.add(n.name() + " " + n.shape());
+            } else if (!shapeOk) {
                 misshaped.add(n.name() + ": file " + Arrays.toString(t.shape()) + ", model " + n.shape());
             }
         }

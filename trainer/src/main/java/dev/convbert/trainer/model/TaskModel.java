@@ -50,6 +50,28 @@ public final class TaskModel implements Predictor {
         }
     }
 
+    /**
+     * A model directory as the start of fine-tuning on {@code labels}: the encoder loads, a task head that is absent
+     * or sized for other labels is initialised afresh (and reported), other heads are dropped.
+     */
+    public static TaskModel fromPretrained(Path dir, java.util.List<String> labels, Device device, long seed) {
+        ModelDir md = ModelDir.open(dir);
+        ConvBertConfig config = md.config().withLabels(labels);
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            var model = new ConvBertForSequenceClassification(config);
+            var report = ConvBertWeights.load(model, config, md.weights(), md.weightsFile(), manager, true, seed);
+            if (!report.initialised().isEmpty()) {
+                System.err.println("initialised " + report.initialised().size() + " task-head tensors not in "
+                        + md.weightsFile() + ": " + report.initialised());
+            }
+            return new TaskModel(dir, manager, model, device);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
     /** A freshly initialised model (HF initialisation, deterministic in {@code seed}). */
     public static TaskModel initialise(ConvBertConfig config, Device device, long seed) {
         NDManager manager = NDManager.newBaseManager(device);

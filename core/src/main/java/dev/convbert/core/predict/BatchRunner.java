@@ -1,0 +1,102 @@
+package dev.convbert.core.predict;
+
+import dev.convbert.core.cli.Progress;
+import dev.convbert.core.glue.GlueExample;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Runs many encoded examples through a {@link Predictor}, sorted by length to cut padding. Padding-invariant models
+ * get padded batches; HF-semantics models only batch rows of equal length, so every answer equals the
+ * batch-size-1 answer (padding would change it).
+ */
+public final class BatchRunner {
+    private BatchRunner() {}
+
+    /** Logits per encoding, in input order. {@code progress} may be {@code null}. */
+    public static float[][] logits(Predictor predictor, List<Encoding> encodings, int batchSize, Progress progress) {
+        boolean invariant = predictor.config().paddingInvariant();
+        Integer[] order = IntStream.range(0, encodings.size()).boxed().toArray(Integer[]::new);
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+        float[][] out = new float[encodings.size()][];
+        List<Integer> batch = new ArrayList<>();
+        for (int idx : order) {
+            if (!batch.isEmpty() && (batch.size() == batchSize
+                    || (!invariant && encodings.get(batch.get(0)).length() != encodings.get(idx).length()))) {
+                run(predictor, encodings, batch, out, progress);
+            }
+            batch.add(idx);
+        }
+        if (!batch.isEmpty()) {
+            run(predictor, encodings, batch, out, progress);
+        }
+        return out;
+    }
+
+    private static void run(Predictor predictor, List<Encoding> encodings, List<Integer> batch, float[][] out, Progress progress) {
+        int len = batch.stream().mapToInt(i -> encodings.get(i).length()).max().orElseThrow();
+        int b = batch.size();
+        long[][] ids = new long[b][len];
+        long[][] types = new long[b][len];
+        long[][] mask = new long[b][len];
+        for (int r = 0; r < b; r++) {
+            Encoding e = encodings.get(batch.get(r));
+            for (int j = 0; j < e.length(); j++) {
+                ids[r][j] = e.inputIds()[j];
+                types[r][j] = e.tokenTypeIds()[j];
+                mask[r][j] = 1;
+            }
+        }
+        float[][] logits = predictor.run(ids, types, mask, false).logits();
+        for (int r = 0; r < b; r++) {
+            out[batch.get(r)] = logits[r];
+        }
+        if (progress != null) {
+            progress.step(b);
+        }
+        batch.clear();
+    }
+
+    /** Encodes GLUE rows as the model sees them: {@code [CLS] a [SEP] (b [SEP])}, truncated to {@code maxLength}. */
+    public static List<Encoding> encode(BertTokenizer tokenizer, List<GlueExample> examples, int maxLength) {
+        List<Encoding> out = new ArrayList<>(examples.size());
+        for (GlueExample e : examples) {
+            out.add(tokenizer.encode(e.textA(), e.textB(), maxLength));
+        }
+        return out;
+    }
+
+    /** Class index (argmax) per row, or the score for regression tasks. */
+    public static double[] predictions(GlueTask task, float[][] logits) {
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            if (task.isRegression()) {
+                out[i] = logits[i][0];
+            } else {
+                int best = 0;
+                for (int c = 1; c < logits[i].length; c++) {
+                    if (logits[i][c] > logits[i][best]) {
+                        best = c;
+                    }
+                }
+                out[i] = best;
+            }
+        }
+        return out;
+    }
+
+    /** Gold labels as class indices, or scores for regression. */
+    public static double[] gold(GlueTask task, List<GlueExample> examples) {
+        double[] out = new double[examples.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = task.isRegression() ? examples.get(i).regressionTarget() : examples.get(i).labelId(task);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.convbert.trainer.cli;
+
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.finetune.FineTuneConfig;
+import dev.convbert.trainer.finetune.FineTuner;
+import dev.convbert.trainer.model.DjlPredictorProvider;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code convbert finetune}: GLUE fine-tuning with the original recipe; resumable. */
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Fine-tune ConvBERT on a GLUE task (original recipe by default) and keep the best dev checkpoint.",
+                "The output directory is a model directory (HF layout) with training_metrics.json, train.log and metrics.jsonl.",
+                "", "Examples:",
+                "  convbert finetune --task sst-2 --data-dir $GLUE_DIR --model pretrained/ --output runs/sst2",
+                "  convbert finetune --task rte --data-dir $GLUE_DIR --config small --vocab vocab.txt --output runs/rte",
+                "  convbert finetune ... --output runs/rte --resume     # after a crash"})
+public final class FinetuneCommand implements Callable<Integer> {
+    @Option(names = "--task", required = true, description = "cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte, wnli")
+    String task;
+
+    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
+    Path dataDir;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Init init;
+
+    static final class Init {
+        @Option(names = "--model", description = "Pre-trained (or fine-tuned) model directory, HF layout.")
+        Path model;
+
+        @Option(names = "--config", description = "Random initialisation: small, medium-small, base or a config.json.")
+        String config;
+    }
+
+    @Option(names = "--vocab", description = "vocab.txt (required with --config; default: the model's).")
+    Path vocab;
+
+    @Option(names = "--output", required = true, description = "Output directory.")
+    Path output;
+
+    @Option(names = "--resume", description = "Continue the run in --output from its last checkpoint.")
+    boolean resume;
+
+    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps (0: epochs decide).")
+    long maxSteps;
+
+    @Option(names = "--epochs", description = "Epochs (default: 3; 10 for RTE and STS-B).")
+    Double epochs;
+
+    @Option(names = "--max-train-examples", defaultValue = "0", description = "Use only the first n training rows (smoke runs).")
+    int maxTrainExamples;
+
+    @Option(names = "--lr", description = "Peak learning rate (default: 3e-4; 1e-4 for base).")
+    Double lr;
+
+    @Option(names = "--batch-size", defaultValue = "32")
+    int batchSize;
+
+    @Option(names = "--warmup", defaultValue = "0.1", description = "Warm-up fraction of the steps (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01")
+    double weightDecay;
+
+    @Option(names = "--layer-decay", defaultValue = "0.8", description = "Layer-wise lr decay (1 = off; default ${DEFAULT-VALUE}).")
+    double layerDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0")
+    double maxGradNorm;
+
+    @Option(names = "--max-seq-length", defaultValue = "128")
+    int maxSeqLength;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate on dev every n steps (0: once per epoch).")
+    int evalEvery;
+
+    @Option(names = "--save-every", defaultValue = "200", description = "Checkpoint every n steps (default ${DEFAULT-VALUE}).")
+    int saveEvery;
+
+    @Option(names = "--no-length-bucketing", description = "Plain shuffled batches (default: batches of similar length).")
+    boolean noBucketing;
+
+    @Option(names = "--no-double-unordered", description = "Do not add swapped pairs for MRPC/STS-B.")
+    boolean noDouble;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu.")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        GlueTask t = GlueTask.fromId(task);
+        if (t == GlueTask.AX) {
+            throw new InvalidInputException("AX has no training data; fine-tune mnli and run predict-glue --task mnli");
+        }
+        ConvBertConfig modelConfig = null;
+        boolean base = false;
+        if (init.config != null) {
+            if (vocab == null) {
+                throw new InvalidInputException("--config needs --vocab FILE (the vocabulary the model is built for)");
+            }
+            modelConfig = init.config.endsWith(".json") || Files.isRegularFile(Path.of(init.config))
+                    ? ConvBertConfig.read(Path.of(init.config))
+                    : ConvBertConfig.preset(init.config).withVocabSize(Vocab.read(vocab).size());
+            if (modelConfig.vocabSize() != Vocab.read(vocab).size()) {
+                throw new InvalidInputException(init.config + ": vocab_size " + modelConfig.vocabSize() + " but "
+                        + vocab + " has " + Vocab.read(vocab).size() + " tokens");
+            }
+            base = modelConfig.hiddenSize() >= 768;
+        }
+        FineTuneConfig d = FineTuneConfig.original(t, base);
+        FineTuneConfig cfg = new FineTuneConfig(t, lr != null ? lr : d.learningRate(), batchSize,
+                epochs != null ? epochs : d.epochs(), maxSteps, warmup, weightDecay, layerDecay, maxGradNorm, maxSeqLength,
+                seed, evalEvery, saveEvery, !noBucketing, maxTrainExamples, d.doubleUnordered() && !noDouble);
+        FineTuner tuner = new FineTuner(cfg, dataDir, output,
+                new FineTuner.Source(init.model, modelConfig, vocab), DjlPredictorProvider.device(device));
+        tuner.run(resume);
+        return ExitCodes.OK;
+    }
+}

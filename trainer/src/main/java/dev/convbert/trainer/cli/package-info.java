@@ -1,0 +1,2 @@
+/** The trainer's commands (parse options, call the library): finetune, and later build-data and pretrain. */
+package dev.convbert.trainer.cli;

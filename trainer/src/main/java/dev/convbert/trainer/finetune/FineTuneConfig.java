@@ -1,0 +1,47 @@
+package dev.convbert.trainer.finetune;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.glue.GlueTask;
+
+/**
+ * Hyper-parameters of a fine-tuning run; the defaults are the original recipe (convbert-spec.md §d): AdamW ε 1e-6
+ * without bias correction, weight decay 0.01 (not on biases/LayerNorm), 10 % warm-up then linear decay, layer-wise lr
+ * decay 0.8, global-norm clipping at 1.0, batch 32, max_seq_length 128, 3 epochs (10 for RTE and STS-B).
+ * Printed at start and stored with every checkpoint; a resumed run must match it.
+ */
+public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, double epochs, long maxSteps,
+                             double warmupFraction, double weightDecay, double layerDecay, double maxGradNorm,
+                             int maxSeqLength, long seed, int evalEvery, int saveEvery, boolean lengthBucketing,
+                             int maxTrainExamples, boolean doubleUnordered) {
+
+    /** The original recipe for {@code task} with the lr of {@code modelSize} (3e-4 small/medium-small, 1e-4 base). */
+    public static FineTuneConfig original(GlueTask task, boolean base) {
+        double epochs = task == GlueTask.RTE || task == GlueTask.STS_B ? 10 : 3;
+        boolean doubled = task == GlueTask.MRPC || task == GlueTask.STS_B;
+        return new FineTuneConfig(task, base ? 1e-4 : 3e-4, 32, epochs, 0, 0.1, 0.01, 0.8, 1.0, 128, 42, 0, 500, true, 0,
+                doubled);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("task", task.id());
+        o.put("learning_rate", learningRate);
+        o.put("batch_size", batchSize);
+        o.put("epochs", epochs);
+        o.put("max_steps", maxSteps);
+        o.put("warmup_fraction", warmupFraction);
+        o.put("weight_decay", weightDecay);
+        o.put("layer_decay", layerDecay);
+        o.put("max_grad_norm", maxGradNorm);
+        o.put("max_seq_length", maxSeqLength);
+        o.put("seed", seed);
+        o.put("eval_every", evalEvery);
+        o.put("save_every", saveEvery);
+        o.put("length_bucketing", lengthBucketing);
+        o.put("max_train_examples", maxTrainExamples);
+        o.put("double_unordered", doubleUnordered);
+        o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
+        return o;
+    }
+}

@@ -1,0 +1,338 @@
+package dev.convbert.trainer.finetune;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.glue.GlueReader;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.metrics.GlueScore;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.checkpoint.CheckpointException;
+import dev.convbert.trainer.checkpoint.Checkpoints;
+import dev.convbert.trainer.log.TrainingLog;
+import dev.convbert.trainer.model.ConvBertWeights;
+import dev.convbert.trainer.model.TaskModel;
+import dev.convbert.trainer.optim.AdamW;
+import dev.convbert.trainer.optim.GradientClipping;
+import dev.convbert.trainer.optim.LrSchedule;
+import dev.convbert.trainer.optim.ParamGroup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import static dev.convbert.trainer.log.TrainingLog.fmt;
+
+/**
+ * GLUE fine-tuning, the original recipe in one readable loop: every batch and every dropout mask is a function of
+ * (seed, step), and the optimiser state is ours, so a run resumed from its last checkpoint ends with exactly the
+ * weights of an uninterrupted run.
+ *
+ * <p>The output directory is a model directory (HF layout) holding the best dev-set weights, plus
+ * {@code training_metrics.json}, {@code train.log}, {@code metrics.jsonl} and the resume checkpoint.
+ */
+public final class FineTuner {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Where the run starts: a pre-trained/fine-tuned model directory, or a config for random initialisation. */
+    public record Source(Path modelDir, ConvBertConfig config, Path vocab) {}
+
+    private final FineTuneConfig cfg;
+    private final Path dataDir;
+    private final Path out;
+    private final Source source;
+    private final Device device;
+
+    public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device) {
+        this.cfg = cfg;
+        this.dataDir = dataDir;
+        this.out = out;
+        this.source = source;
+        this.device = device;
+    }
+
+    /** Trains to the end (or resumes and finishes); returns training_metrics.json's content. */
+    public ObjectNode run(boolean resume) throws IOException {
+        GlueTask task = cfg.task();
+        Path vocabFile = source.vocab() != null ? source.vocab()
+                : source.modelDir() != null ? ModelDir.open(source.modelDir()).vocabFile() : null;
+        if (vocabFile == null) {
+            throw new InvalidInputException("no vocabulary: pass --vocab FILE with --config");
+        }
+        for (String split : List.of("train", task.devSplits().get(0).name())) {
+            if (!Files.isRegularFile(GlueReader.file(dataDir, task, split))) {
+                throw new InvalidInputException(GlueReader.file(dataDir, task, split) + ": missing; fine-tuning "
+                        + task.glueName() + " needs its train and dev splits in the original GLUE layout");
+            }
+        }
+        Checkpoints checkpoints = new Checkpoints(out);
+        var loaded = resume ? checkpoints.latest() : java.util.Optional.<Checkpoints.Loaded>empty();
+        if (resume && loaded.isEmpty()) {
+            throw new CheckpointException(out.resolve(Checkpoints.POINTER) + ": missing; nothing to resume from");
+        }
+        if (!resume && Files.exists(out.resolve(Checkpoints.POINTER))) {
+            throw new InvalidInputException(out + ": already holds a run (checkpoint.json); pass --resume to continue it "
+                    + "or choose a new --output");
+        }
+
+        BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));
+        GlueDataset train = GlueDataset.load(dataDir, task, "train", tokenizer, cfg.maxSeqLength(), cfg.maxTrainExamples(),
+                cfg.doubleUnordered());
+        List<GlueDataset> devs = new ArrayList<>();
+        for (var split : task.devSplits()) {
+            if (Files.isRegularFile(GlueReader.file(dataDir, task, split.name()))) {
+                devs.add(GlueDataset.load(dataDir, task, split.name(), tokenizer, cfg.maxSeqLength(), 0, false));
+            }
+        }
+        BatchPlan plan = new BatchPlan(train.encodings(), cfg.batchSize(), cfg.seed(), cfg.lengthBucketing());
+        long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.epochs() * plan.stepsPerEpoch());
+        int evalEvery = cfg.evalEvery() > 0 ? cfg.evalEvery() : plan.stepsPerEpoch();
+        LrSchedule schedule = new LrSchedule(cfg.learningRate(), Math.round(cfg.warmupFraction() * total), total);
+
+        try (TaskModel model = openModel(task)) {
+            ConvBertConfig modelConfig = model.config();
+            List<ParamGroup> groups = new ArrayList<>();
+            for (var n : ConvBertWeights.named(model.block()).values()) {
+                groups.add(new ParamGroup(n.name(), n.parameter(), ParamGroup.decays(n.name()),
+                        ParamGroup.layerScale(n.name(), modelConfig.numHiddenLayers(), cfg.layerDecay())));
+            }
+            AdamW optimizer = AdamW.original(cfg.weightDecay());
+            ObjectNode run = runIdentity(modelConfig, train);
+            ObjectNode state = JSON.createObjectNode();
+            state.set("run", run);
+            state.put("best_value", Double.NEGATIVE_INFINITY);
+            state.put("best_step", -1);
+            state.putArray("evaluations");
+            state.put("elapsed_seconds", 0.0);
+            long start = 0;
+            if (loaded.isPresent()) {
+                Checkpoints.Loaded ck = loaded.get();
+                Checkpoints.requireSameRun(ck, run);
+                for (ParamGroup g : groups) {
+                    var t = ck.model().get(g.name());
+                    if (t == null) {
+                        throw new CheckpointException(ck.dir().resolve(Checkpoints.MODEL) + ": no tensor \"" + g.name() + "\"");
+                    }
+                    g.parameter().getArray().set(t.toFloats());
+                }
+                optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), model.manager(),
+                        ck.dir().resolve(Checkpoints.OPTIMIZER).toString());
+                state = ck.state();
+                start = ck.step();
+            } else {
+                Files.createDirectories(out);
+                modelConfig.write(out.resolve(ModelDir.CONFIG));
+                byte[] vocabBytes = Files.readAllBytes(vocabFile);
+                AtomicFiles.write(out.resolve(ModelDir.VOCAB), o -> o.write(vocabBytes));
+            }
+            groups.forEach(g -> g.parameter().getArray().setRequiresGradient(true));
+
+            try (TrainingLog log = new TrainingLog(out, "finetune " + task.id(), start, total)) {
+                log.info(fmt("%s %s: %d train examples, %d steps of %d (%.1f epochs), warm-up %d, %s, %d parameters",
+                        start > 0 ? "resuming" : "fine-tuning", task.glueName(), train.size(), total, cfg.batchSize(),
+                        (double) total / plan.stepsPerEpoch(), schedule.warmupSteps(),
+                        modelConfig.paddingInvariant() ? "padding-invariant" : "HF padding semantics",
+                        modelConfig.parameterCount()));
+                log.info("hyper-parameters: " + cfg.toJson());
+                double elapsedBefore = state.get("elapsed_seconds").asDouble();
+                long t0 = System.nanoTime();
+                long examples = 0;
+                for (long step = start; step < total; step++) {
+                    double lr = schedule.lr(step);
+                    Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));   // dropout = f(seed, step)
+                    int[] batch = plan.batch(step);
+                    double loss = forwardBackward(model, train, batch);
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr");
+                    }
+                    List<NDArray> grads = gradients(groups);
+                    double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());
+                    optimizer.step(groups, grads, lr);
+                    for (NDArray g : grads) {
+                        g.subi(g);
+                        g.close();
+                    }
+                    examples += batch.length;
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    ObjectNode rec = JSON.createObjectNode().put("step", step + 1).put("loss", loss).put("lr", lr)
+                            .put("grad_norm", norm).put("examples_per_s", examples / Math.max(secs, 1e-9))
+                            .put("elapsed_s", elapsedBefore + secs);
+                    log.step(rec, fmt("loss %.4f lr %.2e %.0f ex/s", loss, lr, examples / Math.max(secs, 1e-9)),
+                            (step + 1) % 50 == 0);
+                    boolean last = step + 1 == total;
+                    if (last || (step + 1) % evalEvery == 0) {
+                        evaluate(model, devs, step + 1, state, log);
+                    }
+                    state.put("elapsed_seconds", elapsedBefore + (System.nanoTime() - t0) / 1e9);
+                    state.put("updates", optimizer.updates());
+                    if (last || (cfg.saveEvery() > 0 && (step + 1) % cfg.saveEvery() == 0)) {
+                        checkpoints.save(step + 1, model.weights(), optimizer.state(), state);
+                    }
+                }
+                ObjectNode metrics = trainingMetrics(state, total, modelConfig, train);
+                AtomicFiles.writeString(out.resolve(ModelDir.TRAINING_METRICS), JSON.writeValueAsString(metrics));
+                log.info(fmt("done: best %s %s = %.4f at step %d; model in %s", task.glueName(),
+                        task.metric().key(), state.get("best_value").asDouble(), state.get("best_step").asLong(), out));
+                return metrics;
+            }
+        }
+    }
+
+    private TaskModel openModel(GlueTask task) {
+        if (source.modelDir() != null) {
+            TaskModel m = TaskModel.fromPretrained(source.modelDir(), task.labels(), device, cfg.seed());
+            return m;
+        }
+        return TaskModel.initialise(source.config().withLabels(task.labels()), device, cfg.seed());
+    }
+
+    /** One forward/backward pass; gradients accumulate on the parameters. */
+    private static double forwardBackward(TaskModel model, GlueDataset data, int[] batch) {
+        int len = 0;
+        for (int i : batch) {
+            len = Math.max(len, data.encodings().get(i).length());
+        }
+        long[][] ids = new long[batch.length][len];
+        long[][] types = new long[batch.length][len];
+        long[][] mask = new long[batch.length][len];
+        float[] labels = new float[batch.length];
+        for (int r = 0; r < batch.length; r++) {
+            Encoding e = data.encodings().get(batch[r]);
+            for (int j = 0; j < e.length(); j++) {
+                ids[r][j] = e.inputIds()[j];
+                types[r][j] = e.tokenTypeIds()[j];
+                mask[r][j] = 1;
+            }
+            labels[r] = (float) data.labels()[batch[r]];
+        }
+        try (NDManager step = model.manager().newSubManager()) {
+            NDList in = new NDList(step.create(flat(ids), new Shape(batch.length, len)),
+                    step.create(flat(types), new Shape(batch.length, len)), step.create(flat(mask), new Shape(batch.length, len)));
+            NDArray y = step.create(labels);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.block().run(model.parameterStore(), in, true, null).get(0);
+                NDArray loss = model.config().isRegression()
+                        ? logits.reshape(batch.length).sub(y).square().mean()
+                        : logits.logSoftmax(1).mul(y.toType(ai.djl.ndarray.types.DataType.INT64, false)
+                                .oneHot(model.config().numLabels())).sum(new int[]{1}).neg().mean();
+                gc.backward(loss);
+                return loss.getFloat();
+            }
+        }
+    }
+
+    private static List<NDArray> gradients(List<ParamGroup> groups) {
+        List<NDArray> grads = new ArrayList<>(groups.size());
+        for (ParamGroup g : groups) {
+            grads.add(g.parameter().getArray().getGradient());
+        }
+        return grads;
+    }
+
+    private void evaluate(TaskModel model, List<GlueDataset> devs, long step, ObjectNode state, TrainingLog log)
+            throws IOException {
+        ArrayNode evals = (ArrayNode) state.get("evaluations");
+        double main = Double.NaN;
+        for (GlueDataset dev : devs) {
+            float[][] logits = BatchRunner.logits(model, dev.encodings(), 64, null);
+            GlueScore s = GlueScore.of(dev.task(), dev.split(), BatchRunner.predictions(dev.task(), logits), dev.labels());
+            ObjectNode e = evals.addObject().put("step", step).put("split", dev.split());
+            e.set("metrics", JSON.valueToTree(new java.util.TreeMap<>(s.metrics())));
+            log.record(JSON.createObjectNode().put("step", step).put("eval", dev.split())
+                    .set("metrics", JSON.valueToTree(new java.util.TreeMap<>(s.metrics()))));
+            log.info(fmt("step %d: %s", step, s));
+            if (Double.isNaN(main)) {
+                main = s.main();   // MNLI: matched decides, as in the original
+            }
+        }
+        if (main > state.get("best_value").asDouble()) {
+            state.put("best_value", main);
+            state.put("best_step", step);
+            ModelDir.write(out, model.config(), model.weights(), null, Map.of("format", "pt"));
+            log.info(fmt("step %d: new best %s %.4f, saved to %s", step, cfg.task().metric().key(), main, out));
+        }
+    }
+
+    /** What must not change across a resume: hyper-parameters, model config and training data. */
+    private ObjectNode runIdentity(ConvBertConfig modelConfig, GlueDataset train) throws IOException {
+        ObjectNode run = cfg.toJson();
+        run.put("model_config", modelConfig.toJson().toString());
+        run.put("init", source.modelDir() != null ? source.modelDir().toAbsolutePath().normalize().toString() : "random");
+        run.put("train_sha256", sha256(GlueReader.file(dataDir, cfg.task(), "train")));
+        run.put("train_examples", train.size());
+        return run;
+    }
+
+    private ObjectNode trainingMetrics(ObjectNode state, long total, ConvBertConfig modelConfig, GlueDataset train)
+            throws IOException {
+        GlueTask task = cfg.task();
+        ObjectNode m = JSON.createObjectNode();
+        m.put("task", task.id());
+        m.put("metric", task.metric().key());
+        m.put("dev_split", task.devSplits().get(0).name());
+        ObjectNode best = m.putObject("best");
+        best.put("step", state.get("best_step").asLong());
+        best.put("value", state.get("best_value").asDouble());
+        for (JsonNode e : state.get("evaluations")) {
+            if (e.get("step").asLong() == state.get("best_step").asLong()) {
+                best.set(e.get("split").asText(), e.get("metrics"));
+            }
+        }
+        m.set("evaluations", state.get("evaluations"));
+        m.put("steps", total);
+        m.put("train_examples", train.size());
+        m.put("wall_time_seconds", state.get("elapsed_seconds").asDouble());
+        m.set("hyperparameters", cfg.toJson());
+        m.put("init", source.modelDir() != null ? source.modelDir().toString() : "random (seed " + cfg.seed() + ")");
+        m.put("parameters", modelConfig.parameterCount());
+        ObjectNode data = m.putObject("data_sha256");
+        for (var split : task.splits()) {
+            Path f = GlueReader.file(dataDir, task, split.name());
+            if (Files.isRegularFile(f)) {
+                data.put(task.dirName() + "/" + f.getFileName(), sha256(f));
+            }
+        }
+        return m;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long[] flat(long[][] rows) {
+        int w = rows[0].length;
+        long[] out = new long[rows.length * w];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, out, i * w, w);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.convbert.trainer.log;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.Progress;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * Where a training run reports: a progress bar on stderr (rate, ETA, loss, lr), a human log file ({@code train.log})
+ * and machine-readable step metrics ({@code metrics.jsonl}); both files are appended to, so a resumed run continues them.
+ */
+public final class TrainingLog implements AutoCloseable {
+    private final PrintWriter log;
+    private final PrintWriter metrics;
+    private final Progress progress;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public TrainingLog(Path outputDir, String task, long startStep, long totalSteps) throws IOException {
+        Files.createDirectories(outputDir);
+        log = open(outputDir.resolve("train.log"));
+        metrics = open(outputDir.resolve("metrics.jsonl"));
+        progress = Progress.start(task, totalSteps, "step");
+        progress.step(startStep);
+    }
+
+    private static PrintWriter open(Path p) throws IOException {
+        return new PrintWriter(Files.newBufferedWriter(p, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND), true);
+    }
+
+    /** A line for the log file and stderr. */
+    public void info(String message) {
+        String line = Instant.now() + " " + message;
+        log.println(line);
+        System.err.println(message);
+    }
+
+    /** One training step: JSONL always, the log file every {@code every} steps, the progress bar always. */
+    public void step(ObjectNode record, String summary, boolean toLogFile) {
+        try {
+            metrics.println(json.writeValueAsString(record));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        if (toLogFile) {
+            log.println(Instant.now() + " " + summary);
+        }
+        progress.extra(summary);
+        progress.step(1);
+    }
+
+    public void record(ObjectNode record) {
+        try {
+            metrics.println(json.writeValueAsString(record));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    public static String fmt(String pattern, Object... args) {
+        return String.format(Locale.ROOT, pattern, args);
+    }
+
+    @Override
+    public void close() {
+        progress.close();
+        log.close();
+        metrics.close();
+    }
+}

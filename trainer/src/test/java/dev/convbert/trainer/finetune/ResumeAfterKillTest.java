@@ -1,0 +1,131 @@
+package dev.convbert.trainer.finetune;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.trainer.checkpoint.Checkpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Kill -9 a tiny fine-tuning run in a child JVM mid-way (while it writes a checkpoint), resume it, and require the
+ * final weights and Adam moments to be bit-equal to an uninterrupted run's.
+ */
+class ResumeAfterKillTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    static final int STEPS = 12;
+
+    static ConvBertConfig tiny() {
+        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 2, null,
+                List.of("entailment", "not_entailment"), true, null);
+    }
+
+    static List<String> args(Path out, Path config) {
+        return List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
+                "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
+                "--output", out.toString(), "--max-steps", String.valueOf(STEPS), "--batch-size", "2",
+                "--save-every", "3", "--eval-every", "6", "--lr", "1e-3");
+    }
+
+    @Test
+    void killedRunResumesToTheSameWeights(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("tiny.json");
+        tiny().write(config);
+
+        Path a = dir.resolve("uninterrupted");
+        assertEquals(0, dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(System.out),
+                new java.io.PrintWriter(System.err)).execute(args(a, config).toArray(String[]::new)));
+
+        Path b = dir.resolve("killed");
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true", "dev.convbert.core.cli.ConvBertCli"));
+        cmd.addAll(args(b, config));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile());
+        pb.environment().put("CONVBERT_TEST_CHECKPOINT_PAUSE_MS", "800");
+        Process child = pb.start();
+        Path pointer = b.resolve(Checkpoints.POINTER);
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline && child.isAlive()
+                && !(Files.exists(pointer) && pointerStep(pointer) >= 3 && hasNewerCheckpointDir(b, pointerStep(pointer)))) {
+            Thread.sleep(20);
+        }
+        assertTrue(child.isAlive(), "the child must still be running when killed: " + Files.readString(dir.resolve("child.log")));
+        long killedAt = pointerStep(pointer);
+        child.destroyForcibly().waitFor();
+        assertTrue(killedAt < STEPS, "killed mid-way, at checkpoint " + killedAt);
+
+        assertEquals(0, dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(System.out),
+                new java.io.PrintWriter(System.err)).execute(withResume(args(b, config))));
+
+        String last = String.format("checkpoint-%08d", STEPS);
+        assertBitEqual(a.resolve(last).resolve(Checkpoints.MODEL), b.resolve(last).resolve(Checkpoints.MODEL));
+        assertBitEqual(a.resolve(last).resolve(Checkpoints.OPTIMIZER), b.resolve(last).resolve(Checkpoints.OPTIMIZER));
+        assertBitEqual(a.resolve("model.safetensors"), b.resolve("model.safetensors"));
+        var lossesA = losses(a);
+        var lossesB = losses(b);
+        assertEquals(lossesA.get(STEPS - 1), lossesB.get(lossesB.size() - 1), "the last step's loss is identical");
+    }
+
+    private static String[] withResume(List<String> args) {
+        List<String> l = new ArrayList<>(args);
+        l.add("--resume");
+        return l.toArray(String[]::new);
+    }
+
+    private static long pointerStep(Path pointer) {
+        try {
+            return new ObjectMapper().readTree(pointer.toFile()).get("step").asLong();
+        } catch (IOException e) {
+            return -1;   // being replaced right now
+        }
+    }
+
+    /** True once the next checkpoint's data is being written (the child pauses before moving the pointer). */
+    private static boolean hasNewerCheckpointDir(Path out, long step) throws IOException {
+        try (var s = Files.list(out)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("checkpoint-")
+                    && !p.getFileName().toString().equals(String.format("checkpoint-%08d", step)));
+        }
+    }
+
+    private static List<Double> losses(Path out) throws IOException {
+        List<Double> l = new ArrayList<>();
+        ObjectMapper m = new ObjectMapper();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            var n = m.readTree(line);
+            if (n.has("loss")) {
+                l.add(n.get("loss").asDouble());
+            }
+        }
+        return l;
+    }
+
+    private static void assertBitEqual(Path x, Path y) throws IOException {
+        Map<String, SafeTensor> tx = Safetensors.read(x).tensors();
+        Map<String, SafeTensor> ty = Safetensors.read(y).tensors();
+        assertEquals(tx.keySet(), ty.keySet());
+        for (String k : tx.keySet()) {
+            float[] fx = tx.get(k).toFloats();
+            float[] fy = ty.get(k).toFloats();
+            assertEquals(fx.length, fy.length, k);
+            for (int i = 0; i < fx.length; i++) {
+                if (Float.floatToIntBits(fx[i]) != Float.floatToIntBits(fy[i])) {
+                    assertArrayEquals(fx, fy, 0f, x.getFileName() + " " + k + " differs at " + i);
+                }
+            }
+        }
+    }
+}
