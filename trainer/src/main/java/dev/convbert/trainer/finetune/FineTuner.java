@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -170,9 +171,15 @@ public final class FineTuner {
                     }
                     List<NDArray> grads = gradients(groups);
                     double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());
-                    optimizer.step(groups, grads, lr);
+                    if (Double.isFinite(norm)) {
+                        optimizer.step(groups, grads, lr);
+                    } else {
+                        // as mixed-precision trainers do: an overflowed gradient is dropped, not applied
+                        log.info(fmt("step %d: gradient norm is %s (non-finite in %s); update skipped", step + 1, norm,
+                                nonFinite(groups, grads)));
+                    }
                     for (NDArray g : grads) {
-                        g.subi(g);
+                        g.set(new NDIndex("..."), 0f);   // assignment, not g - g: a NaN must not outlive its step
                         g.close();
                     }
                     examples += batch.length;
@@ -242,6 +249,20 @@ public final class FineTuner {
                 return loss.getFloat();
             }
         }
+    }
+
+    private static List<String> nonFinite(List<ParamGroup> groups, List<NDArray> grads) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < grads.size() && names.size() < 5; i++) {
+            float[] v = grads.get(i).toFloatArray();
+            for (float f : v) {
+                if (!Float.isFinite(f)) {
+                    names.add(groups.get(i).name());
+                    break;
+                }
+            }
+        }
+        return names;
     }
 
     private static List<NDArray> gradients(List<ParamGroup> groups) {

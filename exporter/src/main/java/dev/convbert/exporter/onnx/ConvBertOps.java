@@ -1,0 +1,88 @@
+package dev.convbert.exporter.onnx;
+
+import java.util.Set;
+
+/**
+ * Every operator the exporter writes, declared once: name, domain, the opset it is taken from, input arity and the
+ * attributes it may carry. {@link GraphBuilder} refuses anything else, so a typo in a graph builder fails at export,
+ * not in a runtime. All are standard ONNX opset-17 operators except {@link #SPAN_DYNAMIC_CONV}, our model-local
+ * function.
+ */
+public enum ConvBertOps {
+    ADD("Add", 2, 2, Set.of()),
+    SUB("Sub", 2, 2, Set.of()),
+    MUL("Mul", 2, 2, Set.of()),
+    DIV("Div", 2, 2, Set.of()),
+    MAT_MUL("MatMul", 2, 2, Set.of()),
+    ERF("Erf", 1, 1, Set.of()),
+    CAST("Cast", 1, 1, Set.of("to")),
+    CONSTANT("Constant", 0, 0, Set.of("value")),
+    SHAPE("Shape", 1, 1, Set.of("start", "end")),
+    GATHER("Gather", 2, 2, Set.of("axis")),
+    RESHAPE("Reshape", 2, 2, Set.of()),
+    TRANSPOSE("Transpose", 1, 1, Set.of("perm")),
+    UNSQUEEZE("Unsqueeze", 2, 2, Set.of()),
+    SQUEEZE("Squeeze", 1, 2, Set.of()),
+    CONCAT("Concat", 1, Integer.MAX_VALUE, Set.of("axis")),
+    SLICE("Slice", 3, 5, Set.of()),
+    PAD("Pad", 2, 4, Set.of("mode")),
+    RANGE("Range", 3, 3, Set.of()),
+    SOFTMAX("Softmax", 1, 1, Set.of("axis")),
+    LAYER_NORMALIZATION("LayerNormalization", 2, 3, Set.of("axis", "epsilon", "stash_type")),
+    CONV("Conv", 2, 3, Set.of("group", "kernel_shape", "pads", "strides", "dilations")),
+    REDUCE_SUM("ReduceSum", 1, 2, Set.of("keepdims")),
+    IDENTITY("Identity", 1, 1, Set.of()),
+    /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
+    SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 10, 10, Set.of());
+
+    public static final int ONNX_OPSET = 17;
+
+    private final String opName;
+    private final String domain;
+    private final int since;
+    private final int minInputs;
+    private final int maxInputs;
+    private final Set<String> attributes;
+
+    ConvBertOps(String opName, int minInputs, int maxInputs, Set<String> attributes) {
+        this(opName, "", ONNX_OPSET, minInputs, maxInputs, attributes);
+    }
+
+    ConvBertOps(String opName, String domain, int since, int minInputs, int maxInputs, Set<String> attributes) {
+        this.opName = opName;
+        this.domain = domain;
+        this.since = since;
+        this.minInputs = minInputs;
+        this.maxInputs = maxInputs;
+        this.attributes = attributes;
+    }
+
+    public String opName() {
+        return opName;
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    public int since() {
+        return since;
+    }
+
+    /** Whether the op is a standard ONNX operator (the default domain). */
+    public boolean standard() {
+        return domain.isEmpty();
+    }
+
+    void check(int inputs, Set<String> attributeNames) {
+        if (inputs < minInputs || inputs > maxInputs) {
+            throw new IllegalArgumentException(opName + " takes " + minInputs + (maxInputs == minInputs ? "" : ".." + maxInputs)
+                    + " inputs, got " + inputs);
+        }
+        for (String a : attributeNames) {
+            if (!attributes.contains(a)) {
+                throw new IllegalArgumentException(opName + " has no attribute \"" + a + "\"; expected one of " + attributes);
+            }
+        }
+    }
+}

@@ -1,0 +1,331 @@
+package dev.convbert.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.config.ParameterShapes;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.convbert.exporter.onnx.GraphBuilder.FLOAT;
+import static dev.convbert.exporter.onnx.GraphBuilder.FLOAT16;
+import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
+
+/**
+ * Writes a fine-tuned model directory as ONNX (IR 8, opset 17): inputs {@code input_ids}, {@code attention_mask},
+ * {@code token_type_ids} (int64, dynamic batch and sequence axes), output {@code logits} (and optionally
+ * {@code last_hidden_state}); each layer's span-based dynamic convolution is one {@code dev.convbert:SpanDynamicConv}
+ * node. The rest is written in the shapes ONNX Runtime's transformer fusions recognise (see docs/EXPORT.md).
+ *
+ * <p>Linear weights are stored transposed ([in, out], name suffix {@code .T}) so every dense is a plain MatMul + Add.
+ * The model is validated in ONNX Runtime (all graph optimisations) before it is written, atomically.
+ */
+public final class OnnxExporter {
+    public static final String VERSION = "0.1.0";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelDir dir;
+    private final ConvBertConfig c;
+    private final ExportOptions options;
+    private final Map<String, SafeTensor> weights;
+    private final int type;
+    private GraphBuilder graph;
+
+    public OnnxExporter(ModelDir dir, ExportOptions options) {
+        this.dir = dir;
+        this.c = dir.config();
+        this.options = options;
+        this.type = options.fp16() ? FLOAT16 : FLOAT;
+        Safetensors.Contents contents = dir.weights();
+        this.weights = contents.tensors();
+        validateWeights();
+    }
+
+    /** Builds, validates in ONNX Runtime, and writes {@code output} plus config.json, vocab.txt and a model card. */
+    public OnnxMl.ModelProto export(Path output) throws IOException {
+        OnnxMl.ModelProto model = build();
+        byte[] bytes = model.toByteArray();
+        validateInRuntime(bytes, output);
+        AtomicFiles.write(output, out -> out.write(bytes));
+        Path parent = output.toAbsolutePath().getParent();
+        c.write(parent.resolve(ModelDir.CONFIG));
+        if (dir.hasVocab() && !dir.vocabFile().toAbsolutePath().normalize().equals(parent.resolve(ModelDir.VOCAB).normalize())) {
+            byte[] v = Files.readAllBytes(dir.vocabFile());
+            AtomicFiles.write(parent.resolve(ModelDir.VOCAB), o -> o.write(v));
+        }
+        ObjectNode card = JSON.createObjectNode();
+        card.put("model", output.getFileName().toString());
+        card.put("sha256", HexFormat.of().formatHex(sha256(bytes)));
+        card.put("bytes", bytes.length);
+        card.put("source", dir.dir().toAbsolutePath().normalize().toString());
+        card.putPOJO("inputs", List.of("input_ids", "attention_mask", "token_type_ids"));
+        card.putPOJO("outputs", options.hiddenStates() ? List.of("logits", "last_hidden_state") : List.of("logits"));
+        ObjectNode meta = card.putObject("metadata");
+        model.getMetadataPropsList().forEach(p -> meta.put(p.getKey(), p.getValue()));
+        String name = output.getFileName().toString().replaceFirst("\\.onnx$", "");
+        AtomicFiles.writeString(parent.resolve(name + ".card.json"),
+                JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(card) + "\n");
+        return model;
+    }
+
+    /** The ModelProto, not yet validated or written. */
+    public OnnxMl.ModelProto build() throws IOException {
+        GraphBuilder g = new GraphBuilder("convbert");
+        graph = g;
+        int hidden = c.hiddenSize();
+        SpanDynamicConvFunction conv = new SpanDynamicConvFunction(hidden, c.convKernelSize(), c.headSize(),
+                c.paddingInvariant(), type, options.formulation());
+
+        // embeddings
+        String seqLen = g.gather(g.shape("input_ids"), g.scalarInt(1), 0);
+        String positions = g.unsqueeze(g.range(g.scalarInt(0), seqLen, g.scalarInt(1)), 0);             // [1,L]
+        String e = g.add(g.add(
+                g.gather(w("convbert.embeddings.word_embeddings.weight"), "input_ids", 0),
+                g.gather(w("convbert.embeddings.position_embeddings.weight"), positions, 0)),
+                g.gather(w("convbert.embeddings.token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
+        String x = g.layerNorm(e, w("convbert.embeddings.LayerNorm.weight"), w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps());
+        if (c.embeddingSize() != hidden) {
+            x = linear(g, x, "convbert.embeddings_project");
+        }
+
+        // masks: additive on attention keys (float32, as HF: (1-m)·finfo.min); real tokens for the convolution
+        String maskF = g.cast("attention_mask", FLOAT);
+        String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(-Float.MAX_VALUE, FLOAT)), 1, 2);
+        String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
+
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens, conv);
+        }
+
+        // classification head on the first token
+        String cls = g.gather(x, g.scalarInt(0), 1);                                                    // [B,Hd]
+        String logits = linear(g, g.gelu(linear(g, cls, "classifier.dense"), type), "classifier.out_proj");
+        List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
+        g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("logits"), logits);
+        outputs.add(valueInfo("logits", FLOAT, "batch", Long.toString(c.numLabels())));
+        if (options.hiddenStates()) {
+            g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("last_hidden_state"), x);
+            outputs.add(valueInfo("last_hidden_state", FLOAT, "batch", "sequence", Integer.toString(hidden)));
+        }
+
+        OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder()
+                .setName("convbert_sequence_classification")
+                .addInput(valueInfo("input_ids", INT64, "batch", "sequence"))
+                .addInput(valueInfo("attention_mask", INT64, "batch", "sequence"))
+                .addInput(valueInfo("token_type_ids", INT64, "batch", "sequence"))
+                .addAllOutput(outputs)
+                .addAllNode(g.nodes())
+                .addAllInitializer(g.initializers().values());
+        OnnxMl.ModelProto.Builder model = OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(8)
+                .setProducerName("convbert-exporter")
+                .setProducerVersion(VERSION)
+                .setDomain("dev.convbert")
+                .setModelVersion(1)
+                .setDocString("ConvBERT sequence classification exported from " + dir.dir().getFileName())
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
+                .setGraph(graph);
+        if (!options.inline()) {
+            model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(SpanDynamicConvFunction.DOMAIN).setVersion(1));
+            model.addFunctions(conv.function());
+        }
+        metadata().forEach((k, v) -> model.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return model.build();
+    }
+
+    private String layer(GraphBuilder g, String p, String x, String additive, String realTokens, SpanDynamicConvFunction conv) {
+        int heads = c.selfAttentionHeads(), d = c.headSize(), all = c.allHeadSize();
+        String q = linear(g, x, p + "attention.self.query");
+        String k = linear(g, x, p + "attention.self.key");
+        String v = linear(g, x, p + "attention.self.value");
+
+        String s = p + "attention.self.";
+        String[] convInputs = {x, q, realTokens, w(s + "key_conv_attn_layer.depthwise.weight"),
+                w(s + "key_conv_attn_layer.pointwise.weight"), w(s + "key_conv_attn_layer.bias", new long[]{all}),
+                wT(s + "conv_kernel_layer.weight"), w(s + "conv_kernel_layer.bias"),
+                wT(s + "conv_out_layer.weight"), w(s + "conv_out_layer.bias")};
+        String convOut;
+        if (options.inline()) {
+            convOut = conv.emit(g, convInputs);
+        } else {
+            convOut = g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                   // [B,L,A]
+        }
+
+        String qh = g.transpose(g.reshape(q, g.ints(0, 0, heads, d)), 0, 2, 1, 3);                      // [B,H',L,D]
+        String kh = g.transpose(g.reshape(k, g.ints(0, 0, heads, d)), 0, 2, 3, 1);                      // [B,H',D,L]
+        String vh = g.transpose(g.reshape(v, g.ints(0, 0, heads, d)), 0, 2, 1, 3);                      // [B,H',L,D]
+        String scores = g.div(g.matMul(qh, kh), g.scalar((float) Math.sqrt(d), type));                  // [B,H',L,L]
+        if (type == FLOAT16) {
+            scores = g.cast(scores, FLOAT);
+        }
+        String probs = g.softmax(g.add(scores, additive), -1);
+        if (type == FLOAT16) {
+            probs = g.cast(probs, FLOAT16);
+        }
+        String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(0, 0, all));  // [B,L,A]
+        String mixed = g.concat(-1, context, convOut);                                                  // [B,L,Hd]
+
+        String a = g.layerNorm(g.add(linear(g, mixed, p + "attention.output.dense"), x),
+                w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
+        String h = g.gelu(dense(g, a, p + "intermediate.dense"), type);
+        return g.layerNorm(g.add(dense(g, h, p + "output.dense"), a),
+                w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), c.layerNormEps());
+    }
+
+    /** A feed-forward dense: ordinary, or grouped ([B,L,G,1,in/G] × [G,in/G,out/G]) when num_groups &gt; 1. */
+    private String dense(GraphBuilder g, String x, String name) {
+        int groups = c.numGroups();
+        if (groups == 1) {
+            return linear(g, x, name);
+        }
+        long[] shape = weights.get(name + ".weight").shape();
+        String grouped = g.unsqueeze(g.reshape(x, g.ints(0, 0, groups, shape[1])), 3);                 // [B,L,G,1,in/G]
+        String y = g.reshape(g.matMul(grouped, w(name + ".weight")), g.ints(0, 0, -1));                // [B,L,out]
+        return g.add(y, w(name + ".bias"));
+    }
+
+    private String linear(GraphBuilder g, String x, String name) {
+        return g.add(g.matMul(x, wT(name + ".weight")), w(name + ".bias"));
+    }
+
+    /** A weight as stored (optionally reshaped, same data). */
+    private String w(String name, long... reshape) {
+        SafeTensor t = weights.get(name);
+        long[] dims = reshape.length > 0 ? reshape : t.shape();
+        return initializer(name, dims, t.toFloats());
+    }
+
+    /** A [out, in] linear weight stored transposed as [in, out] under {@code name.T}. */
+    private String wT(String name) {
+        SafeTensor t = weights.get(name);
+        int out = (int) t.shape()[0], in = (int) t.shape()[1];
+        float[] src = t.toFloats();
+        float[] tr = new float[src.length];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                tr[i * out + o] = src[o * in + i];
+            }
+        }
+        return initializer(name + ".T", new long[]{in, out}, tr);
+    }
+
+    /** Each weight is written once, however often the graph reads it. */
+    private String initializer(String name, long[] dims, float[] values) {
+        if (!graph.initializers().containsKey(name)) {
+            graph.initializer(name, dims, values, type);
+        }
+        return name;
+    }
+
+    private Map<String, String> metadata() throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("convbert.config", c.toJson().toString());
+        m.put("convbert.labels", JSON.writeValueAsString(c.id2label()));
+        m.put("convbert.padding_invariant", Boolean.toString(c.paddingInvariant()));
+        m.put("convbert.precision", options.fp16() ? "float16" : "float32");
+        m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
+                + ":" + SpanDynamicConvFunction.NAME);
+        m.put("convbert.exporter_version", VERSION);
+        if (dir.hasVocab()) {
+            m.put("convbert.vocab_sha256", HexFormat.of().formatHex(sha256(Files.readAllBytes(dir.vocabFile()))));
+        }
+        JsonNode tm = dir.trainingMetrics();
+        if (tm != null && tm.has("task") && tm.has("best")) {
+            m.put("convbert.task", tm.get("task").asText());
+            m.put("convbert.metric", tm.get("metric").asText());
+            m.put("convbert.dev_split", tm.path("dev_split").asText("dev"));
+            m.put("convbert.dev_metric", Double.toString(tm.get("best").get("value").asDouble()));
+            m.put("convbert.training_metrics", tm.toString());
+        }
+        return m;
+    }
+
+    private void validateWeights() {
+        Map<String, long[]> expected = ParameterShapes.sequenceClassification(c);
+        List<String> problems = new ArrayList<>();
+        for (var e : expected.entrySet()) {
+            SafeTensor t = weights.get(e.getKey());
+            if (t == null) {
+                problems.add("missing " + e.getKey() + " " + Arrays.toString(e.getValue()));
+            } else if (!Arrays.equals(t.shape(), e.getValue())) {
+                problems.add(e.getKey() + " has shape " + Arrays.toString(t.shape()) + ", config needs " + Arrays.toString(e.getValue()));
+            } else {
+                for (float f : t.toFloats()) {
+                    if (!Float.isFinite(f)) {
+                        problems.add(e.getKey() + " holds NaN or infinite values");
+                        break;
+                    }
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ExportException(dir.weightsFile(), "cannot export: " + String.join("; ", problems)
+                    + (problems.stream().anyMatch(p -> p.contains("classifier")) ? " (export needs a fine-tuned task model)" : ""));
+        }
+    }
+
+    private static void validateInRuntime(byte[] model, Path output) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession session = env.createSession(model, so);
+                 OnnxTensor ids = OnnxTensor.createTensor(env, new long[][]{{2, 5, 7, 3}, {2, 9, 3, 0}});
+                 OnnxTensor mask = OnnxTensor.createTensor(env, new long[][]{{1, 1, 1, 1}, {1, 1, 1, 0}});
+                 OnnxTensor types = OnnxTensor.createTensor(env, new long[][]{{0, 0, 1, 1}, {0, 0, 0, 0}});
+                 OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+                float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
+                for (float[] row : logits) {
+                    for (float v : row) {
+                        if (!Float.isFinite(v)) {
+                            throw new ExportException(output, "validation run in ONNX Runtime produced " + v);
+                        }
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new ExportException(output, "the exported graph does not load or run in ONNX Runtime: " + e.getMessage());
+        }
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, String... dims) {
+        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+        for (String d : dims) {
+            if (d.chars().allMatch(Character::isDigit)) {
+                shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(Long.parseLong(d)));
+            } else {
+                shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(d));
+            }
+        }
+        return OnnxMl.ValueInfoProto.newBuilder().setName(name)
+                .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
+                        OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.convbert.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The span-based dynamic convolution of one layer as a single ONNX node: {@code dev.convbert:SpanDynamicConv}, a
+ * model-local function (FunctionProto) built only from standard opset-17 operators, so any runtime that honours
+ * local functions runs it as is; {@code --inline} writes the same body into the graph instead.
+ *
+ * <pre>
+ * SpanDynamicConv(X [B,L,Hd], Q [B,L,A], M [B,L,1],
+ *                 DW [Hd,1,k], PW [A,Hd,1], PB [A], CK [A,H'k], CKB [H'k], CO [Hd,A], COB [A]) -> Y [B,L,A]
+ *   key   = Conv(Conv(Transpose(X·M), DW, group=Hd, pads=k/2), PW, PB)          span-aware key, [B,L,A]
+ *   kern  = Softmax(Reshape((key ⊙ Q)·CK + CKB, [B,L,H',k]), over k)           dynamic kernels
+ *   V     = Reshape((X·CO + COB)·M, [B,L,H',D]), zero-padded by (k-1)/2 on L
+ *   Y     = Reshape(Σ_j Slice(V, j, j+L) ⊙ kern[..., j], [B,L,A])               k shifted slices, no k-times copy
+ * </pre>
+ * M (the real-token mask) only enters in padding-invariant mode; in HF mode padding flows through as in HF and TF.
+ * The Gather formulation (an unfolded [B,L,k,H',D] window, HF's {@code unfold}) is kept for measurement.
+ */
+public final class SpanDynamicConvFunction {
+    public static final String NAME = "SpanDynamicConv";
+    public static final String DOMAIN = "dev.convbert";
+    static final List<String> INPUTS = List.of("X", "Q", "M", "DW", "PW", "PB", "CK", "CKB", "CO", "COB");
+
+    /** How the window sum is computed. */
+    public enum Formulation { SHIFTED_SLICES, GATHER_UNFOLD }
+
+    private final int hidden;
+    private final int kernel;
+    private final int headSize;
+    private final boolean paddingInvariant;
+    private final int type;
+    private final Formulation formulation;
+
+    public SpanDynamicConvFunction(int hidden, int kernel, int headSize, boolean paddingInvariant, int type,
+                                   Formulation formulation) {
+        this.hidden = hidden;
+        this.kernel = kernel;
+        this.headSize = headSize;
+        this.paddingInvariant = paddingInvariant;
+        this.type = type;
+        this.formulation = formulation;
+    }
+
+    /** The FunctionProto; its body uses only the default ONNX domain. */
+    public OnnxMl.FunctionProto function() {
+        GraphBuilder g = new GraphBuilder(NAME);
+        String y = emit(g, INPUTS.toArray(String[]::new));
+        g.node(ConvBertOps.IDENTITY, Map.of(), List.of("Y"), y);
+        return OnnxMl.FunctionProto.newBuilder()
+                .setName(NAME)
+                .setDomain(DOMAIN)
+                .addAllInput(INPUTS)
+                .addOutput("Y")
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
+                .addAllNode(g.nodes())
+                .setDocString("ConvBERT span-based dynamic convolution (k=" + kernel + ", head size " + headSize
+                        + (paddingInvariant ? ", padding-invariant" : ", HF padding semantics") + ")")
+                .build();
+    }
+
+    /** Writes the body into {@code g} on the given inputs (in {@link #INPUTS} order); returns Y. */
+    public String emit(GraphBuilder g, String... in) {
+        String x = in[0], q = in[1], m = in[2];
+        int pad = (kernel - 1) / 2;
+        String convIn = paddingInvariant ? g.mul(x, m) : x;
+        String depthwise = g.op(ConvBertOps.CONV, Map.of("group", (long) hidden, "kernel_shape", new long[]{kernel},
+                "pads", new long[]{kernel / 2, kernel / 2}), g.transpose(convIn, 0, 2, 1), in[3]);          // [B,Hd,L]
+        String key = g.transpose(g.op(ConvBertOps.CONV, Map.of("kernel_shape", new long[]{1}), depthwise, in[4], in[5]),
+                0, 2, 1);                                                                                   // [B,L,A]
+        String logits = g.add(g.matMul(g.mul(key, q), in[6]), in[7]);                                     // [B,L,H'k]
+        String kern = g.reshape(logits, g.ints(0, 0, -1, kernel));                                          // [B,L,H',k]
+        kern = type == GraphBuilder.FLOAT16
+                ? g.cast(g.softmax(g.cast(kern, GraphBuilder.FLOAT), -1), GraphBuilder.FLOAT16)
+                : g.softmax(kern, -1);
+        String values = g.add(g.matMul(x, in[8]), in[9]);                                                 // [B,L,A]
+        if (paddingInvariant) {
+            values = g.mul(values, m);
+        }
+        String v4 = g.reshape(values, g.ints(0, 0, -1, headSize));                                          // [B,L,H',D]
+        String padded = g.op(ConvBertOps.PAD, v4, g.ints(0, pad, 0, 0, 0, pad, 0, 0));                      // [B,L+k-1,H',D]
+        String out = formulation == Formulation.SHIFTED_SLICES ? shiftedSlices(g, x, padded, kern) : gatherUnfold(g, x, padded, kern);
+        return g.reshape(out, g.ints(0, 0, -1));                                                            // [B,L,A]
+    }
+
+    private String shiftedSlices(GraphBuilder g, String x, String padded, String kern) {
+        String len = g.op(ConvBertOps.SHAPE, Map.of("start", 1L, "end", 2L), x);                           // [1] = L
+        String axisL = g.ints(1);
+        String axisK = g.ints(3);
+        String acc = null;
+        for (int j = 0; j < kernel; j++) {
+            String start = g.ints(j);
+            String window = g.slice(padded, start, g.add(len, start), axisL);                               // [B,L,H',D]
+            String tap = g.slice(kern, start, g.ints(j + 1), axisK);                                        // [B,L,H',1]
+            String term = g.mul(window, tap);
+            acc = acc == null ? term : g.add(acc, term);
+        }
+        return acc;
+    }
+
+    private String gatherUnfold(GraphBuilder g, String x, String padded, String kern) {
+        String len = g.gather(g.shape(x), g.scalarInt(1), 0);                                               // scalar L
+        String positions = g.unsqueeze(g.range(g.scalarInt(0), len, g.scalarInt(1)), 1);                    // [L,1]
+        String taps = g.unsqueeze(g.range(g.scalarInt(0), g.scalarInt(kernel), g.scalarInt(1)), 0);         // [1,k]
+        String windows = g.gather(padded, g.add(positions, taps), 1);                                       // [B,L,k,H',D]
+        String weights = g.unsqueeze(g.transpose(kern, 0, 1, 3, 2), 4);                                     // [B,L,k,H',1]
+        return g.reduceSum(g.mul(windows, weights), 2);                                                     // [B,L,H',D]
+    }
+}
