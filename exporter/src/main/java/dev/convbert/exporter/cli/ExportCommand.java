@@ -1,0 +1,49 @@
+package dev.convbert.exporter.cli;
+
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code convbert export}: a model directory to ONNX. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Export a fine-tuned model directory (HF layout) to ONNX (IR 8, opset 17).",
+                "Each span-based dynamic convolution is one dev.convbert:SpanDynamicConv node (a model-local function).",
+                "Writes config.json, vocab.txt and <name>.card.json beside the model.",
+                "", "Example:", "  convbert export --model runs/sst2 --output export/sst2.onnx"})
+public final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model directory (config.json, model.safetensors, vocab.txt).")
+    Path model;
+
+    @Option(names = "--output", required = true, description = "The .onnx file to write.")
+    Path output;
+
+    @Option(names = "--fp16", description = "float16 weights and compute (LayerNorm statistics and softmax in float32).")
+    boolean fp16;
+
+    @Option(names = "--inline", description = "Expand the SpanDynamicConv function in the graph (for parsers without local functions, e.g. TensorRT).")
+    boolean inline;
+
+    @Option(names = "--hidden-states", description = "Also output last_hidden_state [batch, sequence, hidden].")
+    boolean hiddenStates;
+
+    @Option(names = "--conv-formulation", defaultValue = "SHIFTED_SLICES",
+            description = "SHIFTED_SLICES (default) or GATHER_UNFOLD (for measurement).")
+    SpanDynamicConvFunction.Formulation formulation;
+
+    @Override
+    public Integer call() throws Exception {
+        var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(fp16, inline, hiddenStates, formulation));
+        var proto = exporter.export(output);
+        long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(SpanDynamicConvFunction.NAME)).count();
+        System.out.printf("wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s)%n", output,
+                proto.getGraph().getNodeCount(), convNodes, fp16 ? "float16" : "float32");
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,2 @@
+/** The {@code export} command. */
+package dev.convbert.exporter.cli;

@@ -1,0 +1,141 @@
+package dev.convbert.exporter.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.modeldir.ModelDir;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The exported graph in ONNX Runtime (CPU, all optimisations) against the independent reference implementation's
+ * logits and hidden states, fused and inline, both window formulations.
+ */
+class ExportParityTest {
+    static final Path REF = Path.of(System.getProperty("convbert.testdata", "../testdata"), "reference");
+
+    @ParameterizedTest(name = "{0} inline={1} {2}")
+    @CsvSource({"public-tiny,false,SHIFTED_SLICES", "public-tiny,true,SHIFTED_SLICES", "public-tiny,false,GATHER_UNFOLD",
+            "public-grouped,false,SHIFTED_SLICES", "public-grouped,true,SHIFTED_SLICES", "public-grouped,true,GATHER_UNFOLD"})
+    void matchesReference(String set, boolean inline, SpanDynamicConvFunction.Formulation f, @TempDir Path dir) throws Exception {
+        Path onnx = dir.resolve("model.onnx");
+        new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(false, inline, true, f)).export(onnx);
+        JsonNode in = new ObjectMapper().readTree(REF.resolve(set).resolve("inputs.json").toFile());
+        long[][] ids = matrix(in.get("input_ids"));
+        long[][] mask = matrix(in.get("attention_mask"));
+        long[][] types = matrix(in.get("token_type_ids"));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession s = env.createSession(onnx.toString(), so);
+                 OnnxTensor a = OnnxTensor.createTensor(env, ids);
+                 OnnxTensor b = OnnxTensor.createTensor(env, mask);
+                 OnnxTensor c = OnnxTensor.createTensor(env, types);
+                 OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+                float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
+                float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
+                double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
+                double[] wantH = f64(REF.resolve(set).resolve("last_hidden_state.f64.bin"));
+                int labels = logits[0].length;
+                double max = 0, maxH = 0;
+                for (int i = 0; i < logits.length; i++) {
+                    for (int j = 0; j < labels; j++) {
+                        max = Math.max(max, Math.abs(logits[i][j] - want[i * labels + j]));
+                    }
+                    int len = hidden[i].length, h = hidden[i][0].length;
+                    for (int l = 0; l < len; l++) {
+                        for (int d = 0; d < h; d++) {
+                            if (mask[i][l] == 1) {
+                                maxH = Math.max(maxH, Math.abs(hidden[i][l][d] - wantH[(i * len + l) * h + d]));
+                            }
+                        }
+                    }
+                }
+                assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
+                assertTrue(maxH <= 1e-4, set + " last_hidden_state max |Δ| " + maxH);
+                System.out.printf("%s inline=%s %s: logits max |Δ| %.2e, hidden %.2e%n", set, inline, f, max, maxH);
+            }
+        }
+    }
+
+    @Test
+    void oneFusedNodePerLayerAndAStandardBody(@TempDir Path dir) throws IOException {
+        for (String set : new String[]{"public-tiny", "public-grouped"}) {
+            ModelDir md = ModelDir.open(REF.resolve(set));
+            OnnxMl.ModelProto m = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve(set + ".onnx"));
+            long fused = m.getGraph().getNodeList().stream()
+                    .filter(n -> n.getOpType().equals("SpanDynamicConv") && n.getDomain().equals("dev.convbert")).count();
+            assertEquals(md.config().numHiddenLayers(), fused);
+            assertEquals(1, m.getFunctionsCount());
+            OnnxMl.FunctionProto fn = m.getFunctions(0);
+            Set<String> standard = Set.of("Add", "Mul", "MatMul", "Transpose", "Conv", "Reshape", "Softmax", "Pad", "Shape",
+                    "Slice", "Constant", "Identity", "Cast", "Gather", "Range", "Unsqueeze", "ReduceSum");
+            for (OnnxMl.NodeProto n : fn.getNodeList()) {
+                assertTrue(n.getDomain().isEmpty(), "function body node " + n.getName() + " is in domain " + n.getDomain());
+                assertTrue(standard.contains(n.getOpType()), n.getOpType());
+            }
+            assertEquals(8, m.getIrVersion());
+            assertTrue(m.getOpsetImportList().stream().anyMatch(o -> o.getDomain().isEmpty() && o.getVersion() == 17));
+            var inputs = m.getGraph().getInputList();
+            assertEquals("batch", inputs.get(0).getType().getTensorType().getShape().getDim(0).getDimParam());
+            assertEquals("sequence", inputs.get(0).getType().getTensorType().getShape().getDim(1).getDimParam());
+            assertTrue(Files.exists(dir.resolve(set + ".card.json")));
+            assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.config")));
+            OnnxMl.ModelProto inline = new OnnxExporter(md, new ExportOptions(false, true, false,
+                    SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).build();
+            assertEquals(0, inline.getFunctionsCount());
+            assertTrue(inline.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("SpanDynamicConv")));
+        }
+    }
+
+    @Test
+    void brokenModelDirsAreRejected(@TempDir Path dir) throws IOException {
+        ModelDir md = ModelDir.open(REF.resolve("public-tiny"));
+        var tensors = new java.util.LinkedHashMap<>(md.weights().tensors());
+        tensors.remove("classifier.out_proj.bias");
+        var q = "convbert.encoder.layer.0.attention.self.query.weight";
+        float[] nan = tensors.get(q).toFloats();
+        nan[3] = Float.NaN;
+        tensors.put(q, dev.convbert.core.safetensors.SafeTensor.ofFloats(q, tensors.get(q).shape(), nan));
+        ModelDir.write(dir, md.config(), tensors.values(), null, Map.of());
+        var ex = org.junit.jupiter.api.Assertions.assertThrows(ExportException.class,
+                () -> new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults()));
+        assertTrue(ex.getMessage().contains("missing classifier.out_proj.bias [3]"), ex.getMessage());
+        assertTrue(ex.getMessage().contains(q + " holds NaN"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("needs a fine-tuned task model"), ex.getMessage());
+    }
+
+    static long[][] matrix(JsonNode rows) {
+        long[][] out = new long[rows.size()][];
+        for (int i = 0; i < rows.size(); i++) {
+            out[i] = new long[rows.get(i).size()];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = rows.get(i).get(j).asLong();
+            }
+        }
+        return out;
+    }
+
+    static double[] f64(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] out = new double[b.remaining() / 8];
+        b.asDoubleBuffer().get(out);
+        return out;
+    }
+}
