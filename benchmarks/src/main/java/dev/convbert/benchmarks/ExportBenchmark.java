@@ -1,0 +1,148 @@
+package dev.convbert.benchmarks;
+
+import ai.djl.Device;
+import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.trainer.model.TaskModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convbert benchmark-export}: ONNX Runtime CPU latency of the fused export, the inline export and a
+ * Gather/unfold formulation of the convolution, at batch 1 and 32, plus which ORT fusions fire (read from the
+ * optimised-model dump).
+ */
+@Command(name = "benchmark-export", mixinStandardHelpOptions = true,
+        description = {"Latency of fused vs inline vs gather-unfold exports in ONNX Runtime (CPU), and the fusions ORT applies.",
+                "", "Example:", "  convbert benchmark-export --config medium-small --seq 128 --output docs/results/export.json"})
+public final class ExportBenchmark implements Callable<Integer> {
+    @Option(names = "--model", description = "A model directory; default: a freshly initialised --config model.")
+    Path model;
+
+    @Option(names = "--config", defaultValue = "medium-small")
+    String config;
+
+    @Option(names = "--seq", defaultValue = "128")
+    int seq;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,32")
+    int[] batches;
+
+    @Option(names = "--repeats", defaultValue = "10")
+    int repeats;
+
+    @Option(names = "--work-dir", description = "Where the exports and ORT's optimised dumps go (default: a temp dir).")
+    Path workDir;
+
+    @Option(names = "--output", description = "Results JSON.")
+    Path output;
+
+    record Variant(String name, ExportOptions options) {}
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = workDir != null ? workDir : Files.createTempDirectory("convbert-export-bench");
+        Files.createDirectories(work);
+        Path dir = model;
+        if (dir == null) {
+            dir = work.resolve("model");
+            try (TaskModel m = TaskModel.initialise(ConvBertConfig.preset(config), Device.cpu(), 1)) {
+                m.save(dir, null);
+            }
+        }
+        ModelDir md = ModelDir.open(dir);
+        List<Variant> variants = List.of(
+                new Variant("fused", ExportOptions.defaults()),
+                new Variant("inline", new ExportOptions(false, true, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)),
+                new Variant("gather-unfold", new ExportOptions(false, false, false, SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)));
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode result = mapper.createObjectNode();
+        result.put("model", dir.toString());
+        result.put("seq", seq);
+        result.put("repeats", repeats);
+        OrtModel[] sessions = new OrtModel[variants.size()];
+        try {
+            for (int v = 0; v < variants.size(); v++) {
+                Path onnx = work.resolve(variants.get(v).name() + ".onnx");
+                new OnnxExporter(md, variants.get(v).options()).export(onnx);
+                Path optimized = work.resolve(variants.get(v).name() + ".optimized.onnx");
+                sessions[v] = OrtModel.open(onnx, ExecutionProvider.cpu(), optimized);
+                result.putPOJO(variants.get(v).name() + "_optimized_op_counts", opCounts(optimized));
+            }
+            Random rnd = new Random(1);
+            for (int b : batches) {
+                long[][] ids = new long[b][seq];
+                long[][] mask = new long[b][seq];
+                long[][] types = new long[b][seq];
+                for (int i = 0; i < b; i++) {
+                    for (int j = 0; j < seq; j++) {
+                        ids[i][j] = 1 + rnd.nextInt(md.config().vocabSize() - 1);
+                        mask[i][j] = 1;
+                    }
+                }
+                double[][] t = new double[variants.size()][repeats];
+                for (OrtModel s : sessions) {
+                    s.run(ids, types, mask, false);       // warm-up
+                }
+                for (int r = 0; r < repeats; r++) {       // interleaved so all variants see the same load
+                    for (int v = 0; v < variants.size(); v++) {
+                        long start = System.nanoTime();
+                        sessions[v].run(ids, types, mask, false);
+                        t[v][r] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+                for (int v = 0; v < variants.size(); v++) {
+                    Arrays.sort(t[v]);
+                    ObjectNode o = result.putObject(variants.get(v).name() + "_batch" + b);
+                    o.put("ms_min", t[v][0]);
+                    o.put("ms_median", t[v][repeats / 2]);
+                    o.put("sequences_per_s_median", b * 1000.0 / t[v][repeats / 2]);
+                    System.out.printf(Locale.ROOT, "batch %3d x seq %d  %-14s min %8.2f ms  median %8.2f ms  %8.1f seq/s%n",
+                            b, seq, variants.get(v).name(), t[v][0], t[v][repeats / 2], b * 1000.0 / t[v][repeats / 2]);
+                }
+            }
+        } finally {
+            for (OrtModel s : sessions) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+        System.out.println("ORT optimised graph, op counts (fused): " + result.get("fused_optimized_op_counts"));
+        if (output != null) {
+            AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Node types in ORT's optimised dump, with the functions it may still hold. */
+    static Map<String, Integer> opCounts(Path optimized) throws java.io.IOException {
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized));
+        Map<String, Integer> counts = new TreeMap<>();
+        for (OnnxMl.NodeProto n : m.getGraph().getNodeList()) {
+            counts.merge((n.getDomain().isEmpty() ? "" : n.getDomain() + ":") + n.getOpType(), 1, Integer::sum);
+        }
+        return counts;
+    }
+}

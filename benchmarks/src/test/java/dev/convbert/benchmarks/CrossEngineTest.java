@@ -1,0 +1,170 @@
+package dev.convbert.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.glue.GlueExample;
+import dev.convbert.core.glue.GlueReader;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.trainer.model.TaskModel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The trainer (DJL) against the exported model (ONNX Runtime) on a tiny model fine-tuned on the committed fixtures,
+ * both padding modes: fp32 logits within 1e-4, fp16 argmax agreement, and {@code predict} on an .onnx file.
+ */
+class CrossEngineTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    @TempDir
+    static Path dir;
+    static Path tuned;
+    static List<Encoding> dev;
+
+    @BeforeAll
+    static void fineTuneATinyModel() throws IOException {
+        Path config = dir.resolve("tiny.json");
+        new ConvBertConfig(30522, 48, 2, 4, 96, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 24, 2, 5, 2, null,
+                List.of("0", "1"), true, null).write(config);
+        tuned = dir.resolve("tuned");
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(System.err)).execute(
+                "finetune", "--task", "sst-2", "--data-dir", TESTDATA.resolve("glue").toString(), "--config", config.toString(),
+                "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", tuned.toString(),
+                "--max-steps", "8", "--batch-size", "3", "--lr", "2e-3", "--layer-decay", "1.0");
+        assertEquals(0, code);
+        // a "dev set": every text of the committed GLUE fixtures, as single sentences and as pairs
+        BertTokenizer tok = new BertTokenizer(Vocab.read(TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt")));
+        dev = new ArrayList<>();
+        for (GlueTask t : GlueTask.values()) {
+            for (GlueTask.Split s : t.splits()) {
+                for (GlueExample e : GlueReader.read(TESTDATA.resolve("glue"), t, s.name())) {
+                    dev.add(tok.encode(e.textA(), e.textB(), 128));
+                    dev.add(tok.encode(e.textA(), 128));
+                }
+            }
+        }
+    }
+
+    @Test
+    void trainerAndExportAgree() throws IOException {
+        for (boolean invariant : new boolean[]{true, false}) {
+            Path model = invariant ? tuned : hfSemanticsCopy();
+            Path onnx = dir.resolve("m-" + invariant + ".onnx");
+            new OnnxExporter(ModelDir.open(model), ExportOptions.defaults()).export(onnx);
+            float[][] djl;
+            try (TaskModel m = TaskModel.load(model, ai.djl.Device.cpu())) {
+                djl = BatchRunner.logits(m, dev, 16, null);
+            }
+            float[][] ort;
+            try (OrtModel o = OrtModel.open(onnx, ExecutionProvider.cpu())) {
+                ort = BatchRunner.logits(o, dev, 16, null);
+            }
+            double max = 0;
+            for (int i = 0; i < djl.length; i++) {
+                for (int c = 0; c < djl[i].length; c++) {
+                    max = Math.max(max, Math.abs(djl[i][c] - ort[i][c]));
+                }
+            }
+            assertTrue(max <= 1e-4, "padding_invariant=" + invariant + ": DJL vs ORT max |Δlogit| " + max);
+            System.out.printf("padding_invariant=%s: %d examples, DJL vs ORT max |Δlogit| %.2e%n", invariant, dev.size(), max);
+        }
+    }
+
+    @Test
+    void fp16ArgmaxAgrees() throws IOException {
+        Path fp32 = dir.resolve("fp32.onnx");
+        Path fp16 = dir.resolve("fp16.onnx");
+        new OnnxExporter(ModelDir.open(tuned), ExportOptions.defaults()).export(fp32);
+        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(true, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(fp16);
+        assertTrue(Files.size(fp16) < Files.size(fp32) * 0.6, "fp16 weights halve the file");
+        float[][] a;
+        float[][] b;
+        try (OrtModel o = OrtModel.open(fp32, ExecutionProvider.cpu()); OrtModel h = OrtModel.open(fp16, ExecutionProvider.cpu())) {
+            a = BatchRunner.logits(o, dev, 16, null);
+            b = BatchRunner.logits(h, dev, 16, null);
+        }
+        int agree = 0;
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            agree += argmax(a[i]) == argmax(b[i]) ? 1 : 0;
+            for (int c = 0; c < a[i].length; c++) {
+                max = Math.max(max, Math.abs(a[i][c] - b[i][c]));
+            }
+        }
+        double rate = (double) agree / a.length;
+        System.out.printf("fp16 vs fp32: argmax agreement %.4f over %d examples, max |Δlogit| %.2e%n", rate, a.length, max);
+        assertTrue(rate >= 0.995, "fp16 argmax agreement " + rate);
+        assertTrue(max < 0.05, "fp16 logits stay close: " + max);
+    }
+
+    @Test
+    void predictRunsAnOnnxFileLikeAModelDir() throws IOException {
+        Path onnx = dir.resolve("predict.onnx");
+        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(false, false, true, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(onnx);
+        Path in = dir.resolve("in.jsonl");
+        Files.write(in, List.of("{\"text_a\": \"a gorgeous, witty film\"}", "{\"text_a\": \"dull\", \"text_b\": \"and long\"}"));
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> viaDir = predict(tuned, in, dir.resolve("dir.jsonl"), json);
+        List<JsonNode> viaOnnx = predict(onnx, in, dir.resolve("onnx.jsonl"), json);
+        for (int i = 0; i < 2; i++) {
+            for (int c = 0; c < 2; c++) {
+                assertEquals(viaDir.get(i).get("logits").get(c).asDouble(), viaOnnx.get(i).get("logits").get(c).asDouble(), 1e-4);
+            }
+            assertEquals(viaDir.get(i).get("last_hidden_state").size(), viaOnnx.get(i).get("last_hidden_state").size());
+        }
+    }
+
+    private static List<JsonNode> predict(Path model, Path in, Path out, ObjectMapper json) throws IOException {
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute(
+                "predict", "--model", model.toString(), "--input", in.toString(), "--output", out.toString(), "--hidden-states");
+        assertEquals(0, code, err.toString());
+        List<JsonNode> rows = new ArrayList<>();
+        for (String l : Files.readAllLines(out)) {
+            rows.add(json.readTree(l));
+        }
+        return rows;
+    }
+
+    private static Path hfSemanticsCopy() throws IOException {
+        Path copy = dir.resolve("hf-semantics");
+        Files.createDirectories(copy);
+        ModelDir md = ModelDir.open(tuned);
+        Files.copy(md.weightsFile(), copy.resolve(ModelDir.WEIGHTS), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        md.config().withPaddingInvariant(false).write(copy.resolve(ModelDir.CONFIG));
+        return copy;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
