@@ -1,0 +1,162 @@
+package dev.convbert.runtime.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.glue.GlueReader;
+import dev.convbert.core.glue.GlueSubmission;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.metrics.GlueScore;
+import dev.convbert.runtime.score.AccuracyGate;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.GlueScorer;
+import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.runtime.score.ScoringException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/** {@code convbert score}: GLUE dev metrics with the accuracy gate, or test-set submission files, on ONNX Runtime. */
+@Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Score an exported model on a GLUE split with ONNX Runtime.",
+                "dev: the task's GLUE metrics, compared with the training-time metric in the model's metadata;",
+                "     exits 1 when |Δ| exceeds --tolerance. test: writes the GLUE submission file(s).",
+                "", "Examples:",
+                "  convbert score --model export/sst2.onnx --task sst-2 --data-dir $GLUE_DIR --split dev",
+                "  convbert score --model export/mnli.onnx --task mnli --data-dir $GLUE_DIR --split test --submission-dir sub/"})
+public final class ScoreCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
+    Path model;
+
+    @Option(names = "--task", required = true)
+    String task;
+
+    @Option(names = "--data-dir", required = true)
+    Path dataDir;
+
+    @Option(names = "--split", defaultValue = "dev", description = "dev or test (default ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--batch-size", defaultValue = "32")
+    int batchSize;
+
+    @Option(names = "--max-length", defaultValue = "128")
+    int maxLength;
+
+    @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 fp32, 0.005 fp16).")
+    Double tolerance;
+
+    @Option(names = "--provider", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE}).")
+    String provider;
+
+    @Option(names = "--device-id", defaultValue = "0")
+    int deviceId;
+
+    @Option(names = "--trt-fp16", description = "TensorRT: build float16 engines.")
+    boolean trtFp16;
+
+    @Option(names = "--trt-engine-cache", description = "TensorRT: engine cache directory.")
+    String trtCache;
+
+    @Option(names = "--allow-fallback", description = "Use the CPU when the requested provider cannot load (and say so).")
+    boolean allowFallback;
+
+    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
+    Path vocab;
+
+    @Option(names = "--submission-dir", description = "Where test-split submission files go (default: beside --output or ./submission).")
+    Path submissionDir;
+
+    @Option(names = "--output", description = "Results JSON (written atomically).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        GlueTask t = GlueTask.fromId(task);
+        if (!split.equals("dev") && !split.equals("test")) {
+            throw new IllegalArgumentException("--split must be dev or test, found \"" + split + "\"");
+        }
+        ExecutionProvider ep = ExecutionProvider.parse(provider, deviceId, trtFp16, trtCache, allowFallback);
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode result = mapper.createObjectNode();
+        boolean failed = false;
+        try (OrtModel m = OrtModel.open(model, ep)) {
+            System.out.println("provider: " + m.provider());
+            Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
+                    model + ": no vocab.txt beside it; pass --vocab FILE"));
+            if (m.config().numLabels() != t.trainingTask().numLabels()) {
+                throw new ScoringException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
+                        + " needs " + t.trainingTask().numLabels());
+            }
+            result.put("model", model.toString());
+            result.put("task", t.id());
+            result.put("split", split);
+            result.put("provider", m.provider());
+            result.put("precision", m.metadata().getOrDefault("convbert.precision", "float32"));
+            if (split.equals("dev")) {
+                double tol = tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m);
+                for (GlueTask.Split s : t.devSplits()) {
+                    if (!Files.isRegularFile(GlueReader.file(dataDir, t, s.name()))) {
+                        throw new ScoringException(GlueReader.file(dataDir, t, s.name()) + ": missing");
+                    }
+                    GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, t, s.name(), batchSize, maxLength, true);
+                    GlueScore score = scored.score();
+                    AccuracyGate gate = AccuracyGate.of(m, score, tol);
+                    System.out.println(score);
+                    System.out.printf(Locale.ROOT, "%d examples in %.2f s (%.1f examples/s)%n", scored.rows().size(),
+                            scored.seconds(), scored.rows().size() / scored.seconds());
+                    System.out.println("accuracy gate: " + gate.report());
+                    ObjectNode o = result.putObject(s.name());
+                    o.set("metrics", mapper.valueToTree(new TreeMap<>(score.metrics())));
+                    o.put("main_metric", score.mainMetric());
+                    o.put("main", score.main());
+                    o.put("examples", scored.rows().size());
+                    o.put("seconds", scored.seconds());
+                    ObjectNode g = o.putObject("gate");
+                    g.put("applied", gate.applied());
+                    if (gate.applied()) {
+                        g.put("training_value", gate.trainingValue());
+                        g.put("delta", gate.delta());
+                    }
+                    g.put("tolerance", tol);
+                    g.put("passed", gate.passed());
+                    failed |= !gate.passed();
+                }
+                result.put("passed", !failed);
+            } else {
+                Path subDir = submissionDir != null ? submissionDir
+                        : output != null ? output.toAbsolutePath().getParent().resolve("submission") : Path.of("submission");
+                List<GlueTask> tasks = new ArrayList<>(List.of(t));
+                if (t == GlueTask.MNLI && Files.isRegularFile(GlueReader.file(dataDir, GlueTask.AX, "test"))) {
+                    tasks.add(GlueTask.AX);
+                }
+                var files = result.putArray("submission_files");
+                for (GlueTask each : tasks) {
+                    for (GlueTask.Split s : each.testSplits()) {
+                        GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, each, s.name(), batchSize, maxLength, true);
+                        Path f = GlueSubmission.write(subDir, each, s.name(), scored.rows(), scored.predictions());
+                        System.out.println(f + ": " + scored.rows().size() + " predictions");
+                        files.add(f.toString());
+                    }
+                }
+            }
+        }
+        if (output != null) {
+            AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
+        }
+        if (failed) {
+            throw new CommandFailedException("accuracy gate failed for " + model + " (see the report above)");
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,2 @@
+/** The runtime's commands: score and serve. */
+package dev.convbert.runtime.cli;

@@ -1,0 +1,169 @@
+package dev.convbert.runtime.serve;
+
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.tokenize.Encoding;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Dynamic micro-batching across concurrent requests: rows wait at most {@code maxWaitMs} for company, up to
+ * {@code maxBatch} rows run together. The queue holds at most {@code capacity} rows; a request that does not fit is
+ * refused at once (the caller answers 503), never half-queued. A row whose deadline passed while queued is not run.
+ *
+ * <p>Answers never depend on batch company: padding-invariant models are padded to the longest row; HF-semantics
+ * models only share a forward pass among rows of equal length (padding would change their answers).
+ */
+public final class MicroBatcher implements AutoCloseable {
+
+    /** Thrown (in the future) for a row whose deadline passed before it ran. */
+    public static final class QueueTimeoutException extends RuntimeException {
+        QueueTimeoutException(long ms) {
+            super("request timed out in queue after " + ms + " ms");
+        }
+    }
+
+    private record Row(Encoding encoding, long enqueuedNanos, long deadlineNanos, long timeoutMs, CompletableFuture<float[]> result) {}
+
+    private final Predictor predictor;
+    private final int maxBatch;
+    private final long maxWaitNanos;
+    private final Semaphore capacity;
+    private final int capacityRows;
+    private final LinkedBlockingQueue<Row> queue = new LinkedBlockingQueue<>();
+    private final ServerMetrics metrics;
+    private final Thread worker;
+    private volatile boolean running = true;
+
+    public MicroBatcher(Predictor predictor, int maxBatch, long maxWaitMs, int capacity, ServerMetrics metrics) {
+        this.predictor = predictor;
+        this.maxBatch = maxBatch;
+        this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
+        this.capacity = new Semaphore(capacity);
+        this.capacityRows = capacity;
+        this.metrics = metrics;
+        this.worker = new Thread(this::loop, "convbert-batcher");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /** Queues all rows of one request, or none: {@code null} when the queue cannot take them (answer 503). */
+    public List<CompletableFuture<float[]>> submit(List<Encoding> rows, long timeoutMs) {
+        if (!running || !capacity.tryAcquire(rows.size())) {
+            return null;
+        }
+        long now = System.nanoTime();
+        long deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        List<CompletableFuture<float[]>> futures = new ArrayList<>(rows.size());
+        for (Encoding e : rows) {
+            CompletableFuture<float[]> f = new CompletableFuture<>();
+            futures.add(f);
+            queue.add(new Row(e, now, deadline, timeoutMs, f));
+        }
+        return futures;
+    }
+
+    public int queueDepth() {
+        return capacityRows - capacity.availablePermits();
+    }
+
+    private void loop() {
+        while (running || !queue.isEmpty()) {
+            try {
+                Row first = queue.poll(50, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                List<Row> batch = new ArrayList<>(maxBatch);
+                batch.add(first);
+                long until = System.nanoTime() + maxWaitNanos;
+                while (batch.size() < maxBatch) {
+                    long left = until - System.nanoTime();
+                    Row next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                run(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // run() completes every future itself; anything here is a bug that must not kill the worker
+                e.printStackTrace();
+            }
+        }
+    }
+
+    private void run(List<Row> batch) {
+        long now = System.nanoTime();
+        List<Row> live = new ArrayList<>(batch.size());
+        for (Row r : batch) {
+            if (now > r.deadlineNanos) {
+                metrics.timedOut();
+                r.result.completeExceptionally(new QueueTimeoutException(r.timeoutMs));
+            } else {
+                live.add(r);
+            }
+        }
+        capacity.release(batch.size());
+        if (live.isEmpty()) {
+            return;
+        }
+        boolean invariant = predictor.config().paddingInvariant();
+        live.sort(Comparator.comparingInt(r -> r.encoding.length()));
+        int start = 0;
+        while (start < live.size()) {
+            int end = start + 1;
+            while (end < live.size() && (invariant || live.get(end).encoding.length() == live.get(start).encoding.length())) {
+                end++;
+            }
+            forward(live.subList(start, end));
+            start = end;
+        }
+    }
+
+    private void forward(List<Row> rows) {
+        int len = rows.stream().mapToInt(r -> r.encoding.length()).max().orElseThrow();
+        int b = rows.size();
+        long[][] ids = new long[b][len];
+        long[][] types = new long[b][len];
+        long[][] mask = new long[b][len];
+        for (int i = 0; i < b; i++) {
+            Encoding e = rows.get(i).encoding;
+            for (int j = 0; j < e.length(); j++) {
+                ids[i][j] = e.inputIds()[j];
+                types[i][j] = e.tokenTypeIds()[j];
+                mask[i][j] = 1;
+            }
+        }
+        long start = System.nanoTime();
+        long queued = rows.stream().mapToLong(r -> (start - r.enqueuedNanos) / 1000).sum();
+        try {
+            float[][] logits = predictor.run(ids, types, mask, false).logits();
+            metrics.batch(b, queued, (System.nanoTime() - start) / 1000);
+            for (int i = 0; i < b; i++) {
+                rows.get(i).result.complete(logits[i]);
+            }
+        } catch (RuntimeException e) {
+            rows.forEach(r -> r.result.completeExceptionally(e));
+        }
+    }
+
+    /** Stops taking rows; rows already queued are still answered. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            worker.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

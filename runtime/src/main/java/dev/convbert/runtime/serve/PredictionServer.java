@@ -1,0 +1,336 @@
+package dev.convbert.runtime.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The HTTP prediction server, on the JDK's own {@code com.sun.net.httpserver} (no dependency to keep patched; the
+ * micro-batcher, limits and metrics are ours either way). Loopback by default.
+ *
+ * <pre>
+ * curl -s localhost:8080/v1/predict -d '{"inputs": [{"text_a": "a gripping, funny film"}]}'
+ * curl -s localhost:8080/health        # 200 once the model is loaded and warmed up, 503 while starting/stopping
+ * curl -s localhost:8080/health/live   # 200 while the process serves HTTP
+ * curl -s localhost:8080/metrics       # request counts, latency percentiles, batch sizes, queue
+ * </pre>
+ * Errors are JSON {@code {"error": "...", "field": "..."}}: 400 bad input, 413 too large, 503 queue full (with
+ * Retry-After), 504 timed out in the queue; never a stack trace.
+ */
+public final class PredictionServer implements AutoCloseable {
+
+    /** Limits and batching; {@link #defaults()} suits a CPU host. */
+    public record Options(String host, int port, int maxBatch, long maxWaitMs, int queueCapacity, int maxBodyBytes,
+                          int maxInputs, int maxTextChars, long defaultTimeoutMs, long maxTimeoutMs, int maxLength,
+                          int httpThreads) {
+        public static Options defaults() {
+            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 64);
+        }
+
+        public Options withPort(int p) {
+            return new Options(host, p, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+    }
+
+    private static final Set<String> REQUEST_FIELDS = Set.of("inputs", "timeout_ms");
+    private static final Set<String> INPUT_FIELDS = Set.of("text_a", "text_b");
+
+    private final Predictor predictor;
+    private final BertTokenizer tokenizer;
+    private final Options options;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final MicroBatcher batcher;
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final ObjectMapper json = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private PredictionServer(Predictor predictor, BertTokenizer tokenizer, Options options) throws IOException {
+        this.predictor = predictor;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics);
+        this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
+        this.executor = Executors.newFixedThreadPool(options.httpThreads(), r -> {
+            Thread t = new Thread(r, "convbert-http");
+            t.setDaemon(true);
+            return t;
+        });
+        http.setExecutor(executor);
+        routing(http);
+    }
+
+    /** Starts serving; ready once a warm-up batch has run. */
+    public static PredictionServer start(Predictor predictor, BertTokenizer tokenizer, Options options) throws IOException {
+        PredictionServer s = new PredictionServer(predictor, tokenizer, options);
+        s.http.start();
+        Encoding warm = tokenizer.encode("warm up", options.maxLength());
+        predictor.run(new long[][]{toLong(warm.inputIds())}, new long[][]{toLong(warm.tokenTypeIds())},
+                new long[][]{ones(warm.length())}, false);
+        s.ready = true;
+        return s;
+    }
+
+    /** The single place routes are declared. */
+    private void routing(HttpServer server) {
+        server.createContext("/v1/predict", ex -> handle(ex, "POST", this::predict));
+        server.createContext("/health/live", ex -> handle(ex, "GET", e -> reply(e, 200, json.createObjectNode().put("status", "live"))));
+        server.createContext("/health", ex -> handle(ex, "GET", e -> reply(e, ready && !closed ? 200 : 503,
+                json.createObjectNode().put("status", closed ? "stopping" : ready ? "ready" : "starting"))));
+        server.createContext("/metrics", ex -> handle(ex, "GET", e -> reply(e, 200, metrics.toJson(json, batcher.queueDepth()))));
+        server.createContext("/", ex -> handle(ex, null, e -> error(e, 404, "no such endpoint: " + e.getRequestURI().getPath()
+                + "; expected POST /v1/predict, GET /health, GET /metrics", null)));
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    private interface Handler {
+        void handle(HttpExchange e) throws IOException;
+    }
+
+    private void handle(HttpExchange e, String method, Handler h) throws IOException {
+        try (e) {
+            if (method != null && !method.equals(e.getRequestMethod())) {
+                e.getResponseHeaders().add("Allow", method);
+                error(e, 405, e.getRequestMethod() + " not allowed; use " + method, null);
+                return;
+            }
+            h.handle(e);
+        } catch (RuntimeException ex) {
+            error(e, 500, "internal error: " + ex.getClass().getSimpleName(), null);
+        }
+    }
+
+    private void predict(HttpExchange e) throws IOException {
+        long start = System.nanoTime();
+        if (closed || !ready) {
+            error(e, 503, "server is " + (closed ? "stopping" : "starting"), null);
+            return;
+        }
+        byte[] body = readLimited(e.getRequestBody(), options.maxBodyBytes());
+        if (body == null) {
+            error(e, 413, "request body exceeds " + options.maxBodyBytes() + " bytes", null);
+            return;
+        }
+        JsonNode req;
+        try {
+            req = json.readTree(body);
+        } catch (JsonProcessingException ex) {
+            error(e, 400, "body is not valid JSON: " + ex.getOriginalMessage(), null);
+            return;
+        }
+        if (req == null || !req.isObject()) {
+            error(e, 400, "body must be a JSON object {\"inputs\": [...]}", null);
+            return;
+        }
+        String unknown = unknownField(req, REQUEST_FIELDS);
+        if (unknown != null) {
+            error(e, 400, "unknown field \"" + unknown + "\"; expected " + REQUEST_FIELDS, unknown);
+            return;
+        }
+        JsonNode inputs = req.get("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            error(e, 400, "\"inputs\" must be a non-empty array of {\"text_a\": …, \"text_b\": …}", "inputs");
+            return;
+        }
+        if (inputs.size() > options.maxInputs()) {
+            error(e, 413, inputs.size() + " inputs in one request; the limit is " + options.maxInputs(), "inputs");
+            return;
+        }
+        long timeout = options.defaultTimeoutMs();
+        if (req.has("timeout_ms")) {
+            if (!req.get("timeout_ms").canConvertToLong() || req.get("timeout_ms").asLong() <= 0) {
+                error(e, 400, "\"timeout_ms\" must be a positive integer", "timeout_ms");
+                return;
+            }
+            timeout = Math.min(req.get("timeout_ms").asLong(), options.maxTimeoutMs());
+        }
+        List<Encoding> rows = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            JsonNode in = inputs.get(i);
+            String where = "inputs[" + i + "]";
+            if (!in.isObject()) {
+                error(e, 400, where + " must be an object", where);
+                return;
+            }
+            String bad = unknownField(in, INPUT_FIELDS);
+            if (bad != null) {
+                error(e, 400, where + ": unknown field \"" + bad + "\"; expected " + INPUT_FIELDS, where + "." + bad);
+                return;
+            }
+            JsonNode a = in.get("text_a");
+            JsonNode b = in.get("text_b");
+            if (a == null || !a.isTextual() || (b != null && !b.isNull() && !b.isTextual())) {
+                error(e, 400, where + ": \"text_a\" must be a string and \"text_b\" a string or null", where);
+                return;
+            }
+            int chars = a.asText().length() + (b == null || b.isNull() ? 0 : b.asText().length());
+            if (chars > options.maxTextChars()) {
+                error(e, 413, where + ": " + chars + " characters; the limit is " + options.maxTextChars(), where);
+                return;
+            }
+            rows.add(tokenizer.encode(a.asText(), b == null || b.isNull() ? null : b.asText(),
+                    Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
+        }
+        List<CompletableFuture<float[]>> futures = batcher.submit(rows, timeout);
+        if (futures == null) {
+            metrics.rejected();
+            e.getResponseHeaders().add("Retry-After", "1");
+            error(e, 503, "queue full (" + options.queueCapacity() + " rows); retry later", null);
+            return;
+        }
+        ArrayNode outputs = json.createArrayNode();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
+        try {
+            for (CompletableFuture<float[]> f : futures) {
+                long left = Math.max(1, deadline - System.nanoTime());
+                outputs.add(output(f.get(left, TimeUnit.NANOSECONDS)));
+            }
+        } catch (TimeoutException | ExecutionException ex) {
+            boolean queueTimeout = ex instanceof TimeoutException || ex.getCause() instanceof MicroBatcher.QueueTimeoutException;
+            if (queueTimeout) {
+                error(e, 504, "request timed out in queue after " + timeout + " ms", null);
+            } else {
+                error(e, 500, "inference failed: " + ex.getCause().getMessage(), null);
+            }
+            return;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            error(e, 503, "server is stopping", null);
+            return;
+        }
+        ObjectNode res = json.createObjectNode();
+        res.set("outputs", outputs);
+        reply(e, 200, res);
+        metrics.response(200, (System.nanoTime() - start) / 1e6);
+    }
+
+    private ObjectNode output(float[] logits) {
+        ObjectNode o = json.createObjectNode();
+        if (predictor.config().isRegression()) {
+            o.put("score", logits[0]);
+            return o;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        double[] p = new double[logits.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = Math.exp(logits[i] - max);
+            sum += p[i];
+        }
+        int best = 0;
+        ObjectNode scores = json.createObjectNode();
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+            scores.put(predictor.config().id2label().get(i), p[i]);
+            if (p[i] > p[best]) {
+                best = i;
+            }
+        }
+        o.put("label", predictor.config().id2label().get(best));
+        o.put("score", p[best]);
+        o.set("scores", scores);
+        return o;
+    }
+
+    private static String unknownField(JsonNode node, Set<String> allowed) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static byte[] readLimited(InputStream in, int limit) throws IOException {
+        byte[] data = in.readNBytes(limit + 1);
+        return data.length > limit ? null : data;
+    }
+
+    private void error(HttpExchange e, int status, String message, String field) throws IOException {
+        ObjectNode o = json.createObjectNode().put("error", message);
+        if (field != null) {
+            o.put("field", field);
+        }
+        reply(e, status, o);
+        if (status != 200) {
+            metrics.response(status, 0);
+        }
+    }
+
+    private void reply(HttpExchange e, int status, ObjectNode body) throws IOException {
+        byte[] bytes = json.writeValueAsBytes(body);
+        e.getResponseHeaders().set("Content-Type", "application/json");
+        e.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = e.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Stops: /health turns 503, queued rows are answered, then the HTTP server stops. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        batcher.close();
+        http.stop(1);
+        executor.shutdown();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long[] toLong(int[] v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+
+    private static long[] ones(int n) {
+        long[] m = new long[n];
+        java.util.Arrays.fill(m, 1);
+        return m;
+    }
+}
