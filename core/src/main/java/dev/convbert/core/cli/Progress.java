@@ -1,6 +1,7 @@
 package dev.convbert.core.cli;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -28,11 +29,15 @@ public final class Progress implements AutoCloseable {
                 .setTaskName(task)
                 .setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500)
                 .setUnit(" " + unit, 1)
-                .showSpeed()
-                .continuousUpdate()
-                .setConsumer(new ConsoleProgressBarConsumer(out));
+                .setMaxRenderedLength(140)
+                .showSpeed();
+        if (System.console() != null) {
+            b.setUpdateIntervalMillis(500).continuousUpdate().setConsumer(new ConsoleProgressBarConsumer(out));
+        } else {
+            // a log file or CI: one plain line every 10 s instead of carriage-return redraws
+            b.setUpdateIntervalMillis(10_000).setConsumer(new DelegatingProgressBarConsumer(out::println, 140));
+        }
         return new Progress(b.build());
     }
 

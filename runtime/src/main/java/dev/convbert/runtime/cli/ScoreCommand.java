@@ -16,7 +16,9 @@ import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,9 @@ import java.util.concurrent.Callable;
                 "  convbert score --model export/sst2.onnx --task sst-2 --data-dir $GLUE_DIR --split dev",
                 "  convbert score --model export/mnli.onnx --task mnli --data-dir $GLUE_DIR --split test --submission-dir sub/"})
 public final class ScoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
     Path model;
 
@@ -90,8 +95,9 @@ public final class ScoreCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean failed = false;
+        java.io.PrintWriter console = spec.commandLine().getOut();
         try (OrtModel m = OrtModel.open(model, ep)) {
-            System.out.println("provider: " + m.provider());
+            console.println("provider: " + m.provider());
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             if (m.config().numLabels() != t.trainingTask().numLabels()) {
@@ -112,10 +118,10 @@ public final class ScoreCommand implements Callable<Integer> {
                     GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, t, s.name(), batchSize, maxLength, true);
                     GlueScore score = scored.score();
                     AccuracyGate gate = AccuracyGate.of(m, score, tol);
-                    System.out.println(score);
-                    System.out.printf(Locale.ROOT, "%d examples in %.2f s (%.1f examples/s)%n", scored.rows().size(),
+                    console.println(score);
+                    console.printf(Locale.ROOT, "%d examples in %.2f s (%.1f examples/s)%n", scored.rows().size(),
                             scored.seconds(), scored.rows().size() / scored.seconds());
-                    System.out.println("accuracy gate: " + gate.report());
+                    console.println("accuracy gate: " + gate.report());
                     ObjectNode o = result.putObject(s.name());
                     o.set("metrics", mapper.valueToTree(new TreeMap<>(score.metrics())));
                     o.put("main_metric", score.mainMetric());
@@ -145,7 +151,7 @@ public final class ScoreCommand implements Callable<Integer> {
                     for (GlueTask.Split s : each.testSplits()) {
                         GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, each, s.name(), batchSize, maxLength, true);
                         Path f = GlueSubmission.write(subDir, each, s.name(), scored.rows(), scored.predictions());
-                        System.out.println(f + ": " + scored.rows().size() + " predictions");
+                        console.println(f + ": " + scored.rows().size() + " predictions");
                         files.add(f.toString());
                     }
                 }

@@ -1,0 +1,227 @@
+package dev.convbert.runtime.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.runtime.TinyModel;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The server on loopback (port 0) with the committed tiny model. */
+class ServerTest {
+    static OrtModel model;
+    static BertTokenizer tokenizer;
+    static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void load() throws IOException {
+        model = OrtModel.open(TinyModel.ONNX, ExecutionProvider.cpu());
+        tokenizer = new BertTokenizer(Vocab.read(TinyModel.VOCAB));
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    static HttpResponse<String> post(int port, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/predict"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(int port, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String request(String a, String b) {
+        var in = json.createObjectNode();
+        var arr = in.putArray("inputs");
+        var o = arr.addObject().put("text_a", a);
+        if (b != null) {
+            o.put("text_b", b);
+        }
+        return in.toString();
+    }
+
+    @Test
+    void concurrentRequestsGetTheirOwnAnswers() throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            texts.add("review number " + i + " " + "really ".repeat(i % 17) + (i % 3 == 0 ? "good" : "bad"));
+        }
+        List<float[]> alone = new ArrayList<>();
+        for (String t : texts) {
+            var e = tokenizer.encode(t, 128);
+            long[] ids = new long[e.length()];
+            long[] mask = new long[e.length()];
+            for (int j = 0; j < ids.length; j++) {
+                ids[j] = e.inputIds()[j];
+                mask[j] = 1;
+            }
+            alone.add(model.run(new long[][]{ids}, new long[][]{new long[ids.length]}, new long[][]{mask}, false).logits()[0]);
+        }
+        var opts = PredictionServer.Options.defaults().withPort(0);
+        try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
+            ExecutorService pool = Executors.newFixedThreadPool(16);
+            List<Future<HttpResponse<String>>> responses = new ArrayList<>();
+            for (String t : texts) {
+                responses.add(pool.submit(() -> post(server.port(), request(t, null))));
+            }
+            for (int i = 0; i < texts.size(); i++) {
+                HttpResponse<String> r = responses.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                JsonNode out = json.readTree(r.body()).get("outputs").get(0);
+                double p1 = softmax(alone.get(i))[1];
+                assertEquals(p1, out.get("scores").get("1").asDouble(), 1e-5, "request " + i + " answered as if alone");
+            }
+            pool.shutdown();
+            JsonNode metrics = json.readTree(get(server.port(), "/metrics").body());
+            assertEquals(120, metrics.get("rows_predicted").asInt());
+            assertTrue(metrics.get("batches_executed").asInt() < 120, "requests were batched: " + metrics);
+            assertEquals(0, metrics.get("queue_depth").asInt());
+            assertEquals(120, metrics.get("responses_by_status").get("200").asInt());
+        }
+    }
+
+    @Test
+    void badRequestsAreRejectedWithJsonErrorsAndTheServerLives() throws Exception {
+        var opts = new PredictionServer.Options("127.0.0.1", 0, 8, 2, 64, 2048, 4, 200, 5000, 10000, 128, 8);
+        try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
+            int port = server.port();
+            assertEquals(400, post(port, "{not json").statusCode());
+            HttpResponse<String> unknown = post(port, "{\"inputs\": [{\"text_a\": \"x\", \"text_c\": \"y\"}]}");
+            assertEquals(400, unknown.statusCode());
+            assertEquals("inputs[0].text_c", json.readTree(unknown.body()).get("field").asText());
+            assertEquals(400, post(port, "{\"inputs\": [], \"foo\": 1}").statusCode());
+            assertEquals(400, post(port, "{\"inputs\": []}").statusCode());
+            assertEquals(400, post(port, "{\"inputs\": [{\"text_a\": 5}]}").statusCode());
+            assertEquals(413, post(port, "{\"inputs\": [{\"text_a\": \"" + "x".repeat(5000) + "\"}]}").statusCode());
+            assertEquals(413, post(port, "{\"inputs\": [{\"text_a\": \"" + "x".repeat(300) + "\"}]}").statusCode());
+            assertEquals(413, post(port, "{\"inputs\": [{\"text_a\": \"a\"},{\"text_a\": \"a\"},{\"text_a\": \"a\"},{\"text_a\": \"a\"},{\"text_a\": \"a\"}]}").statusCode());
+            assertEquals(404, get(port, "/v2/nothing").statusCode());
+            assertEquals(405, get(port, "/v1/predict").statusCode());
+            assertTrue(json.readTree(post(port, "{\"x\":1}").body()).has("error"));
+            assertEquals(200, post(port, request("still alive", "and well")).statusCode());
+            assertEquals(200, get(port, "/health").statusCode());
+            assertEquals(200, get(port, "/health/live").statusCode());
+        }
+    }
+
+    /** Blocks every forward pass until released, so the queue can be filled deterministically. */
+    static final class Blocking implements Predictor {
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch entered = new CountDownLatch(1);
+        volatile boolean block;
+
+        @Override public ConvBertConfig config() { return model.config(); }
+        @Override public Optional<java.nio.file.Path> vocab() { return Optional.empty(); }
+        @Override public void close() {}
+
+        @Override
+        public Output run(long[][] ids, long[][] types, long[][] mask, boolean hidden) {
+            if (block) {
+                entered.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return model.run(ids, types, mask, hidden);
+        }
+    }
+
+    @Test
+    void fullQueueAnswers503FastAndRecovers() throws Exception {
+        Blocking blocking = new Blocking();
+        // queue of 8 rows, one row per batch: the first request occupies the worker, 8 fill the queue, 2 are refused
+        var opts = new PredictionServer.Options("127.0.0.1", 0, 1, 0, 8, 1 << 20, 64, 10_000, 30_000, 60_000, 128, 32);
+        try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
+            blocking.block = true;
+            ExecutorService pool = Executors.newFixedThreadPool(16);
+            Future<HttpResponse<String>> first = pool.submit(() -> post(server.port(), request("first", null)));
+            assertTrue(blocking.entered.await(10, TimeUnit.SECONDS));
+            List<Future<HttpResponse<String>>> queued = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                queued.add(pool.submit(() -> post(server.port(), request("queued", null))));
+            }
+            while (server.metrics().rejectedTotal() == 0 && queueDepth(server) < 8) {
+                Thread.sleep(5);
+            }
+            long t0 = System.nanoTime();
+            HttpResponse<String> r1 = post(server.port(), request("one too many", null));
+            HttpResponse<String> r2 = post(server.port(), request("two too many", null));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(503, r1.statusCode());
+            assertEquals(503, r2.statusCode());
+            assertEquals("1", r1.headers().firstValue("Retry-After").orElse(""));
+            assertTrue(ms < 1000, "rejections are immediate: " + ms + " ms");
+            blocking.release.countDown();
+            assertEquals(200, first.get().statusCode());
+            for (var f : queued) {
+                assertEquals(200, f.get().statusCode(), "queued requests are answered after release, none lost");
+            }
+            assertEquals(2, server.metrics().rejectedTotal());
+            assertEquals(200, post(server.port(), request("recovered", null)).statusCode());
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void requestTimingOutInQueueIsNotExecuted() throws Exception {
+        Blocking blocking = new Blocking();
+        var opts = new PredictionServer.Options("127.0.0.1", 0, 1, 0, 8, 1 << 20, 64, 10_000, 30_000, 60_000, 128, 8);
+        try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
+            blocking.block = true;
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            Future<HttpResponse<String>> first = pool.submit(() -> post(server.port(), request("blocker", null)));
+            assertTrue(blocking.entered.await(10, TimeUnit.SECONDS));
+            long before = server.metrics().rowsPredicted();
+            HttpResponse<String> timedOut = post(server.port(), "{\"inputs\": [{\"text_a\": \"late\"}], \"timeout_ms\": 50}");
+            assertEquals(504, timedOut.statusCode());
+            assertTrue(json.readTree(timedOut.body()).get("error").asText().contains("timed out in queue after 50 ms"));
+            blocking.release.countDown();
+            assertEquals(200, first.get().statusCode());
+            Thread.sleep(200);
+            assertEquals(before + 1, server.metrics().rowsPredicted(), "only the blocker ran; the timed-out row was dropped");
+            pool.shutdown();
+        }
+    }
+
+    private static int queueDepth(PredictionServer s) throws Exception {
+        return json.readTree(get(s.port(), "/metrics").body()).get("queue_depth").asInt();
+    }
+
+    private static double[] softmax(float[] l) {
+        double m = Math.max(l[0], l[1]);
+        double a = Math.exp(l[0] - m), b = Math.exp(l[1] - m);
+        return new double[]{a / (a + b), b / (a + b)};
+    }
+}
