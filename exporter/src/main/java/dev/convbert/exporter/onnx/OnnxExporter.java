@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.config.ParameterShapes;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.Hashing;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
@@ -19,10 +20,8 @@ import dev.convbert.core.safetensors.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +74,7 @@ public final class OnnxExporter {
         }
         ObjectNode card = JSON.createObjectNode();
         card.put("model", output.getFileName().toString());
-        card.put("sha256", HexFormat.of().formatHex(sha256(bytes)));
+        card.put("sha256", Hashing.sha256(bytes));
         card.put("bytes", bytes.length);
         card.put("source", dir.dir().toAbsolutePath().normalize().toString());
         card.putPOJO("inputs", List.of("input_ids", "attention_mask", "token_type_ids"));
@@ -247,7 +246,7 @@ public final class OnnxExporter {
                 + ":" + SpanDynamicConvFunction.NAME);
         m.put("convbert.exporter_version", VERSION);
         if (dir.hasVocab()) {
-            m.put("convbert.vocab_sha256", HexFormat.of().formatHex(sha256(Files.readAllBytes(dir.vocabFile()))));
+            m.put("convbert.vocab_sha256", Hashing.sha256(dir.vocabFile()));
         }
         JsonNode tm = dir.trainingMetrics();
         if (tm != null && tm.has("task") && tm.has("best")) {
@@ -319,13 +318,5 @@ public final class OnnxExporter {
         return OnnxMl.ValueInfoProto.newBuilder().setName(name)
                 .setType(OnnxMl.TypeProto.newBuilder().setTensorType(
                         OnnxMl.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
-    }
-
-    private static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -8,6 +8,6 @@ import java.util.List;
 public final class TrainerCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
-        return List.of(new FinetuneCommand());
+        return List.of(new FinetuneCommand(), new BuildDataCommand(), new PretrainCommand());
     }
 }

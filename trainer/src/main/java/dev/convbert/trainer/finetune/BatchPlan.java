@@ -24,7 +24,12 @@ public final class BatchPlan {
     private List<int[]> cachedBatches;
 
     public BatchPlan(List<Encoding> examples, int batchSize, long seed, boolean bucketing) {
-        this.lengths = examples.stream().mapToInt(Encoding::length).toArray();
+        this(examples.stream().mapToInt(Encoding::length).toArray(), batchSize, seed, bucketing);
+    }
+
+    /** @param lengths the length of every example, by index */
+    public BatchPlan(int[] lengths, int batchSize, long seed, boolean bucketing) {
+        this.lengths = lengths;
         this.batchSize = batchSize;
         this.seed = seed;
         this.bucketing = bucketing;

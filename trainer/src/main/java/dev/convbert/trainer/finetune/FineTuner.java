@@ -18,6 +18,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.Hashing;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
@@ -35,13 +36,9 @@ import dev.convbert.trainer.optim.LrSchedule;
 import dev.convbert.trainer.optim.ParamGroup;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -302,7 +299,7 @@ public final class FineTuner {
         ObjectNode run = cfg.toJson();
         run.put("model_config", modelConfig.toJson().toString());
         run.put("init", source.modelDir() != null ? source.modelDir().toAbsolutePath().normalize().toString() : "random");
-        run.put("train_sha256", sha256(GlueReader.file(dataDir, cfg.task(), "train")));
+        run.put("train_sha256", Hashing.sha256(GlueReader.file(dataDir, cfg.task(), "train")));
         run.put("train_examples", train.size());
         return run;
     }
@@ -333,19 +330,10 @@ public final class FineTuner {
         for (var split : task.splits()) {
             Path f = GlueReader.file(dataDir, task, split.name());
             if (Files.isRegularFile(f)) {
-                data.put(task.dirName() + "/" + f.getFileName(), sha256(f));
+                data.put(task.dirName() + "/" + f.getFileName(), Hashing.sha256(f));
             }
         }
         return m;
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static long[] flat(long[][] rows) {

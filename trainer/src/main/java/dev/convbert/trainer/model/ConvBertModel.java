@@ -25,8 +25,16 @@ public final class ConvBertModel extends HfBlock {
     private final List<ConvBertLayer> layers = new ArrayList<>();
 
     public ConvBertModel(ConvBertConfig config) {
+        this(config, new ConvBertEmbeddings(config));
+    }
+
+    /**
+     * An encoder whose embeddings block is {@code shared} (ELECTRA's generator shares the discriminator's word,
+     * position and token-type embeddings and their LayerNorm; its own {@code embeddings_project} maps them to its width).
+     */
+    ConvBertModel(ConvBertConfig config, ConvBertEmbeddings shared) {
         this.config = config;
-        embeddings = addChildBlock("embeddings", new ConvBertEmbeddings(config));
+        embeddings = addChildBlock("embeddings", shared);
         embeddingsProject = config.embeddingSize() != config.hiddenSize()
                 ? addChildBlock("embeddings_project", new LinearLayer(config.embeddingSize(), config.hiddenSize()))
                 : null;

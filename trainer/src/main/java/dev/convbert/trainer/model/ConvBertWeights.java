@@ -40,6 +40,21 @@ public final class ConvBertWeights {
         return out;
     }
 
+    /**
+     * As {@link #named}, but a parameter reached under several names (a block shared between encoders, such as ELECTRA's
+     * tied embeddings) appears once, under its first name.
+     */
+    public static Map<String, Named> unique(Block root) {
+        Map<String, Named> out = new LinkedHashMap<>();
+        java.util.Set<Parameter> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Named n : named(root).values()) {
+            if (seen.add(n.parameter())) {
+                out.put(n.name(), n);
+            }
+        }
+        return out;
+    }
+
     private static void walk(Block block, String prefix, Map<String, Named> out) {
         if (block instanceof HfBlock hf) {
             for (HfBlock.Spec s : hf.specs()) {
@@ -58,7 +73,7 @@ public final class ConvBertWeights {
 
     /** HF initialisation: normal(0, initializer_range) for weights and embeddings, zero biases, LayerNorm 1/0. */
     public static void initialize(Block root, ConvBertConfig config, NDManager manager, long seed) {
-        for (Named n : named(root).values()) {
+        for (Named n : unique(root).values()) {
             set(n, initialValues(n, config, seed), manager);
         }
     }
@@ -155,7 +170,7 @@ public final class ConvBertWeights {
     /** The weights as safetensors under HF names. */
     public static List<SafeTensor> toSafeTensors(Block root) {
         List<SafeTensor> out = new ArrayList<>();
-        for (Named n : named(root).values()) {
+        for (Named n : unique(root).values()) {
             out.add(SafeTensor.ofFloats(n.name(), n.shape().getShape(), n.parameter().getArray().toFloatArray()));
         }
         return out;

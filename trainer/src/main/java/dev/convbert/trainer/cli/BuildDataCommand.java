@@ -1,0 +1,51 @@
+package dev.convbert.trainer.cli;
+
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.pretrain.DataBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code convbert build-data}: raw text to pre-training shards. */
+@Command(name = "build-data", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Build pre-training shards from a corpus tree (.txt, .txt.xz, .tar, .tar.xz; one document per file).",
+                "Re-running skips finished shards; unreadable documents are reported in manifest.json and skipped.",
+                "", "Example:", "  convbert build-data --corpus corpus/ --vocab vocab.txt --output data/pretrain"})
+public final class BuildDataCommand implements Callable<Integer> {
+    @Option(names = "--corpus", required = true)
+    Path corpus;
+
+    @Option(names = "--vocab", required = true)
+    Path vocab;
+
+    @Option(names = "--output", required = true)
+    Path output;
+
+    @Option(names = "--max-seq-length", defaultValue = "128")
+    int maxSeqLength;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--latin1-fallback", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Decode documents that are not UTF-8 as ISO-8859-1 and report them (default); --no-latin1-fallback skips them.")
+    boolean latin1;
+
+    @Override
+    public Integer call() throws Exception {
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        var manifest = new DataBuilder(new BertTokenizer(Vocab.read(vocab)), maxSeqLength, seed, latin1, t).build(corpus, output);
+        System.out.printf(java.util.Locale.ROOT, "%d documents, %d examples, %d tokens in %.1f s (%.0f tokens/s); %d problems (see %s)%n",
+                manifest.get("documents").asLong(), manifest.get("examples").asLong(), manifest.get("tokens").asLong(),
+                manifest.get("seconds").asDouble(), manifest.get("tokens_per_s").asDouble(), manifest.get("problems").size(),
+                output.resolve("manifest.json"));
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,77 @@
+package dev.convbert.trainer.cli;
+
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.model.DjlPredictorProvider;
+import dev.convbert.trainer.pretrain.PretrainConfig;
+import dev.convbert.trainer.pretrain.Pretrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code convbert pretrain}: ELECTRA-style replaced-token detection. */
+@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Pre-train ConvBERT with replaced-token detection (generator + discriminator, ELECTRA-style).",
+                "Writes checkpoints, metrics.jsonl, train.log and discriminator/ (a model directory for finetune --model).",
+                "", "Example:", "  convbert pretrain --data data/pretrain --config small --vocab vocab.txt --output runs/pretrain --max-steps 100000"})
+public final class PretrainCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, description = "Output of build-data.")
+    Path data;
+
+    @Option(names = "--config", required = true, description = "small, medium-small, base or a config.json.")
+    String config;
+
+    @Option(names = "--vocab", required = true)
+    Path vocab;
+
+    @Option(names = "--output", required = true)
+    Path output;
+
+    @Option(names = "--max-steps", defaultValue = "1000000")
+    long maxSteps;
+
+    @Option(names = "--batch-size", description = "Default: 128 (256 for base).")
+    Integer batchSize;
+
+    @Option(names = "--lr", description = "Default: 3e-4 small, 5e-4 medium-small, 2e-4 base.")
+    Double lr;
+
+    @Option(names = "--warmup-steps", description = "Default: min(10000, max-steps/10).")
+    Long warmup;
+
+    @Option(names = "--generator-size", description = "Generator width as a fraction of the discriminator's (default 0.25; 1/3 base).")
+    Double generatorSize;
+
+    @Option(names = "--save-every", defaultValue = "1000")
+    int saveEvery;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--resume")
+    boolean resume;
+
+    @Option(names = "--device", defaultValue = "cpu")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        int vocabSize = Vocab.read(vocab).size();
+        ConvBertConfig disc = config.endsWith(".json") || Files.isRegularFile(Path.of(config))
+                ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config).withVocabSize(vocabSize);
+        if (disc.vocabSize() != vocabSize) {
+            throw new InvalidInputException(config + ": vocab_size " + disc.vocabSize() + " but " + vocab + " has " + vocabSize);
+        }
+        PretrainConfig d = PretrainConfig.original(disc, maxSteps);
+        PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
+                maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), d.maxSeqLength(), seed,
+                saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight());
+        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.device(device)).run(resume);
+        return ExitCodes.OK;
+    }
+}
