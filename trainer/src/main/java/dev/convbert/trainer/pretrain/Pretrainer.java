@@ -69,6 +69,11 @@ public final class Pretrainer {
                  double discPrecision, double discRecall, long tokens) {}
 
     public ObjectNode run(boolean resume) throws IOException {
+        return runUntil(resume, cfg.maxSteps());
+    }
+
+    /** As {@link #run}, but stops after step {@code stopAt} with a checkpoint (an interrupted run, for tests). */
+    ObjectNode runUntil(boolean resume, long stopAt) throws IOException {
         PretrainData data = new PretrainData(dataDir);
         Vocab v = Vocab.read(vocab);
         if (data.manifest().get("vocab_size").asInt() != v.size() || discConfig.vocabSize() != v.size()) {
@@ -128,7 +133,7 @@ public final class Pretrainer {
                 double before = state.get("elapsed_seconds").asDouble();
                 long t0 = System.nanoTime();
                 long tokens = 0;
-                for (long step = start; step < cfg.maxSteps(); step++) {
+                for (long step = start; step < Math.min(stopAt, cfg.maxSteps()); step++) {
                     double lr = schedule.lr(step);
                     Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
                     Random rnd = new Random(cfg.seed() * 7_919L + step);
@@ -161,7 +166,7 @@ public final class Pretrainer {
                             s.discLoss(), s.discAccuracy(), lr, tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
                     state.put("elapsed_seconds", before + (System.nanoTime() - t0) / 1e9);
                     state.put("updates", optimizer.updates());
-                    boolean last = step + 1 == cfg.maxSteps();
+                    boolean last = step + 1 == cfg.maxSteps() || step + 1 == stopAt;
                     if (last || (cfg.saveEvery() > 0 && (step + 1) % cfg.saveEvery() == 0)) {
                         checkpoints.save(step + 1, ConvBertWeights.toSafeTensors(model), optimizer.state(), state);
                         saveDiscriminator(model);

@@ -1,0 +1,107 @@
+package dev.convbert.trainer.pretrain;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.checkpoint.Checkpoints;
+import dev.convbert.trainer.model.ConvBertWeights;
+import dev.convbert.trainer.model.ElectraPretraining;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PretrainerTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    static final Path VOCAB = TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt");
+    @TempDir
+    static Path dir;
+    static Path data;
+
+    static ConvBertConfig tiny() {
+        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12, 0, 16, 2, 5, 1, null,
+                List.of("LABEL_0", "LABEL_1"), true, null);
+    }
+
+    static PretrainConfig config(long steps) {
+        return new PretrainConfig(2e-3, 8, steps, 2, 0.01, 1.0, 64, 7, 5, 0.25, 50.0);
+    }
+
+    @BeforeAll
+    static void buildData() throws Exception {
+        data = dir.resolve("data");
+        new DataBuilder(new BertTokenizer(Vocab.read(VOCAB)), 64, 1, true, 1).build(TESTDATA.resolve("corpus"), data);
+    }
+
+    @Test
+    void generatorAndDiscriminatorShareEmbeddings() {
+        ConvBertConfig d = tiny();
+        ElectraPretraining m = new ElectraPretraining(d, config(1).generatorConfig(d));
+        var named = ConvBertWeights.named(m);
+        for (String p : List.of("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight")) {
+            assertSame(named.get("discriminator." + p).parameter(), named.get("generator." + p).parameter(), p);
+        }
+        assertTrue(named.containsKey("generator.embeddings_project.weight"), "the generator projects to its own width");
+        assertEquals(8, config(1).generatorConfig(d).hiddenSize());
+        assertTrue(ConvBertWeights.unique(m).size() < named.size());
+    }
+
+    @Test
+    void lossFallsAndTheDiscriminatorIsAModelDirectory() throws Exception {
+        Path out = dir.resolve("run");
+        new Pretrainer(config(40), tiny(), data, VOCAB, out, ai.djl.Device.cpu()).run(false);
+        List<Double> mlm = new ArrayList<>();
+        List<Double> disc = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            var n = new ObjectMapper().readTree(line);
+            if (n.has("mlm_loss")) {
+                mlm.add(n.get("mlm_loss").asDouble());
+                disc.add(n.get("disc_loss").asDouble());
+            }
+        }
+        assertEquals(40, mlm.size());
+        assertTrue(mean(mlm.subList(30, 40)) < mean(mlm.subList(0, 10)) - 0.2, "MLM loss falls: " + mlm);
+        assertTrue(mean(disc.subList(30, 40)) < mean(disc.subList(0, 10)), "discriminator loss falls: " + disc);
+        ModelDir md = ModelDir.open(out.resolve("discriminator"));
+        assertEquals(32, md.config().hiddenSize());
+        assertTrue(md.weights().tensors().containsKey("encoder.layer.1.attention.self.conv_kernel_layer.weight"));
+        assertTrue(md.hasVocab());
+    }
+
+    @Test
+    void resumeIsExact() throws Exception {
+        Path a = dir.resolve("a");
+        new Pretrainer(config(10), tiny(), data, VOCAB, a, ai.djl.Device.cpu()).run(false);
+        Path partial = dir.resolve("b");
+        new Pretrainer(config(10), tiny(), data, VOCAB, partial, ai.djl.Device.cpu()).runUntil(false, 5);   // interrupted at 5
+        new Pretrainer(config(10), tiny(), data, VOCAB, partial, ai.djl.Device.cpu()).run(true);
+        Map<String, SafeTensor> x = Safetensors.read(a.resolve("checkpoint-00000010").resolve(Checkpoints.MODEL)).tensors();
+        Map<String, SafeTensor> y = Safetensors.read(partial.resolve("checkpoint-00000010").resolve(Checkpoints.MODEL)).tensors();
+        assertEquals(x.keySet(), y.keySet());
+        for (String k : x.keySet()) {
+            float[] fx = x.get(k).toFloats();
+            float[] fy = y.get(k).toFloats();
+            for (int i = 0; i < fx.length; i++) {
+                assertEquals(Float.floatToIntBits(fx[i]), Float.floatToIntBits(fy[i]), k + "[" + i + "]");
+            }
+        }
+    }
+
+    private static double mean(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+}
