@@ -8,6 +8,6 @@ import java.util.List;
 public final class BenchmarkCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
-        return List.of(new TokenizerBenchmark(), new ModelBenchmark(), new ExportBenchmark(), new LatencyBenchmark(), new ServeLoadTest());
+        return List.of(new TokenizerBenchmark(), new ModelBenchmark(), new ExportBenchmark(), new LatencyBenchmark(), new ServeLoadTest(), new PlotMetrics());
     }
 }
