@@ -5,7 +5,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -176,14 +175,15 @@ public final class FineTuner {
                                 nonFinite(groups, grads)));
                     }
                     for (NDArray g : grads) {
-                        g.set(new NDIndex("..."), 0f);   // assignment, not g - g: a NaN must not outlive its step
+                        GradientClipping.zero(g, norm);
                         g.close();
                     }
                     examples += batch.length;
                     double secs = (System.nanoTime() - t0) / 1e9;
                     ObjectNode rec = JSON.createObjectNode().put("step", step + 1).put("loss", loss).put("lr", lr)
                             .put("grad_norm", norm).put("examples_per_s", examples / Math.max(secs, 1e-9))
-                            .put("elapsed_s", elapsedBefore + secs);
+                            .put("elapsed_s", elapsedBefore + secs)
+                            .put("native_arrays", model.manager().getManagedArrays().size());   // must not grow
                     log.step(rec, fmt("loss %.4f lr %.2e %.0f ex/s", loss, lr, examples / Math.max(secs, 1e-9)),
                             (step + 1) % 50 == 0);
                     boolean last = step + 1 == total;

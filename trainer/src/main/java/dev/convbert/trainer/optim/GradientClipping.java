@@ -1,6 +1,7 @@
 package dev.convbert.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 
 import java.util.List;
 
@@ -27,5 +28,18 @@ public final class GradientClipping {
             }
         }
         return norm;
+    }
+
+    /**
+     * Clears a gradient for the next step. A finite one is multiplied by zero in place; after a NaN/inf step it is
+     * assigned zero (g × 0 and g − g keep NaN alive), which allocates a scalar in the gradient's manager — rare, so
+     * tolerated, where doing it every step leaked one array per parameter per step (GlueTasksTest holds this).
+     */
+    public static void zero(NDArray g, double norm) {
+        if (Double.isFinite(norm)) {
+            g.muli(0f);
+        } else {
+            g.set(new NDIndex("..."), 0f);
+        }
     }
 }

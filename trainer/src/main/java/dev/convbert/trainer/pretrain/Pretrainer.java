@@ -5,7 +5,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -152,7 +151,7 @@ public final class Pretrainer {
                         log.info(fmt("step %d: gradient norm is %s; update skipped", step + 1, norm));
                     }
                     for (NDArray g : grads) {
-                        g.set(new NDIndex("..."), 0f);
+                        GradientClipping.zero(g, norm);
                         g.close();
                     }
                     tokens += s.tokens();
