@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.djl.ndarray.NDManager;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.trainer.optim.AdamW;
+import dev.convbert.trainer.optim.ParamGroup;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.core.safetensors.SafetensorsFormatException;
@@ -55,6 +58,42 @@ public final class Checkpoints {
         ObjectNode pointer = JSON.createObjectNode().put("step", step).put("dir", name);
         AtomicFiles.writeString(dir.resolve(POINTER), JSON.writeValueAsString(pointer));
         removeOthers(name);
+    }
+
+    /**
+     * The checkpoint to continue from: with {@code resume} the latest one (an error when there is none); without, empty
+     * — and an error when the directory already holds a run, so nothing is overwritten by accident.
+     */
+    public Optional<Loaded> open(boolean resume) throws IOException {
+        if (!resume) {
+            if (Files.exists(dir.resolve(POINTER))) {
+                throw new CheckpointException(dir + ": already holds a run (checkpoint.json); pass --resume to continue it "
+                        + "or choose a new --output");
+            }
+            return Optional.empty();
+        }
+        Optional<Loaded> loaded = latest();
+        if (loaded.isEmpty()) {
+            throw new CheckpointException(dir.resolve(POINTER) + ": missing; nothing to resume from");
+        }
+        return loaded;
+    }
+
+    /**
+     * Puts a checkpoint back: checks it belongs to this run, copies every parameter and the Adam moments; returns the
+     * saved trainer state.
+     */
+    public static ObjectNode restore(Loaded ck, ObjectNode run, List<ParamGroup> groups, AdamW optimizer, NDManager manager) {
+        requireSameRun(ck, run);
+        for (ParamGroup g : groups) {
+            SafeTensor t = ck.model().get(g.name());
+            if (t == null) {
+                throw new CheckpointException(ck.dir().resolve(MODEL) + ": no tensor \"" + g.name() + "\"");
+            }
+            g.parameter().getArray().set(t.toFloats());
+        }
+        optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), manager, ck.dir().resolve(OPTIMIZER).toString());
+        return ck.state();
     }
 
     /** The checkpoint the pointer names, or empty when there is none. */

@@ -86,14 +86,7 @@ public final class FineTuner {
             }
         }
         Checkpoints checkpoints = new Checkpoints(out);
-        var loaded = resume ? checkpoints.latest() : java.util.Optional.<Checkpoints.Loaded>empty();
-        if (resume && loaded.isEmpty()) {
-            throw new CheckpointException(out.resolve(Checkpoints.POINTER) + ": missing; nothing to resume from");
-        }
-        if (!resume && Files.exists(out.resolve(Checkpoints.POINTER))) {
-            throw new InvalidInputException(out + ": already holds a run (checkpoint.json); pass --resume to continue it "
-                    + "or choose a new --output");
-        }
+        var loaded = checkpoints.open(resume);
 
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));
         GlueDataset train = GlueDataset.load(dataDir, task, "train", tokenizer, cfg.maxSeqLength(), cfg.maxTrainExamples(),
@@ -127,17 +120,7 @@ public final class FineTuner {
             long start = 0;
             if (loaded.isPresent()) {
                 Checkpoints.Loaded ck = loaded.get();
-                Checkpoints.requireSameRun(ck, run);
-                for (ParamGroup g : groups) {
-                    var t = ck.model().get(g.name());
-                    if (t == null) {
-                        throw new CheckpointException(ck.dir().resolve(Checkpoints.MODEL) + ": no tensor \"" + g.name() + "\"");
-                    }
-                    g.parameter().getArray().set(t.toFloats());
-                }
-                optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), model.manager(),
-                        ck.dir().resolve(Checkpoints.OPTIMIZER).toString());
-                state = ck.state();
+                state = Checkpoints.restore(ck, run, groups, optimizer, model.manager());
                 start = ck.step();
             } else {
                 Files.createDirectories(out);

@@ -80,13 +80,7 @@ public final class Pretrainer {
                     + " tokens, " + vocab + " has " + v.size() + ", config vocab_size " + discConfig.vocabSize());
         }
         Checkpoints checkpoints = new Checkpoints(out);
-        var loaded = resume ? checkpoints.latest() : java.util.Optional.<Checkpoints.Loaded>empty();
-        if (resume && loaded.isEmpty()) {
-            throw new CheckpointException(out.resolve(Checkpoints.POINTER) + ": missing; nothing to resume from");
-        }
-        if (!resume && Files.exists(out.resolve(Checkpoints.POINTER))) {
-            throw new InvalidInputException(out + ": already holds a run; pass --resume or choose a new --output");
-        }
+        var loaded = checkpoints.open(resume);
         ConvBertConfig genConfig = cfg.generatorConfig(discConfig);
         Masking masking = new Masking(cfg.maxSeqLength(), v.maskId(), v.clsId(), v.sepId(), v.padId());
         BatchPlan plan = new BatchPlan(data.lengths(), cfg.batchSize(), cfg.seed(), false);
@@ -111,16 +105,7 @@ public final class Pretrainer {
             long start = 0;
             if (loaded.isPresent()) {
                 Checkpoints.Loaded ck = loaded.get();
-                Checkpoints.requireSameRun(ck, run);
-                for (ParamGroup g : groups) {
-                    var t = ck.model().get(g.name());
-                    if (t == null) {
-                        throw new CheckpointException(ck.dir().resolve(Checkpoints.MODEL) + ": no tensor \"" + g.name() + "\"");
-                    }
-                    g.parameter().getArray().set(t.toFloats());
-                }
-                optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), manager, ck.dir().toString());
-                state = ck.state();
+                state = Checkpoints.restore(ck, run, groups, optimizer, manager);
                 start = ck.step();
             }
             groups.forEach(g -> g.parameter().getArray().setRequiresGradient(true));
