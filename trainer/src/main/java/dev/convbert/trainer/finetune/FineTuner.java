@@ -24,7 +24,6 @@ import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.trainer.checkpoint.CheckpointException;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.trainer.model.ConvBertWeights;

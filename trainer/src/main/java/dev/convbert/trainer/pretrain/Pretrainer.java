@@ -17,7 +17,6 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.trainer.checkpoint.CheckpointException;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.finetune.BatchPlan;
 import dev.convbert.trainer.log.TrainingLog;
@@ -29,7 +28,6 @@ import dev.convbert.trainer.optim.LrSchedule;
 import dev.convbert.trainer.optim.ParamGroup;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
