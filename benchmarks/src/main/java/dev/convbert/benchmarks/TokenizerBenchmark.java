@@ -80,6 +80,28 @@ public final class TokenizerBenchmark implements Callable<Integer> {
             System.out.printf("agreement: %d of %d examples id-for-id (%d differ)%n", compared - mismatched, compared, mismatched);
             examples.forEach(x -> System.out.println("  differs: " + x));
 
+            // DJL's BertFullTokenizer, the other candidate: word pieces only (no pair encoding), compared on text_a
+            ai.djl.modality.nlp.DefaultVocabulary djlVocab = ai.djl.modality.nlp.DefaultVocabulary.builder()
+                    .addFromTextFile(vocab).optUnknownToken("[UNK]").build();
+            ai.djl.modality.nlp.bert.BertFullTokenizer djl = new ai.djl.modality.nlp.bert.BertFullTokenizer(djlVocab, true);
+            long djlCompared = 0, djlMismatched = 0;
+            for (GlueTask task : GlueTask.values()) {
+                for (GlueTask.Split split : task.splits()) {
+                    if (!Files.isRegularFile(GlueReader.file(dataDir, task, split.name()))) {
+                        continue;
+                    }
+                    for (GlueExample e : GlueReader.read(dataDir, task, split.name())) {
+                        djlCompared++;
+                        if (!djl.tokenize(e.textA()).equals(ours.tokenize(e.textA()))) {
+                            djlMismatched++;
+                        }
+                    }
+                }
+            }
+            result.put("djl_bert_full_tokenizer_compared", djlCompared);
+            result.put("djl_bert_full_tokenizer_mismatched", djlMismatched);
+            System.out.printf("DJL BertFullTokenizer vs ours (text_a word pieces): %d of %d differ%n", djlMismatched, djlCompared);
+
             List<String> sst = GlueReader.read(dataDir, GlueTask.SST_2, "train").stream().map(GlueExample::textA).toList();
             long tokens = 0;
             for (String s : sst) {
@@ -87,14 +109,20 @@ public final class TokenizerBenchmark implements Callable<Integer> {
             }
             double[] oursRate = new double[repeats];
             double[] hfRate = new double[repeats];
+            double[] djlRate = new double[repeats];
             timeOurs(ours, sst); // warm-up
             timeHf(hf, sst);
-            for (int r = 0; r < repeats; r++) {      // interleaved, so both see the same machine load
+            timeDjl(djl, sst);
+            for (int r = 0; r < repeats; r++) {      // interleaved, so all see the same machine load
                 oursRate[r] = tokens / timeOurs(ours, sst);
                 hfRate[r] = tokens / timeHf(hf, sst);
+                djlRate[r] = tokens / timeDjl(djl, sst);
             }
             Arrays.sort(oursRate);
             Arrays.sort(hfRate);
+            Arrays.sort(djlRate);
+            result.put("djl_tokens_per_s_median", djlRate[repeats / 2]);
+            System.out.printf("DJL BertFullTokenizer: median %.0f tokens/s (word pieces only; [CLS]/[SEP] counted)%n", djlRate[repeats / 2]);
             result.put("sst2_train_sentences", sst.size());
             result.put("sst2_train_tokens", tokens);
             result.put("repeats", repeats);
@@ -122,6 +150,18 @@ public final class TokenizerBenchmark implements Callable<Integer> {
         for (String s : texts) {
             Encoding e = t.encode(s, Integer.MAX_VALUE);
             sink += e.inputIds()[0];
+        }
+        if (sink == 42) {
+            System.out.print("");
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double timeDjl(ai.djl.modality.nlp.bert.BertFullTokenizer t, List<String> texts) {
+        long start = System.nanoTime();
+        long sink = 0;
+        for (String s : texts) {
+            sink += t.tokenize(s).size();
         }
         if (sink == 42) {
             System.out.print("");
