@@ -85,7 +85,7 @@ public final class DataBuilder {
             List<Future<ShardResult>> futures = new ArrayList<>();
             for (ShardPlan p : plans) {
                 futures.add(pool.submit(() -> {
-                    ShardResult r = buildShard(p, output, previous);
+                    ShardResult r = buildShard(corpus, p, output, previous);
                     docs.addAndGet(r.documents());
                     tokens.addAndGet(r.tokens());
                     progress.step(p.inputs().stream().mapToLong(DataBuilder::size).sum());
@@ -133,7 +133,7 @@ public final class DataBuilder {
         return manifest;
     }
 
-    private ShardResult buildShard(ShardPlan plan, Path output, JsonNode previous) throws IOException {
+    private ShardResult buildShard(Path corpus, ShardPlan plan, Path output, JsonNode previous) throws IOException {
         Path file = output.resolve(plan.fileName());
         JsonNode old = previous == null ? null : findShard(previous, plan.fileName());
         if (old != null && Files.isRegularFile(file) && Hashing.sha256(file).equals(old.get("sha256").asText())
@@ -156,7 +156,10 @@ public final class DataBuilder {
                         problems.add(d.name() + ": not UTF-8; decoded as ISO-8859-1");
                     }
                     documents++;
-                    Random rnd = new Random(seed * 1_000_003L + d.name().hashCode());
+                    // seeded by the name inside the corpus, so the output does not depend on where the corpus lies
+                    String relative = corpus.toAbsolutePath().normalize().relativize(Path.of(d.name().split("!")[0])
+                            .toAbsolutePath().normalize()) + (d.name().contains("!") ? d.name().substring(d.name().indexOf('!')) : "");
+                    Random rnd = new Random(seed * 1_000_003L + relative.replace('\\', '/').hashCode());
                     ExampleBuilder builder = new ExampleBuilder(maxLength, tokenizer.vocab().clsId(), tokenizer.vocab().sepId(), rnd);
                     for (String line : text.text().split("\n")) {
                         String l = line.strip();

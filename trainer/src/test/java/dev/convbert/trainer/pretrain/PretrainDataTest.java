@@ -94,6 +94,10 @@ class PretrainDataTest {
         Path other = dir.resolve("fresh");
         JsonNode fresh = new DataBuilder(tokenizer(), 64, 1, true, 1).build(TESTDATA.resolve("corpus"), other);
         assertEquals(sha, fresh.get("shards").get(0).get("sha256").asText(), "deterministic for a seed, whatever the threads");
+        Path copy = dir.resolve("elsewhere/corpus");
+        copyTree(TESTDATA.resolve("corpus"), copy);
+        JsonNode moved = new DataBuilder(tokenizer(), 64, 1, true, 1).build(copy, dir.resolve("moved"));
+        assertEquals(sha, moved.get("shards").get(0).get("sha256").asText(), "and wherever the corpus lies");
         assertEquals(sha, Hashing.sha256(other.resolve(fresh.get("shards").get(0).get("file").asText())));
 
         JsonNode skip = new DataBuilder(tokenizer(), 64, 1, false, 1).build(TESTDATA.resolve("corpus"), dir.resolve("strict"));
@@ -135,5 +139,18 @@ class PretrainDataTest {
         assertEquals(expected, chosen, "n = round(0.15 · length) slots per row");
         double maskRate = (double) masked / chosen;
         assertTrue(maskRate > 0.78 && maskRate < 0.86, "about 85% of chosen positions become [MASK] (less duplicates): " + maskRate);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var s = java.nio.file.Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(t);
+                } else {
+                    java.nio.file.Files.copy(p, t);
+                }
+            }
+        }
     }
 }
