@@ -49,6 +49,9 @@ public final class OrtModel implements Predictor {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // ORT defaults to one thread per *physical* core, which on small VMs is half of what PyTorch uses;
+            // CONVBERT_ORT_THREADS overrides
+            so.setIntraOpNumThreads(threads());
             if (optimizedModel != null) {
                 so.setOptimizedModelFilePath(optimizedModel.toString());
             }
@@ -69,6 +72,11 @@ public final class OrtModel implements Predictor {
         } catch (OrtException e) {
             throw new ScoringException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);
         }
+    }
+
+    static int threads() {
+        String env = System.getenv("CONVBERT_ORT_THREADS");
+        return env != null ? Integer.parseInt(env) : Runtime.getRuntime().availableProcessors();
     }
 
     @Override
