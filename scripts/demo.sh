@@ -20,9 +20,9 @@ step "build"
 "$CONVBERT" --version
 step "data: $data"
 "$CONVBERT" glue-stats --data-dir "$data" | grep -E "task|SST-2"
-step "fine-tune (random init, configs/small-4layer.json, 2 epochs)"
+step "fine-tune (random init, configs/small-4layer.json, 3 epochs)"
 "$CONVBERT" finetune --task sst-2 --data-dir "$data" --config "$ROOT/configs/small-4layer.json" --vocab "$VOCAB" \
-  --output "$out/sst2" --epochs 2 --layer-decay 1.0 --eval-every 250 --save-every 250
+  --output "$out/sst2" --epochs 3 --lr 1e-4 --layer-decay 1.0 --eval-every 250 --save-every 250
 step "export to ONNX (fused SpanDynamicConv)"
 "$CONVBERT" export --model "$out/sst2" --output "$out/export/sst2.onnx"
 step "score dev with the accuracy gate"

@@ -74,6 +74,10 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default 0.001).")
     Double tolerance;
 
+    @Option(names = "--max-batch-tokens", defaultValue = "16384",
+            description = "Skip cells with more tokens per batch (DJL eager at 128 x 512 needs more memory than 24 GiB holds; default ${DEFAULT-VALUE}).")
+    int maxBatchTokens;
+
     record Cell(String backend, int batch, int seq, double[] ms) {
         double percentile(double p) {
             return ms[(int) Math.round(p * (ms.length - 1))];
@@ -135,7 +139,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             if (backends.contains("djl")) {
                 engines.put("djl", TaskModel.load(model, Device.cpu()));
             }
-            List<Cell> cells = measure(engines, md.config().maxPositionEmbeddings(), md.config().vocabSize());
+            List<Cell> cells = measure(engines, md.config().maxPositionEmbeddings(), md.config().vocabSize(), result, mapper);
             write(result, cells, mapper);
         } finally {
             engines.values().forEach(Predictor::close);
@@ -143,7 +147,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private List<Cell> measure(Map<String, Predictor> engines, int maxPositions, int vocab) {
+    private List<Cell> measure(Map<String, Predictor> engines, int maxPositions, int vocab, ObjectNode result,
+                               ObjectMapper mapper) throws java.io.IOException {
         List<Cell> cells = new ArrayList<>();
         Random rnd = new Random(7);
         int total = 0;
@@ -159,6 +164,12 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     continue;
                 }
                 for (int batch : batchSizes) {
+                    if ((long) batch * seq > maxBatchTokens) {
+                        System.out.printf("seq %d batch %d skipped: %d tokens per batch exceeds --max-batch-tokens %d%n",
+                                seq, batch, batch * seq, maxBatchTokens);
+                        progress.step(1);
+                        continue;
+                    }
                     long[][] ids = new long[batch][seq];
                     long[][] mask = new long[batch][seq];
                     long[][] types = new long[batch][seq];
@@ -197,6 +208,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                                 c.sequencesPerSecond());
                     }
                     progress.step(1);
+                    write(result, cells, mapper);   // after every cell: a crash keeps what was measured
                 }
             }
         }
