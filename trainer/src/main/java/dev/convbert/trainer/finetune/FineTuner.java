@@ -5,7 +5,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -215,8 +214,7 @@ public final class FineTuner {
             labels[r] = (float) data.labels()[batch[r]];
         }
         try (NDManager step = model.manager().newSubManager()) {
-            NDList in = new NDList(step.create(flat(ids), new Shape(batch.length, len)),
-                    step.create(flat(types), new Shape(batch.length, len)), step.create(flat(mask), new Shape(batch.length, len)));
+            NDList in = new NDList(TaskModel.matrix(step, ids), TaskModel.matrix(step, types), TaskModel.matrix(step, mask));
             NDArray y = step.create(labels);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = model.block().run(model.parameterStore(), in, true, null).get(0);
@@ -316,14 +314,5 @@ public final class FineTuner {
             }
         }
         return m;
-    }
-
-    private static long[] flat(long[][] rows) {
-        int w = rows[0].length;
-        long[] out = new long[rows.length * w];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * w, w);
-        }
-        return out;
     }
 }

@@ -137,7 +137,8 @@ public final class TaskModel implements Predictor {
         return ModelDir.write(dir, config(), weights(), vocab, Map.of("format", "pt"));
     }
 
-    static NDArray matrix(NDManager m, long[][] rows) {
+    /** A rectangular int64 batch [rows, length] in {@code m}. */
+    public static NDArray matrix(NDManager m, long[][] rows) {
         int b = rows.length;
         int len = rows[0].length;
         long[] flat = new long[b * len];

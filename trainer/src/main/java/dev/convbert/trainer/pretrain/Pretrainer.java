@@ -22,6 +22,7 @@ import dev.convbert.trainer.finetune.BatchPlan;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.trainer.model.ConvBertWeights;
 import dev.convbert.trainer.model.ElectraPretraining;
+import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
 import dev.convbert.trainer.optim.LrSchedule;
@@ -198,14 +199,14 @@ public final class Pretrainer {
         Masking.Masked m = masking.mask(ids, lengths, rnd);
         int n = masking.slots();
         try (NDManager step = manager.newSubManager()) {
-            NDArray typesNd = step.create(flat(types), new Shape(b, len));
-            NDArray maskNd = step.create(flat(mask), new Shape(b, len));
-            NDArray positions = step.create(flat(m.positions()), new Shape(b, n));
+            NDArray typesNd = TaskModel.matrix(step, types);
+            NDArray maskNd = TaskModel.matrix(step, mask);
+            NDArray positions = TaskModel.matrix(step, m.positions());
             NDArray weights = step.create(flatF(m.weights()), new Shape(b, n));
-            NDArray originals = step.create(flat(m.originals()), new Shape(b, n));
+            NDArray originals = TaskModel.matrix(step, m.originals());
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 // generator: masked LM on the masked input, logits only at the masked slots
-                NDArray genIn = step.create(flat(m.generatorInput()), new Shape(b, len));
+                NDArray genIn = TaskModel.matrix(step, m.generatorInput());
                 NDArray genHidden = model.generator().encode(ps, new NDList(genIn, typesNd, maskNd), true, null);
                 long gh = genHidden.getShape().get(2);
                 NDArray index = positions.expandDims(2).repeat(2, gh);                        // [B, N, gh]
@@ -241,7 +242,7 @@ public final class Pretrainer {
                     }
                 }
                 NDArray discHidden = model.discriminator().encode(ps,
-                        new NDList(step.create(flat(discIn), new Shape(b, len)), typesNd, maskNd), true, null);
+                        new NDList(TaskModel.matrix(step, discIn), typesNd, maskNd), true, null);
                 NDArray x = model.discriminatorLogits(ps, discHidden, true);                  // [B, L]
                 NDArray y = step.create(flatF(labels), new Shape(b, len));
                 NDArray maskF = maskNd.toType(DataType.FLOAT32, false);
@@ -273,15 +274,6 @@ public final class Pretrainer {
                         tp + fn == 0 ? 0 : (double) tp / (tp + fn), tokenCount);
             }
         }
-    }
-
-    private static long[] flat(long[][] rows) {
-        int w = rows[0].length;
-        long[] out = new long[rows.length * w];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * w, w);
-        }
-        return out;
     }
 
     private static float[] flatF(float[][] rows) {
