@@ -56,7 +56,8 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--resume")
     boolean resume;
 
-    @Option(names = "--device", defaultValue = "cpu")
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "cpu, gpu (data-parallel over every visible GPU), gpu:N or gpu:N,M,… (default ${DEFAULT-VALUE}).")
     String device;
 
     @Override
@@ -71,7 +72,7 @@ public final class PretrainCommand implements Callable<Integer> {
         PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
                 maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), d.maxSeqLength(), seed,
                 saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight());
-        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.device(device)).run(resume);
+        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device)).run(resume);
         return ExitCodes.OK;
     }
 }

@@ -8,6 +8,9 @@ import dev.convbert.core.predict.PredictorProvider;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
 
 /** Runs model directories (HF layout) with DJL on PyTorch, on the CPU or a CUDA device. */
 public final class DjlPredictorProvider implements PredictorProvider {
@@ -26,18 +29,56 @@ public final class DjlPredictorProvider implements PredictorProvider {
         return TaskModel.load(model, device(device));
     }
 
-    /** {@code cpu} or {@code gpu}; a clear error when no GPU is usable. */
+    /** {@code cpu}, {@code gpu} (the first GPU) or {@code gpu:N}; a clear error when no such GPU is usable. */
     public static Device device(String name) {
+        List<Device> all = devices(name);
         if (name.equals("gpu")) {
-            int gpus = Engine.getInstance().getGpuCount();
-            if (gpus == 0) {
-                throw new InvalidInputException("--device gpu: no CUDA device is usable by PyTorch "
-                        + Engine.getInstance().getVersion() + " (a CPU build unless built with -Pcuda, i.e. "
-                        + "CONVBERT_MAVEN_ARGS=-Pcuda; or no GPU/driver visible); rerun with --device cpu");
-            }
-            return Device.gpu();
+            return all.get(0);
         }
-        return Device.cpu();
+        if (all.size() > 1) {
+            throw new InvalidInputException("--device " + name + ": this command runs on one device; name one, e.g. gpu:0");
+        }
+        return all.get(0);
+    }
+
+    /**
+     * For data-parallel training: {@code cpu}, {@code gpu} (every visible GPU), {@code gpu:N} or {@code gpu:N,M,…};
+     * a clear error when a named GPU is not usable.
+     */
+    public static List<Device> devices(String name) {
+        if (name.equals("cpu")) {
+            return List.of(Device.cpu());
+        }
+        if (!name.equals("gpu") && !name.startsWith("gpu:")) {
+            throw new InvalidInputException("--device " + name + ": expected cpu, gpu (all GPUs), gpu:N or gpu:N,M");
+        }
+        int gpus = Engine.getInstance().getGpuCount();
+        if (gpus == 0) {
+            throw new InvalidInputException("--device " + name + ": no CUDA device is usable by PyTorch "
+                    + Engine.getInstance().getVersion() + " (a CPU build unless built with -Pcuda, i.e. "
+                    + "CONVBERT_MAVEN_ARGS=-Pcuda; or no GPU/driver visible); rerun with --device cpu");
+        }
+        if (name.equals("gpu")) {
+            return IntStream.range(0, gpus).mapToObj(Device::gpu).toList();
+        }
+        List<Device> out = new ArrayList<>();
+        for (String id : name.substring(4).split(",")) {
+            int n;
+            try {
+                n = Integer.parseInt(id.trim());
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException("--device " + name + ": \"" + id + "\" is not a GPU number");
+            }
+            if (n < 0 || n >= gpus) {
+                throw new InvalidInputException("--device " + name + ": GPU " + n + " does not exist; PyTorch sees "
+                        + gpus + " (0.." + (gpus - 1) + ")");
+            }
+            if (out.contains(Device.gpu(n))) {
+                throw new InvalidInputException("--device " + name + ": GPU " + n + " is named twice");
+            }
+            out.add(Device.gpu(n));
+        }
+        return out;
     }
 
 }

@@ -5,8 +5,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,6 +33,7 @@ import dev.convbert.trainer.optim.ParamGroup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -42,6 +45,12 @@ import static dev.convbert.trainer.log.TrainingLog.fmt;
  * (seed, step)), generator MLM on the masked input, Gumbel-max sampling without gradient, discriminator on the
  * corrupted input, loss = MLM + 50 × discriminator, global-norm clipping, AdamW. The discriminator is saved as a model
  * directory (HF {@code ConvBertModel} names) that {@code finetune --model} takes.
+ *
+ * <p>Data-parallel over several devices: each device holds a replica and takes a contiguous slice of the batch. Every
+ * slice's losses are divided by the whole batch's counts (masked slots, real tokens), so the replicas' gradients
+ * <em>sum</em> to the full batch's gradient — the sum is taken on the first device, which alone owns the optimizer and
+ * then copies the updated weights to the others. Slices run one after another from this thread (DJL allows one gradient
+ * collector at a time); CUDA queues each device's kernels asynchronously, so the devices overlap between host reads.
  */
 public final class Pretrainer {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -51,20 +60,76 @@ public final class Pretrainer {
     private final Path dataDir;
     private final Path vocab;
     private final Path out;
-    private final Device device;
+    private final List<Device> devices;
+    private boolean samplingNoise = true;
 
-    public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, Device device) {
+    /** {@code devices}: one replica per entry, the first owns the optimizer and the checkpoints. */
+    public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, List<Device> devices) {
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("no device to train on");
+        }
+        if (devices.size() > cfg.batchSize()) {
+            throw new InvalidInputException("--batch-size " + cfg.batchSize() + " is smaller than the " + devices.size()
+                    + " devices it is split over; use a batch of at least one example per device");
+        }
         this.cfg = cfg;
         this.discConfig = discConfig;
         this.dataDir = dataDir;
         this.vocab = vocab;
         this.out = out;
-        this.device = device;
+        this.devices = List.copyOf(devices);
     }
 
-    /** Per-step statistics. */
-    record Stats(double loss, double mlmLoss, double mlmAccuracy, double discLoss, double discAccuracy,
-                 double discPrecision, double discRecall, long tokens) {}
+    /**
+     * Replaces the generator's sample by its argmax, so that runs over different device counts see the same corrupted
+     * input and can be compared exactly (tests only: it is not ELECTRA's recipe).
+     */
+    Pretrainer withoutSamplingNoise() {
+        samplingNoise = false;
+        return this;
+    }
+
+    /** Sums over one slice of a batch; the loss terms are already divided by the whole batch's counts. */
+    record Stats(double mlmLoss, double discLoss, int mlmRight, int mlmCount, int discRight, int tp, int fp, int fn,
+                 int real) {
+        Stats plus(Stats o) {
+            return new Stats(mlmLoss + o.mlmLoss, discLoss + o.discLoss, mlmRight + o.mlmRight, mlmCount + o.mlmCount,
+                    discRight + o.discRight, tp + o.tp, fp + o.fp, fn + o.fn, real + o.real);
+        }
+    }
+
+    /** One device's copy of the model; {@code params} in the order of the optimizer's groups. */
+    private record Replica(NDManager manager, ElectraPretraining model, ParameterStore ps, List<Parameter> params) {}
+
+    /** A batch on the host: token ids, segment ids, real lengths, and the masking drawn for it. */
+    record HostBatch(long[][] ids, long[][] types, int[] lengths, Masking.Masked masked) {
+        /** Rows [from, to), for one replica. */
+        HostBatch rows(int from, int to) {
+            Masking.Masked m = masked;
+            return new HostBatch(Arrays.copyOfRange(ids, from, to), Arrays.copyOfRange(types, from, to),
+                    Arrays.copyOfRange(lengths, from, to), new Masking.Masked(
+                    Arrays.copyOfRange(m.generatorInput(), from, to), Arrays.copyOfRange(m.positions(), from, to),
+                    Arrays.copyOfRange(m.weights(), from, to), Arrays.copyOfRange(m.originals(), from, to)));
+        }
+
+        double maskedSlots() {
+            double n = 0;
+            for (float[] row : masked.weights()) {
+                for (float w : row) {
+                    n += w;
+                }
+            }
+            return n;
+        }
+
+        long tokens() {
+            long n = 0;
+            for (int l : lengths) {
+                n += l;
+            }
+            return n;
+        }
+    }
 
     public ObjectNode run(boolean resume) throws IOException {
         return runUntil(resume, cfg.maxSteps());
@@ -85,10 +150,19 @@ public final class Pretrainer {
         BatchPlan plan = new BatchPlan(data.lengths(), cfg.batchSize(), cfg.seed(), false);
         LrSchedule schedule = new LrSchedule(cfg.learningRate(), cfg.warmupSteps(), cfg.maxSteps());
 
-        try (NDManager manager = NDManager.newBaseManager(device)) {
-            ElectraPretraining model = new ElectraPretraining(discConfig, genConfig);
-            ConvBertWeights.initialize(model, discConfig, manager, cfg.seed());
-            ParameterStore ps = new ParameterStore(manager, false);
+        List<Replica> replicas = new ArrayList<>();
+        try (NDManager root = NDManager.newBaseManager(devices.get(0))) {
+            for (Device d : devices) {
+                NDManager manager = root.newSubManager(d);
+                ElectraPretraining model = new ElectraPretraining(discConfig, genConfig);
+                ConvBertWeights.initialize(model, discConfig, manager, cfg.seed());
+                List<Parameter> params = new ArrayList<>();
+                ConvBertWeights.unique(model).values().forEach(n -> params.add(n.parameter()));
+                replicas.add(new Replica(manager, model, new ParameterStore(manager, false), params));
+            }
+            Replica master = replicas.get(0);
+            NDManager manager = master.manager();
+            ElectraPretraining model = master.model();
             List<ParamGroup> groups = new ArrayList<>();
             for (var n : ConvBertWeights.unique(model).values()) {
                 groups.add(new ParamGroup(n.name(), n.parameter(), ParamGroup.decays(n.name()), 1.0));
@@ -107,11 +181,12 @@ public final class Pretrainer {
                 state = Checkpoints.restore(ck, run, groups, optimizer, manager);
                 start = ck.step();
             }
-            groups.forEach(g -> g.parameter().getArray().setRequiresGradient(true));
+            broadcast(replicas);
+            replicas.forEach(r -> r.params().forEach(p -> p.getArray().setRequiresGradient(true)));
             try (TrainingLog log = new TrainingLog(out, "pretrain", start, cfg.maxSteps())) {
-                log.info(fmt("%s pre-training: %d examples, %d steps of %d; discriminator %d parameters (hidden %d), generator hidden %d",
+                log.info(fmt("%s pre-training: %d examples, %d steps of %d; discriminator %d parameters (hidden %d), generator hidden %d; devices %s",
                         start > 0 ? "resuming" : "starting", data.size(), cfg.maxSteps(), cfg.batchSize(),
-                        discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize()));
+                        discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize(), devices));
                 log.info("hyper-parameters: " + cfg.toJson());
                 double before = state.get("elapsed_seconds").asDouble();
                 long t0 = System.nanoTime();
@@ -120,17 +195,26 @@ public final class Pretrainer {
                     double lr = schedule.lr(step);
                     Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
                     Random rnd = new Random(cfg.seed() * 7_919L + step);
-                    Stats s = step(model, ps, manager, data, plan.batch(step), masking, rnd);
-                    if (!Double.isFinite(s.loss())) {
-                        throw new IllegalStateException("loss became " + s.loss() + " at step " + step + "; lower --lr");
+                    HostBatch batch = hostBatch(data, plan.batch(step), masking, rnd);
+                    double slots = Math.max(batch.maskedSlots(), 1e-6);
+                    double real = Math.max(batch.tokens(), 1e-6);
+                    Stats s = null;
+                    for (int k = 0; k < replicas.size(); k++) {
+                        int from = k * batch.lengths().length / replicas.size();
+                        int to = (k + 1) * batch.lengths().length / replicas.size();
+                        Replica r = replicas.get(k);
+                        Stats part = step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real);
+                        s = s == null ? part : s.plus(part);
                     }
-                    List<NDArray> grads = new ArrayList<>(groups.size());
-                    for (ParamGroup g : groups) {
-                        grads.add(g.parameter().getArray().getGradient());
+                    double loss = s.mlmLoss() + cfg.discWeight() * s.discLoss();
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr");
                     }
+                    List<NDArray> grads = sumGradients(replicas);
                     double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());
                     if (Double.isFinite(norm)) {
                         optimizer.step(groups, grads, lr);
+                        broadcast(replicas);
                     } else {
                         log.info(fmt("step %d: gradient norm is %s; update skipped", step + 1, norm));
                     }
@@ -138,15 +222,20 @@ public final class Pretrainer {
                         GradientClipping.zero(g, norm);
                         g.close();
                     }
-                    tokens += s.tokens();
+                    clearGradients(replicas.subList(1, replicas.size()), norm);
+                    tokens += batch.tokens();
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    ObjectNode rec = JSON.createObjectNode().put("step", step + 1).put("loss", s.loss())
-                            .put("mlm_loss", s.mlmLoss()).put("mlm_accuracy", s.mlmAccuracy()).put("disc_loss", s.discLoss())
-                            .put("disc_accuracy", s.discAccuracy()).put("disc_precision", s.discPrecision())
-                            .put("disc_recall", s.discRecall()).put("lr", lr).put("grad_norm", norm)
+                    double mlmAccuracy = s.mlmCount() == 0 ? 0 : (double) s.mlmRight() / s.mlmCount();
+                    double discAccuracy = (double) s.discRight() / s.real();
+                    ObjectNode rec = JSON.createObjectNode().put("step", step + 1).put("loss", loss)
+                            .put("mlm_loss", s.mlmLoss()).put("mlm_accuracy", mlmAccuracy).put("disc_loss", s.discLoss())
+                            .put("disc_accuracy", discAccuracy)
+                            .put("disc_precision", s.tp() + s.fp() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fp()))
+                            .put("disc_recall", s.tp() + s.fn() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fn()))
+                            .put("lr", lr).put("grad_norm", norm)
                             .put("tokens_per_s", tokens / Math.max(secs, 1e-9)).put("elapsed_s", before + secs);
-                    log.step(rec, fmt("mlm %.3f (acc %.3f) disc %.4f (acc %.3f) lr %.1e %.0f tok/s", s.mlmLoss(), s.mlmAccuracy(),
-                            s.discLoss(), s.discAccuracy(), lr, tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
+                    log.step(rec, fmt("mlm %.3f (acc %.3f) disc %.4f (acc %.3f) lr %.1e %.0f tok/s", s.mlmLoss(), mlmAccuracy,
+                            s.discLoss(), discAccuracy, lr, tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
                     state.put("elapsed_seconds", before + (System.nanoTime() - t0) / 1e9);
                     state.put("updates", optimizer.updates());
                     boolean last = step + 1 == cfg.maxSteps() || step + 1 == stopAt;
@@ -163,6 +252,7 @@ public final class Pretrainer {
                 metrics.put("examples", data.size());
                 metrics.put("discriminator_parameters", discConfig.parameterCount());
                 metrics.put("generator_hidden_size", genConfig.hiddenSize());
+                metrics.put("devices", devices.toString());
                 AtomicFiles.writeString(out.resolve("pretrain_metrics.json"), JSON.writeValueAsString(metrics));
                 return metrics;
             }
@@ -174,9 +264,51 @@ public final class Pretrainer {
         ModelDir.write(dir, discConfig, ConvBertWeights.toSafeTensors(model.discriminator()), vocab, Map.of("format", "pt"));
     }
 
-    /** One forward/backward pass; gradients accumulate on the parameters. */
-    Stats step(ElectraPretraining model, ParameterStore ps, NDManager manager, PretrainData data, int[] batch,
-               Masking masking, Random rnd) {
+    /**
+     * The replicas' gradients summed into the first one's, returned in the order of the optimizer's groups. The caller
+     * closes them; the other replicas' gradients stay until {@link #clearGradients}.
+     */
+    private static List<NDArray> sumGradients(List<Replica> replicas) {
+        Replica master = replicas.get(0);
+        List<NDArray> grads = new ArrayList<>(master.params().size());
+        for (int i = 0; i < master.params().size(); i++) {
+            NDArray g = master.params().get(i).getArray().getGradient();
+            for (Replica r : replicas.subList(1, replicas.size())) {
+                try (NDArray other = r.params().get(i).getArray().getGradient();
+                     NDArray here = other.toDevice(g.getDevice(), true)) {
+                    g.addi(here);
+                }
+            }
+            grads.add(g);
+        }
+        return grads;
+    }
+
+    private static void clearGradients(List<Replica> replicas, double norm) {
+        for (Replica r : replicas) {
+            for (Parameter p : r.params()) {
+                try (NDArray g = p.getArray().getGradient()) {
+                    GradientClipping.zero(g, norm);
+                }
+            }
+        }
+    }
+
+    /** Copies the first replica's weights into the others, in place (their gradient bookkeeping stays). */
+    private static void broadcast(List<Replica> replicas) {
+        Replica master = replicas.get(0);
+        for (Replica r : replicas.subList(1, replicas.size())) {
+            for (int i = 0; i < master.params().size(); i++) {
+                NDArray target = r.params().get(i).getArray();
+                try (NDArray source = master.params().get(i).getArray().toDevice(target.getDevice(), true)) {
+                    target.set(new NDIndex("..."), source);
+                }
+            }
+        }
+    }
+
+    /** The batch's examples padded to its longest, and their masking. */
+    static HostBatch hostBatch(PretrainData data, int[] batch, Masking masking, Random rnd) {
         int b = batch.length;
         int len = 0;
         for (int i : batch) {
@@ -184,7 +316,6 @@ public final class Pretrainer {
         }
         long[][] ids = new long[b][len];
         long[][] types = new long[b][len];
-        long[][] mask = new long[b][len];
         int[] lengths = new int[b];
         for (int r = 0; r < b; r++) {
             int[] ex = data.ids(batch[r]);
@@ -193,13 +324,29 @@ public final class Pretrainer {
             for (int j = 0; j < ex.length; j++) {
                 ids[r][j] = ex[j];
                 types[r][j] = j < first ? 0 : 1;
-                mask[r][j] = 1;
             }
         }
-        Masking.Masked m = masking.mask(ids, lengths, rnd);
-        int n = masking.slots();
+        return new HostBatch(ids, types, lengths, masking.mask(ids, lengths, rnd));
+    }
+
+    /**
+     * One forward/backward pass over a slice of the batch; gradients accumulate on the replica's parameters. The MLM
+     * loss is divided by {@code maskedSlots} and the discriminator loss by {@code realTokens} — the whole batch's
+     * counts — so the slices' losses (and gradients) add up to the whole batch's.
+     */
+    Stats step(ElectraPretraining model, ParameterStore ps, NDManager manager, HostBatch batch, int n,
+               double maskedSlots, double realTokens) {
+        long[][] ids = batch.ids();
+        int b = ids.length;
+        int len = ids[0].length;
+        int[] lengths = batch.lengths();
+        long[][] mask = new long[b][len];
+        for (int r = 0; r < b; r++) {
+            Arrays.fill(mask[r], 0, lengths[r], 1L);
+        }
+        Masking.Masked m = batch.masked();
         try (NDManager step = manager.newSubManager()) {
-            NDArray typesNd = TaskModel.matrix(step, types);
+            NDArray typesNd = TaskModel.matrix(step, batch.types());
             NDArray maskNd = TaskModel.matrix(step, mask);
             NDArray positions = TaskModel.matrix(step, m.positions());
             NDArray weights = step.create(flatF(m.weights()), new Shape(b, n));
@@ -213,14 +360,16 @@ public final class Pretrainer {
                 NDArray logits = model.mlmLogits(ps, genHidden.gather(index, 1), true);       // [B, N, V]
                 NDArray logp = logits.logSoftmax(2);
                 NDArray nll = logp.gather(originals.expandDims(2), 2).squeeze(2).neg();     // [B, N]
-                NDArray wsum = weights.sum();
-                NDArray mlmLoss = nll.mul(weights).sum().div(wsum.add(1e-6f));
+                NDArray mlmLoss = nll.mul(weights).sum().div((float) maskedSlots);
 
                 // sampling: Gumbel-max at temperature 1, no gradient into the generator
-                NDArray u = step.randomUniform(0f, 1f, logits.getShape());
-                NDArray gumbel = u.add(1e-9f).log().neg().add(1e-9f).log().neg();
-                long[] sampled = logits.stopGradient().add(gumbel).argMax(2).toLongArray();
                 long[] predicted = logits.stopGradient().argMax(2).toLongArray();
+                long[] sampled = predicted;
+                if (samplingNoise) {
+                    NDArray u = step.randomUniform(0f, 1f, logits.getShape());
+                    NDArray gumbel = u.add(1e-9f).log().neg().add(1e-9f).log().neg();
+                    sampled = logits.stopGradient().add(gumbel).argMax(2).toLongArray();
+                }
 
                 // discriminator on the corrupted input: every weighted slot replaced by the sample
                 long[][] discIn = new long[b][];
@@ -248,9 +397,8 @@ public final class Pretrainer {
                 NDArray maskF = maskNd.toType(DataType.FLOAT32, false);
                 // sigmoid cross-entropy, stable form: max(x,0) − x·y + log(1 + e^−|x|)
                 NDArray bce = x.maximum(0f).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log());
-                NDArray discLoss = bce.mul(maskF).sum().div(maskF.sum().add(1e-6f));
-                NDArray loss = mlmLoss.add(discLoss.mul((float) cfg.discWeight()));
-                gc.backward(loss);
+                NDArray discLoss = bce.mul(maskF).sum().div((float) realTokens);
+                gc.backward(mlmLoss.add(discLoss.mul((float) cfg.discWeight())));
 
                 float[] xs = x.toFloatArray();
                 int tp = 0, fp = 0, fn = 0, right = 0, real = 0;
@@ -265,13 +413,7 @@ public final class Pretrainer {
                         fn += !pred && gold ? 1 : 0;
                     }
                 }
-                long tokenCount = 0;
-                for (int l : lengths) {
-                    tokenCount += l;
-                }
-                return new Stats(loss.getFloat(), mlmLoss.getFloat(), mlmCount == 0 ? 0 : (double) mlmRight / mlmCount,
-                        discLoss.getFloat(), (double) right / real, tp + fp == 0 ? 0 : (double) tp / (tp + fp),
-                        tp + fn == 0 ? 0 : (double) tp / (tp + fn), tokenCount);
+                return new Stats(mlmLoss.getFloat(), discLoss.getFloat(), mlmRight, mlmCount, right, tp, fp, fn, real);
             }
         }
     }

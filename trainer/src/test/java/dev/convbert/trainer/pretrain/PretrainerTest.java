@@ -1,6 +1,8 @@
 package dev.convbert.trainer.pretrain;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
@@ -9,6 +11,7 @@ import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.model.ConvBertWeights;
+import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.model.ElectraPretraining;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,6 +25,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PretrainerTest {
@@ -30,6 +34,8 @@ class PretrainerTest {
     @TempDir
     static Path dir;
     static Path data;
+
+    static final List<Device> CPU = List.of(Device.cpu());
 
     static ConvBertConfig tiny() {
         return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12, 0, 16, 2, 5, 1, null,
@@ -63,7 +69,7 @@ class PretrainerTest {
     @Test
     void lossFallsAndTheDiscriminatorIsAModelDirectory() throws Exception {
         Path out = dir.resolve("run");
-        new Pretrainer(config(40), tiny(), data, VOCAB, out, ai.djl.Device.cpu()).run(false);
+        new Pretrainer(config(40), tiny(), data, VOCAB, out, CPU).run(false);
         List<Double> mlm = new ArrayList<>();
         List<Double> disc = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
@@ -85,10 +91,10 @@ class PretrainerTest {
     @Test
     void resumeIsExact() throws Exception {
         Path a = dir.resolve("a");
-        new Pretrainer(config(10), tiny(), data, VOCAB, a, ai.djl.Device.cpu()).run(false);
+        new Pretrainer(config(10), tiny(), data, VOCAB, a, CPU).run(false);
         Path partial = dir.resolve("b");
-        new Pretrainer(config(10), tiny(), data, VOCAB, partial, ai.djl.Device.cpu()).runUntil(false, 5);   // interrupted at 5
-        new Pretrainer(config(10), tiny(), data, VOCAB, partial, ai.djl.Device.cpu()).run(true);
+        new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).runUntil(false, 5);   // interrupted at 5
+        new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).run(true);
         Map<String, SafeTensor> x = Safetensors.read(a.resolve("checkpoint-00000010").resolve(Checkpoints.MODEL)).tensors();
         Map<String, SafeTensor> y = Safetensors.read(partial.resolve("checkpoint-00000010").resolve(Checkpoints.MODEL)).tensors();
         assertEquals(x.keySet(), y.keySet());
@@ -99,6 +105,61 @@ class PretrainerTest {
                 assertEquals(Float.floatToIntBits(fx[i]), Float.floatToIntBits(fy[i]), k + "[" + i + "]");
             }
         }
+    }
+
+    /**
+     * Two replicas (both on the CPU here; on GPUs the same code with one device each) must train exactly as one device
+     * on the whole batch: slices' losses divided by the whole batch's counts, gradients summed. Sampling noise off so
+     * both runs corrupt the same tokens; dropout is 0 in the tiny config.
+     */
+    @Test
+    void dataParallelReplicasTrainAsOneDeviceOnTheWholeBatch() throws Exception {
+        Path one = dir.resolve("dp1");
+        Path two = dir.resolve("dp2");
+        new Pretrainer(config(3), tiny(), data, VOCAB, one, CPU).withoutSamplingNoise().run(false);
+        new Pretrainer(config(3), tiny(), data, VOCAB, two, List.of(Device.cpu(), Device.cpu())).withoutSamplingNoise().run(false);
+        List<String> a = Files.readAllLines(one.resolve("metrics.jsonl"));
+        List<String> b = Files.readAllLines(two.resolve("metrics.jsonl"));
+        var json = new ObjectMapper();
+        int compared = 0;
+        for (int i = 0; i < a.size(); i++) {
+            var x = json.readTree(a.get(i));
+            var y = json.readTree(b.get(i));
+            if (!x.has("grad_norm")) {
+                continue;
+            }
+            for (String f : List.of("loss", "mlm_loss", "disc_loss", "grad_norm", "mlm_accuracy", "disc_accuracy")) {
+                assertEquals(x.get(f).asDouble(), y.get(f).asDouble(), 1e-4 * Math.abs(x.get(f).asDouble()) + 1e-6,
+                        "step " + x.get("step") + " " + f);
+            }
+            compared++;
+        }
+        assertEquals(3, compared);
+        Map<String, SafeTensor> x = Safetensors.read(one.resolve("checkpoint-00000003").resolve(Checkpoints.MODEL)).tensors();
+        Map<String, SafeTensor> y = Safetensors.read(two.resolve("checkpoint-00000003").resolve(Checkpoints.MODEL)).tensors();
+        assertEquals(x.keySet(), y.keySet());
+        for (String k : x.keySet()) {
+            float[] fx = x.get(k).toFloats();
+            float[] fy = y.get(k).toFloats();
+            for (int i = 0; i < fx.length; i++) {
+                assertEquals(fx[i], fy[i], 1e-5f + 1e-4f * Math.abs(fx[i]), k + "[" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void deviceListsAreCheckedBeforeTraining() {
+        assertEquals(CPU, DjlPredictorProvider.devices("cpu"));
+        var bad = assertThrows(InvalidInputException.class, () -> DjlPredictorProvider.devices("tpu"));
+        assertTrue(bad.getMessage().contains("gpu:N"), bad.getMessage());
+        if (ai.djl.engine.Engine.getInstance().getGpuCount() == 0) {
+            var none = assertThrows(InvalidInputException.class, () -> DjlPredictorProvider.devices("gpu"));
+            assertTrue(none.getMessage().contains("--device cpu"), none.getMessage());
+        }
+        var tooMany = assertThrows(InvalidInputException.class, () -> new Pretrainer(
+                new PretrainConfig(2e-3, 1, 1, 0, 0.01, 1.0, 64, 7, 5, 0.25, 50.0), tiny(), data, VOCAB, dir.resolve("x"),
+                List.of(Device.cpu(), Device.cpu())));
+        assertTrue(tooMany.getMessage().contains("--batch-size 1"), tooMany.getMessage());
     }
 
     private static double mean(List<Double> v) {
