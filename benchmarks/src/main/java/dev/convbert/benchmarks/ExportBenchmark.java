@@ -87,7 +87,7 @@ public final class ExportBenchmark implements Callable<Integer> {
                 Path onnx = work.resolve(variants.get(v).name() + ".onnx");
                 new OnnxExporter(md, variants.get(v).options()).export(onnx);
                 Path optimized = work.resolve(variants.get(v).name() + ".optimized.onnx");
-                sessions[v] = OrtModel.open(onnx, ExecutionProvider.cpu(), optimized);
+                sessions[v] = OrtModel.open(onnx, ExecutionProvider.cpu(), optimized, false);
                 result.putPOJO(variants.get(v).name() + "_optimized_op_counts", opCounts(optimized));
             }
             Random rnd = new Random(1);

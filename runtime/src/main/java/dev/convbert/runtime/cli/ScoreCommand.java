@@ -73,6 +73,10 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--trt-engine-cache", description = "TensorRT: engine cache directory.")
     String trtCache;
 
+    @Option(names = "--allow-external-data",
+            description = "Accept a model whose tensors live in other files, if they are inside its directory.")
+    boolean allowExternalData;
+
     @Option(names = "--allow-fallback", description = "Use the CPU when the requested provider cannot load (and say so).")
     boolean allowFallback;
 
@@ -96,7 +100,7 @@ public final class ScoreCommand implements Callable<Integer> {
         ObjectNode result = mapper.createObjectNode();
         boolean failed = false;
         java.io.PrintWriter console = spec.commandLine().getOut();
-        try (OrtModel m = OrtModel.open(model, ep)) {
+        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
             console.println("provider: " + m.provider());
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));

@@ -53,6 +53,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--provider", defaultValue = "cpu")
     String provider;
 
+    @Option(names = "--allow-external-data",
+            description = "Accept a model whose tensors live in other files, if they are inside its directory.")
+    boolean allowExternalData;
+
     @Option(names = "--allow-fallback")
     boolean allowFallback;
 
@@ -62,7 +66,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ExecutionProvider ep = ExecutionProvider.parse(provider, 0, false, null, allowFallback);
-        try (OrtModel m = OrtModel.open(model, ep)) {
+        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             var options = new PredictionServer.Options(host, port, maxBatch, maxWaitMs, queue, maxBody, maxInputs, maxChars,

@@ -38,14 +38,18 @@ public final class OrtModel implements Predictor {
 
     /** Opens {@code file} with all graph optimisations on {@code provider}. */
     public static OrtModel open(Path file, ExecutionProvider provider) {
-        return open(file, provider, null);
+        return open(file, provider, null, false);
     }
 
-    /** As {@link #open(Path, ExecutionProvider)}; {@code optimizedModel}, when given, receives ORT's optimised graph. */
-    public static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel) {
+    /**
+     * As {@link #open(Path, ExecutionProvider)}; {@code optimizedModel}, when given, receives ORT's optimised graph;
+     * tensors stored outside the file are refused unless {@code allowExternalData}, and then only inside its directory.
+     */
+    public static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData) {
         if (!Files.isRegularFile(file)) {
             throw new ScoringException(file + ": no such file; expected an .onnx written by 'convbert export'");
         }
+        ExternalData.check(file, allowExternalData);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
