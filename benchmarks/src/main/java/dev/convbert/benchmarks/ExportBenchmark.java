@@ -55,6 +55,10 @@ public final class ExportBenchmark implements Callable<Integer> {
     @Option(names = "--work-dir", description = "Where the exports and ORT's optimised dumps go (default: a temp dir).")
     Path workDir;
 
+    @Option(names = "--settle-ms", defaultValue = Settle.DEFAULT_MS,
+            description = "Idle time before each timed run, so one variant's spinning threads do not slow the next (default ${DEFAULT-VALUE}).")
+    int settleMs;
+
     @Option(names = "--output", description = "Results JSON.")
     Path output;
 
@@ -107,6 +111,7 @@ public final class ExportBenchmark implements Callable<Integer> {
                 }
                 for (int r = 0; r < repeats; r++) {       // interleaved so all variants see the same load
                     for (int v = 0; v < variants.size(); v++) {
+                        Settle.pause(settleMs);
                         long start = System.nanoTime();
                         sessions[v].run(ids, types, mask, false);
                         t[v][r] = (System.nanoTime() - start) / 1e6;

@@ -68,6 +68,11 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this much time is measured.")
     double minSeconds;
 
+    @Option(names = "--settle-ms", defaultValue = Settle.DEFAULT_MS,
+            description = "Idle time before each timed run (default ${DEFAULT-VALUE}): ORT's and PyTorch's worker threads keep "
+                    + "spinning after a run and would slow whichever backend runs next.")
+    int settleMs;
+
     @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-inline,djl")
     List<String> backends;
 
@@ -107,6 +112,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         result.put("model", model.toString());
         result.put("parameters", md.config().parameterCount());
         result.put("threads", Runtime.getRuntime().availableProcessors());
+        result.put("settle_ms", settleMs);
         result.put("malloc_env", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "unset") + " / "
                 + System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", "unset") + " / LD_PRELOAD="
                 + System.getenv().getOrDefault("LD_PRELOAD", ""));
@@ -188,6 +194,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     int r = 0;
                     while (r < repeats || spent < minSeconds * engines.size()) {
                         for (var e : engines.entrySet()) {               // interleaved: every backend sees the same load
+                            Settle.pause(settleMs);
                             long start = System.nanoTime();
                             e.getValue().run(ids, types, mask, false);
                             double ms = (System.nanoTime() - start) / 1e6;
@@ -237,7 +244,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
         StringBuilder md = new StringBuilder("# Latency benchmark\n\n");
         md.append("Model `").append(model).append("` (").append(result.get("parameters").asLong()).append(" parameters), ")
                 .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
-                .append(result.get("malloc_env").asText()).append("`.\n\n");
+                .append(result.get("malloc_env").asText()).append("`, ").append(result.get("settle_ms").asInt())
+                .append(" ms idle before each timed run.\n\n");
         md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n\n");
         md.append("| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | repeats |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");

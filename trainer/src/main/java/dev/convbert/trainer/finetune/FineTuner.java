@@ -228,18 +228,22 @@ public final class FineTuner {
         }
     }
 
-    private static List<String> nonFinite(List<ParamGroup> groups, List<NDArray> grads) {
+    /**
+     * Which gradients are non-finite: how many parameters, and the affected one nearest the loss (groups are in forward
+     * order, so the last affected is where the NaN entered the backward pass; everything before it inherits it).
+     */
+    private static String nonFinite(List<ParamGroup> groups, List<NDArray> grads) {
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < grads.size() && names.size() < 5; i++) {
-            float[] v = grads.get(i).toFloatArray();
-            for (float f : v) {
+        for (int i = 0; i < grads.size(); i++) {
+            for (float f : grads.get(i).toFloatArray()) {
                 if (!Float.isFinite(f)) {
                     names.add(groups.get(i).name());
                     break;
                 }
             }
         }
-        return names;
+        return names.isEmpty() ? "no parameter" : names.size() + " of " + groups.size() + " parameters; nearest the loss: "
+                + names.get(names.size() - 1);
     }
 
     private static List<NDArray> gradients(List<ParamGroup> groups) {
