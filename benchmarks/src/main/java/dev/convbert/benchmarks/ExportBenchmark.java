@@ -29,8 +29,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /**
- * {@code convbert benchmark-export}: ONNX Runtime CPU latency of the fused export, the inline export and a
- * Gather/unfold formulation of the convolution, at batch 1 and 32, plus which ORT fusions fire (read from the
+ * {@code convbert benchmark-export}: ONNX Runtime CPU latency of the fused export, the inline export, and the
+ * shifted-slice and Gather/unfold formulations of the convolution window, at batch 1 and 32, plus which ORT fusions fire (read from the
  * optimised-model dump).
  */
 @Command(name = "benchmark-export", mixinStandardHelpOptions = true,
@@ -78,7 +78,8 @@ public final class ExportBenchmark implements Callable<Integer> {
         ModelDir md = ModelDir.open(dir);
         List<Variant> variants = List.of(
                 new Variant("fused", ExportOptions.defaults()),
-                new Variant("inline", new ExportOptions(false, true, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)),
+                new Variant("inline", new ExportOptions(false, true, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL)),
+                new Variant("shifted-slices", new ExportOptions(false, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)),
                 new Variant("gather-unfold", new ExportOptions(false, false, false, SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)));
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();

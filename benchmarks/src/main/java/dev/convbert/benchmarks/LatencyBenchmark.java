@@ -14,7 +14,6 @@ import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
-import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.GlueScorer;
@@ -105,7 +104,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
-        new OnnxExporter(md, new ExportOptions(false, true, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(inline);
+        new OnnxExporter(md, new ExportOptions(false, true, false, ExportOptions.defaults().formulation())).export(inline);
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();

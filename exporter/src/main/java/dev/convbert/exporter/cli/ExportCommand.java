@@ -33,8 +33,8 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--hidden-states", description = "Also output last_hidden_state [batch, sequence, hidden].")
     boolean hiddenStates;
 
-    @Option(names = "--conv-formulation", defaultValue = "SHIFTED_SLICES",
-            description = "SHIFTED_SLICES (default) or GATHER_UNFOLD (for measurement).")
+    @Option(names = "--conv-formulation", defaultValue = "BANDED_MATMUL",
+            description = "How the window sum is written: BANDED_MATMUL (default), SHIFTED_SLICES or GATHER_UNFOLD (docs/EXPORT.md).")
     SpanDynamicConvFunction.Formulation formulation;
 
     @Override

@@ -24,6 +24,7 @@ public enum ConvBertOps {
     UNSQUEEZE("Unsqueeze", 2, 2, Set.of()),
     SQUEEZE("Squeeze", 1, 2, Set.of()),
     CONCAT("Concat", 1, Integer.MAX_VALUE, Set.of("axis")),
+    SPLIT("Split", 1, 2, Set.of("axis")),
     SLICE("Slice", 3, 5, Set.of()),
     PAD("Pad", 2, 4, Set.of("mode")),
     RANGE("Range", 3, 3, Set.of()),

@@ -114,6 +114,17 @@ public final class GraphBuilder {
         return op(ConvBertOps.CONCAT, Map.of("axis", axis), xs);
     }
 
+    /** Split along {@code axis} into parts of the given sizes; one output per part. */
+    public String[] split(String x, long axis, long... sizes) {
+        String[] outs = new String[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            outs[i] = prefix + "/" + ConvBertOps.SPLIT.opName() + "_" + counter[0] + "_" + i;
+        }
+        counter[0]++;
+        node(ConvBertOps.SPLIT, Map.of("axis", axis), List.of(outs), x, ints(sizes));
+        return outs;
+    }
+
     public String slice(String x, String starts, String ends, String axes) {
         return op(ConvBertOps.SLICE, x, starts, ends, axes);
     }

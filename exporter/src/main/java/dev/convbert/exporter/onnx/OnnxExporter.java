@@ -96,16 +96,22 @@ public final class OnnxExporter {
                 c.paddingInvariant(), type, options.formulation());
 
         // embeddings
-        String seqLen = g.gather(g.shape("input_ids"), g.scalarInt(1), 0);
+        String batchAndLength = g.shape("input_ids");                                                   // [2] = B, L
+        String seqLen = g.gather(batchAndLength, g.scalarInt(1), 0);
         String positions = g.unsqueeze(g.range(g.scalarInt(0), seqLen, g.scalarInt(1)), 0);             // [1,L]
         String e = g.add(g.add(
                 g.gather(w("convbert.embeddings.word_embeddings.weight"), "input_ids", 0),
                 g.gather(w("convbert.embeddings.position_embeddings.weight"), positions, 0)),
                 g.gather(w("convbert.embeddings.token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
         String x = g.layerNorm(e, w("convbert.embeddings.LayerNorm.weight"), w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps());
+        // the encoder runs on token rows [B·L, width], so every dense is one 2-D MatMul + Add, which ORT turns into
+        // a Gemm with the bias inside; views [B,L,…] are taken only where the sequence matters
+        x = g.reshape(x, g.ints(-1, c.embeddingSize()));                                                // [N,E]
         if (c.embeddingSize() != hidden) {
-            x = linear(g, x, "convbert.embeddings_project");
+            x = linear(g, x, "convbert.embeddings_project");                                             // [N,Hd]
         }
+        Views views = new Views(g.concat(0, batchAndLength, g.ints(-1)),
+                g.concat(0, batchAndLength, g.ints(c.selfAttentionHeads(), c.headSize())));
 
         // masks: additive on attention keys (float32, as HF: (1-m)·finfo.min); real tokens for the convolution
         String maskF = g.cast("attention_mask", FLOAT);
@@ -113,8 +119,10 @@ public final class OnnxExporter {
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
 
         for (int l = 0; l < c.numHiddenLayers(); l++) {
-            x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens, conv);
+            x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens,
+                    conv, views);
         }
+        x = g.reshape(x, views.sequence());                                                             // [B,L,Hd]
 
         // classification head on the first token
         String cls = g.gather(x, g.scalarInt(0), 1);                                                    // [B,Hd]
@@ -152,27 +160,28 @@ public final class OnnxExporter {
         return model.build();
     }
 
-    private String layer(GraphBuilder g, String p, String x, String additive, String realTokens, SpanDynamicConvFunction conv) {
-        int heads = c.selfAttentionHeads(), d = c.headSize(), all = c.allHeadSize();
-        String q = linear(g, x, p + "attention.self.query");
-        String k = linear(g, x, p + "attention.self.key");
-        String v = linear(g, x, p + "attention.self.value");
+    /** Shapes for viewing token rows [N,·] as sequences: [B,L,-1] and attention heads [B,L,H',D]. */
+    private record Views(String sequence, String heads) {}
 
+    private String layer(GraphBuilder g, String p, String x, String additive, String realTokens, SpanDynamicConvFunction conv,
+                         Views views) {
+        int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
-        String[] convInputs = {x, q, realTokens, w(s + "key_conv_attn_layer.depthwise.weight"),
-                w(s + "key_conv_attn_layer.pointwise.weight"), w(s + "key_conv_attn_layer.bias", new long[]{all}),
+        String[] qkv = g.split(linear(g, x, s + "query", s + "key", s + "value"), 1, all, all, all);    // 3 × [N,A]
+        String q = qkv[0], k = qkv[1], v = qkv[2];
+
+        String x3 = g.reshape(x, views.sequence());                                                     // [B,L,Hd]
+        String[] convInputs = {x3, g.reshape(q, views.sequence()), realTokens,
+                w(s + "key_conv_attn_layer.depthwise.weight"), w(s + "key_conv_attn_layer.pointwise.weight"),
+                w(s + "key_conv_attn_layer.bias", new long[]{all}),
                 wT(s + "conv_kernel_layer.weight"), w(s + "conv_kernel_layer.bias"),
                 wT(s + "conv_out_layer.weight"), w(s + "conv_out_layer.bias")};
-        String convOut;
-        if (options.inline()) {
-            convOut = conv.emit(g, convInputs);
-        } else {
-            convOut = g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                   // [B,L,A]
-        }
+        String convOut = options.inline() ? conv.emit(g, convInputs)
+                : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 
-        String qh = g.transpose(g.reshape(q, g.ints(0, 0, heads, d)), 0, 2, 1, 3);                      // [B,H',L,D]
-        String kh = g.transpose(g.reshape(k, g.ints(0, 0, heads, d)), 0, 2, 3, 1);                      // [B,H',D,L]
-        String vh = g.transpose(g.reshape(v, g.ints(0, 0, heads, d)), 0, 2, 1, 3);                      // [B,H',L,D]
+        String qh = g.transpose(g.reshape(q, views.heads()), 0, 2, 1, 3);                               // [B,H',L,D]
+        String kh = g.transpose(g.reshape(k, views.heads()), 0, 2, 3, 1);                               // [B,H',D,L]
+        String vh = g.transpose(g.reshape(v, views.heads()), 0, 2, 1, 3);                               // [B,H',L,D]
         String scores = g.div(g.matMul(qh, kh), g.scalar((float) Math.sqrt(d), type));                  // [B,H',L,L]
         if (type == FLOAT16) {
             scores = g.cast(scores, FLOAT);
@@ -181,8 +190,8 @@ public final class OnnxExporter {
         if (type == FLOAT16) {
             probs = g.cast(probs, FLOAT16);
         }
-        String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(0, 0, all));  // [B,L,A]
-        String mixed = g.concat(-1, context, convOut);                                                  // [B,L,Hd]
+        String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));     // [N,A]
+        String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
 
         String a = g.layerNorm(g.add(linear(g, mixed, p + "attention.output.dense"), x),
                 w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
@@ -191,11 +200,11 @@ public final class OnnxExporter {
     }
 
     /**
-     * intermediate.dense → GELU → output.dense. Grouped (num_groups &gt; 1, HF's GroupedLinearLayer: group g maps
-     * channels [g·in/G, (g+1)·in/G) to [g·out/G, (g+1)·out/G)), the groups are moved in front of the sequence once, so
-     * each group is one [L, in/G] × [in/G, out/G] product for both denses: the intermediate's output groups are exactly
-     * the output dense's input groups. (A per-token [1, in/G] product, [B,L,G,1,in/G] × [G,in/G,out/G], ran 5× slower in
-     * ONNX Runtime: half the model's time at batch 1.)
+     * intermediate.dense → GELU → output.dense on token rows [N,Hd]. Grouped (num_groups &gt; 1, HF's
+     * GroupedLinearLayer: group g maps channels [g·in/G, (g+1)·in/G) to [g·out/G, (g+1)·out/G)): the groups are moved in
+     * front of the rows once, so each group is one [N, in/G] × [in/G, out/G] product for both denses — the
+     * intermediate's output groups are exactly the output dense's input groups. (A per-token [1, in/G] product,
+     * [B,L,G,1,in/G] × [G,in/G,out/G], ran 5× slower in ONNX Runtime: half the model's time at batch 1.)
      */
     private String feedForward(GraphBuilder g, String a, String p) {
         String inner = p + "intermediate.dense";
@@ -205,15 +214,44 @@ public final class OnnxExporter {
             return linear(g, g.gelu(linear(g, a, inner), type), outer);
         }
         long[] w1 = weights.get(inner + ".weight").shape();                                              // [G,in/G,I/G]
-        String grouped = g.transpose(g.reshape(a, g.ints(0, 0, groups, w1[1])), 0, 2, 1, 3);             // [B,G,L,in/G]
-        String h = g.add(g.matMul(grouped, w(inner + ".weight")), w(inner + ".bias", groups, 1, w1[2]));  // [B,G,L,I/G]
-        String y = g.matMul(g.gelu(h, type), w(outer + ".weight"));                                      // [B,G,L,Hd/G]
-        String merged = g.reshape(g.transpose(y, 0, 2, 1, 3), g.ints(0, 0, -1));                         // [B,L,Hd]
+        String grouped = g.transpose(g.reshape(a, g.ints(-1, groups, w1[1])), 1, 0, 2);                  // [G,N,in/G]
+        String h = g.add(g.matMul(grouped, w(inner + ".weight")), w(inner + ".bias", groups, 1, w1[2]));  // [G,N,I/G]
+        String y = g.matMul(g.gelu(h, type), w(outer + ".weight"));                                      // [G,N,Hd/G]
+        String merged = g.reshape(g.transpose(y, 1, 0, 2), g.ints(-1, c.hiddenSize()));                  // [N,Hd]
         return g.add(merged, w(outer + ".bias"));
     }
 
-    private String linear(GraphBuilder g, String x, String name) {
-        return g.add(g.matMul(x, wT(name + ".weight")), w(name + ".bias"));
+    /**
+     * x · Wᵀ + b. Several linears reading the same input ({@code names}) become one product over their concatenated
+     * weights ({@code <first>+<…>.T} [in, Σout], bias {@code <first>+<…>.bias}); the caller splits the result.
+     */
+    private String linear(GraphBuilder g, String x, String... names) {
+        if (names.length == 1) {
+            return g.add(g.matMul(x, wT(names[0] + ".weight")), w(names[0] + ".bias"));
+        }
+        String joined = String.join("+", names);
+        int in = (int) weights.get(names[0] + ".weight").shape()[1];
+        int total = 0;
+        for (String n : names) {
+            total += (int) weights.get(n + ".weight").shape()[0];
+        }
+        float[] wt = new float[in * total];
+        float[] bias = new float[total];
+        int offset = 0;
+        for (String n : names) {
+            SafeTensor t = weights.get(n + ".weight");
+            int out = (int) t.shape()[0];
+            float[] src = t.toFloats();
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    wt[i * total + offset + o] = src[o * in + i];
+                }
+            }
+            System.arraycopy(weights.get(n + ".bias").toFloats(), 0, bias, offset, out);
+            offset += out;
+        }
+        return g.add(g.matMul(x, initializer(joined + ".T", new long[]{in, total}, wt)),
+                initializer(joined + ".bias", new long[]{total}, bias));
     }
 
     /** A weight as stored (optionally reshaped, same data). */

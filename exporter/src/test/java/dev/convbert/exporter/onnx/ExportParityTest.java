@@ -32,7 +32,8 @@ class ExportParityTest {
 
     @ParameterizedTest(name = "{0} inline={1} {2}")
     @CsvSource({"public-tiny,false,SHIFTED_SLICES", "public-tiny,true,SHIFTED_SLICES", "public-tiny,false,GATHER_UNFOLD",
-            "public-grouped,false,SHIFTED_SLICES", "public-grouped,true,SHIFTED_SLICES", "public-grouped,true,GATHER_UNFOLD"})
+            "public-grouped,false,SHIFTED_SLICES", "public-grouped,true,SHIFTED_SLICES", "public-grouped,true,GATHER_UNFOLD",
+            "public-tiny,false,BANDED_MATMUL", "public-grouped,false,BANDED_MATMUL"})
     void matchesReference(String set, boolean inline, SpanDynamicConvFunction.Formulation f, @TempDir Path dir) throws Exception {
         Path onnx = dir.resolve("model.onnx");
         new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(false, inline, true, f)).export(onnx);
@@ -85,7 +86,7 @@ class ExportParityTest {
             assertEquals(1, m.getFunctionsCount());
             OnnxMl.FunctionProto fn = m.getFunctions(0);
             Set<String> standard = Set.of("Add", "Mul", "MatMul", "Transpose", "Conv", "Reshape", "Softmax", "Pad", "Shape",
-                    "Slice", "Constant", "Identity", "Cast", "Gather", "Range", "Unsqueeze", "ReduceSum");
+                    "Slice", "Constant", "Identity", "Cast", "Gather", "Range", "Unsqueeze", "ReduceSum", "Concat");
             for (OnnxMl.NodeProto n : fn.getNodeList()) {
                 assertTrue(n.getDomain().isEmpty(), "function body node " + n.getName() + " is in domain " + n.getDomain());
                 assertTrue(standard.contains(n.getOpType()), n.getOpType());
