@@ -34,7 +34,7 @@ public enum ConvBertOps {
     REDUCE_SUM("ReduceSum", 1, 2, Set.of("keepdims")),
     IDENTITY("Identity", 1, 1, Set.of()),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
-    SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 10, 10, Set.of());
+    SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 9, 9, Set.of());
 
     public static final int ONNX_OPSET = 17;
 

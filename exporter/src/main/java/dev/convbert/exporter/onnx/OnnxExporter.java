@@ -167,15 +167,16 @@ public final class OnnxExporter {
                          Views views) {
         int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
-        String[] qkv = g.split(linear(g, x, s + "query", s + "key", s + "value"), 1, all, all, all);    // 3 × [N,A]
-        String q = qkv[0], k = qkv[1], v = qkv[2];
+        // query, key, value and the convolution's value projection read the same rows: one product, then split
+        String[] projections = g.split(linear(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
+                all, all, all, all);                                                                     // 4 × [N,A]
+        String q = projections[0], k = projections[1], v = projections[2];
 
-        String x3 = g.reshape(x, views.sequence());                                                     // [B,L,Hd]
-        String[] convInputs = {x3, g.reshape(q, views.sequence()), realTokens,
+        String[] convInputs = {g.reshape(x, views.sequence()), g.reshape(q, views.sequence()),
+                g.reshape(projections[3], views.sequence()), realTokens,
                 w(s + "key_conv_attn_layer.depthwise.weight"), w(s + "key_conv_attn_layer.pointwise.weight"),
                 w(s + "key_conv_attn_layer.bias", new long[]{all}),
-                wT(s + "conv_kernel_layer.weight"), w(s + "conv_kernel_layer.bias"),
-                wT(s + "conv_out_layer.weight"), w(s + "conv_out_layer.bias")};
+                wT(s + "conv_kernel_layer.weight"), w(s + "conv_kernel_layer.bias")};
         String convOut = options.inline() ? conv.emit(g, convInputs)
                 : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 

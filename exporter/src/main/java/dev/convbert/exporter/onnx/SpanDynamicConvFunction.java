@@ -11,21 +11,21 @@ import java.util.Map;
  * local functions runs it as is; {@code --inline} writes the same body into the graph instead.
  *
  * <pre>
- * SpanDynamicConv(X [B,L,Hd], Q [B,L,A], M [B,L,1],
- *                 DW [Hd,1,k], PW [A,Hd,1], PB [A], CK [A,H'k], CKB [H'k], CO [Hd,A], COB [A]) -> Y [B,L,A]
+ * SpanDynamicConv(X [B,L,Hd], Q [B,L,A], V [B,L,A], M [B,L,1],
+ *                 DW [Hd,1,k], PW [A,Hd,1], PB [A], CK [A,H'k], CKB [H'k]) -> Y [B,L,A]
  *   key   = Conv(Conv(Transpose(X·M), DW, group=Hd, pads=k/2), PW, PB)          span-aware key, [B,L,A]
  *   kern  = Softmax(Reshape((key ⊙ Q)·CK + CKB, [B,L,H',k]), over k)           dynamic kernels
- *   V     = Reshape((X·CO + COB)·M, [B,L,H',D]), zero-padded by (k-1)/2 on L
- *   Y     = Reshape(Σ_j Slice(V, j, j+L) ⊙ kern[..., j], [B,L,A])               k shifted slices, no k-times copy
+ *   Y[l]  = Σ_j kern[l, j] · (V·M)[l + j − (k−1)/2]   (zero outside the sequence)   the window, per head
  * </pre>
- * M (the real-token mask) only enters in padding-invariant mode; in HF mode padding flows through as in HF and TF.
- * Other window formulations, kept for measurement: Gather (an unfolded [B,L,k,H',D] window, HF's {@code unfold}) and
- * a banded [L,L] matrix per head times V.
+ * Q is the query projection and V the conv_out_layer projection of X: the caller computes both in one product with the
+ * key and value projections. M (the real-token mask) only enters in padding-invariant mode; in HF mode padding flows
+ * through as in HF and TF. The window is a banded [L,L] matrix per head times V by default; k shifted slices and a
+ * Gather of an unfolded [B,L,k,H',D] window (HF's {@code unfold}) are kept for measurement.
  */
 public final class SpanDynamicConvFunction {
     public static final String NAME = "SpanDynamicConv";
     public static final String DOMAIN = "dev.convbert";
-    static final List<String> INPUTS = List.of("X", "Q", "M", "DW", "PW", "PB", "CK", "CKB", "CO", "COB");
+    static final List<String> INPUTS = List.of("X", "Q", "V", "M", "DW", "PW", "PB", "CK", "CKB");
 
     /** How the window sum is computed. */
     public enum Formulation { SHIFTED_SLICES, GATHER_UNFOLD, BANDED_MATMUL }
@@ -66,19 +66,18 @@ public final class SpanDynamicConvFunction {
 
     /** Writes the body into {@code g} on the given inputs (in {@link #INPUTS} order); returns Y. */
     public String emit(GraphBuilder g, String... in) {
-        String x = in[0], q = in[1], m = in[2];
+        String x = in[0], q = in[1], values = in[2], m = in[3];
         int pad = (kernel - 1) / 2;
         String convIn = paddingInvariant ? g.mul(x, m) : x;
         String depthwise = g.op(ConvBertOps.CONV, Map.of("group", (long) hidden, "kernel_shape", new long[]{kernel},
-                "pads", new long[]{kernel / 2, kernel / 2}), g.transpose(convIn, 0, 2, 1), in[3]);          // [B,Hd,L]
-        String key = g.transpose(g.op(ConvBertOps.CONV, Map.of("kernel_shape", new long[]{1}), depthwise, in[4], in[5]),
+                "pads", new long[]{kernel / 2, kernel / 2}), g.transpose(convIn, 0, 2, 1), in[4]);          // [B,Hd,L]
+        String key = g.transpose(g.op(ConvBertOps.CONV, Map.of("kernel_shape", new long[]{1}), depthwise, in[5], in[6]),
                 0, 2, 1);                                                                                   // [B,L,A]
-        String logits = g.add(g.matMul(g.mul(key, q), in[6]), in[7]);                                     // [B,L,H'k]
+        String logits = g.add(g.matMul(g.mul(key, q), in[7]), in[8]);                                     // [B,L,H'k]
         String kern = g.reshape(logits, g.ints(0, 0, -1, kernel));                                          // [B,L,H',k]
         kern = type == GraphBuilder.FLOAT16
                 ? g.cast(g.softmax(g.cast(kern, GraphBuilder.FLOAT), -1), GraphBuilder.FLOAT16)
                 : g.softmax(kern, -1);
-        String values = g.add(g.matMul(x, in[8]), in[9]);                                                 // [B,L,A]
         if (paddingInvariant) {
             values = g.mul(values, m);
         }
