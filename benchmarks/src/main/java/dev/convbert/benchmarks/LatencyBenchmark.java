@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code convbert benchmark}: latency and throughput of ONNX Runtime (fused export), ONNX Runtime (inline export) and
- * DJL eager on the same weights, over batch sizes × sequence lengths, measured in one run with interleaved repeats.
+ * DJL eager on the same weights, over batch sizes × sequence lengths, measured in one run: blocks of back-to-back
+ * timed runs per backend (after an idle pause and one untimed run), rotating over the backends.
  * It first runs the dev accuracy gate on the fused export and refuses to report latency for a model that fails it.
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false,
@@ -61,7 +62,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--seq-lengths", split = ",", defaultValue = "32,128,512", description = "Capped by max_position_embeddings.")
     int[] seqLengths;
 
-    @Option(names = "--repeats", defaultValue = "5", description = "Timed repeats per cell (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "5",
+            description = "Timed back-to-back runs per backend per block (default ${DEFAULT-VALUE}); blocks repeat until --min-seconds.")
     int repeats;
 
     @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this much time is measured.")
@@ -185,23 +187,25 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         }
                     }
                     Map<String, List<Double>> times = new LinkedHashMap<>();
-                    for (var e : engines.entrySet()) {
-                        e.getValue().run(ids, types, mask, false);      // warm-up
-                        times.put(e.getKey(), new ArrayList<>());
-                    }
+                    engines.keySet().forEach(k -> times.put(k, new ArrayList<>()));
                     double spent = 0;
-                    int r = 0;
-                    while (r < repeats || spent < minSeconds * engines.size()) {
-                        for (var e : engines.entrySet()) {               // interleaved: every backend sees the same load
+                    int rounds = 0;
+                    // blocks rotate over the backends so all see the same machine load; within a block a backend runs
+                    // back to back with warm threads (steady-state latency, as ORT's perf_test and torch's Timer
+                    // measure), after the previous backend's threads went idle and one untimed run woke its own
+                    while (rounds == 0 || spent < minSeconds * engines.size()) {
+                        for (var e : engines.entrySet()) {
                             Settle.pause(settleMs);
-                            long start = System.nanoTime();
                             e.getValue().run(ids, types, mask, false);
-                            double ms = (System.nanoTime() - start) / 1e6;
-                            times.get(e.getKey()).add(ms);
-                            spent += ms / 1000;
+                            for (int i = 0; i < repeats; i++) {
+                                long start = System.nanoTime();
+                                e.getValue().run(ids, types, mask, false);
+                                double ms = (System.nanoTime() - start) / 1e6;
+                                times.get(e.getKey()).add(ms);
+                                spent += ms / 1000;
+                            }
                         }
-                        r++;
-                        if (r >= 50) {
+                        if (++rounds * repeats >= 60) {
                             break;
                         }
                     }

@@ -1,10 +1,9 @@
 package dev.convbert.benchmarks;
 
 /**
- * Idle time before each timed run when backends are interleaved: ORT's and PyTorch's worker threads keep spinning
- * after a run and slow whichever backend runs next on the same cores. Measured at batch 1 × seq 128 (medium-small,
- * 2 cores): back to back, the run after an ORT session took 55 ms (ORT inline) and 109 ms (DJL); after 100 ms idle,
- * 32 and 53 ms.
+ * Idle time before another backend runs on the same cores: ORT's and PyTorch's worker threads keep spinning after a
+ * run and slow whichever backend runs next. Measured at batch 1 × seq 128 (medium-small, 2 cores): straight after an
+ * ORT session, a run took 55 ms (ORT inline) and 109 ms (DJL); after 100 ms idle, 32 and 53 ms.
  */
 final class Settle {
     static final String DEFAULT_MS = "100";
