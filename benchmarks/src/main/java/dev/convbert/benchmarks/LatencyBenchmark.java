@@ -248,7 +248,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
         md.append("Model `").append(model).append("` (").append(result.get("parameters").asLong()).append(" parameters), ")
                 .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
                 .append(result.get("malloc_env").asText()).append("`, ").append(result.get("settle_ms").asInt())
-                .append(" ms idle before each timed run.\n\n");
+                .append(" ms idle and one untimed run before each block of ").append(repeats)
+                .append(" back-to-back timed runs per backend; blocks rotate over the backends.\n\n");
         md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n\n");
         md.append("| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | repeats |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
