@@ -1,6 +1,5 @@
 package dev.convbert.benchmarks;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -11,14 +10,12 @@ import dev.convbert.core.cli.Progress;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
-import dev.convbert.core.predict.Predictor;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
-import dev.convbert.trainer.model.TaskModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,13 +27,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
  * {@code convbert benchmark}: latency and throughput of ONNX Runtime (fused export), ONNX Runtime (inline export) and
- * DJL eager on the same weights, over batch sizes × sequence lengths, measured in one run: blocks of back-to-back
- * timed runs per backend (after an idle pause and one untimed run), rotating over the backends.
+ * DJL eager on the same weights, over batch sizes × sequence lengths, measured in one run: each backend in its own
+ * worker JVM, timed in blocks of back-to-back runs (after an idle pause and one untimed run) rotating over the backends.
  * It first runs the dev accuracy gate on the fused export and refuses to report latency for a model that fails it.
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false,
@@ -118,11 +114,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 + System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", "unset") + " / LD_PRELOAD="
                 + System.getenv().getOrDefault("LD_PRELOAD", ""));
 
-        Map<String, Predictor> engines = new LinkedHashMap<>();
-        try {
-            // the gate runs on the fused export whatever backends are measured
-            engines.put("ort-fused", OrtModel.open(fused, ExecutionProvider.cpu()));
-            OrtModel gateModel = (OrtModel) engines.get("ort-fused");
+        // the gate runs on the fused export whatever backends are measured
+        try (OrtModel gateModel = OrtModel.open(fused, ExecutionProvider.cpu())) {
             Path vocab = md.vocabFile();
             GlueScorer.Scored scored = GlueScorer.predict(gateModel, vocab, dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
             AccuracyGate gate = AccuracyGate.of(gateModel, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(gateModel));
@@ -137,27 +130,32 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 throw new CommandFailedException("no latency reported: the model " + (gate.applied()
                         ? "fails its accuracy gate" : "carries no training-time metric to gate on (fine-tune it here)"));
             }
-            if (!backends.contains("ort-fused")) {
-                engines.remove("ort-fused").close();
-            }
-            if (backends.contains("ort-inline")) {
-                engines.put("ort-inline", OrtModel.open(inline, ExecutionProvider.cpu()));
-            }
-            if (backends.contains("djl")) {
-                engines.put("djl", TaskModel.load(model, Device.cpu()));
-            }
-            List<Cell> cells = measure(engines, md.config().maxPositionEmbeddings(), md.config().vocabSize(), result, mapper);
-            write(result, cells, mapper);
-        } finally {
-            engines.values().forEach(Predictor::close);
         }
+        Map<String, Path> sources = new LinkedHashMap<>();
+        for (String b : backends) {
+            switch (b) {
+                case "ort-fused" -> sources.put(b, fused);
+                case "ort-inline" -> sources.put(b, inline);
+                case "djl" -> sources.put(b, model);
+                default -> throw new CommandFailedException("unknown backend \"" + b + "\"; expected ort-fused, ort-inline or djl");
+            }
+        }
+        List<Cell> cells = measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
+        write(result, cells, mapper);
         return ExitCodes.OK;
     }
 
-    private List<Cell> measure(Map<String, Predictor> engines, int maxPositions, int vocab, ObjectNode result,
-                               ObjectMapper mapper) throws java.io.IOException {
+    /**
+     * Each backend runs in its own worker JVM ({@link BackendProcess}); blocks rotate over them so all see the same
+     * machine load. Within a block a backend runs back to back with warm threads (steady-state latency, as ORT's
+     * perf_test and torch's Timer measure), after the previous worker went idle and one untimed run woke its own.
+     * A worker that dies (e.g. killed for memory) loses that cell for every backend and is restarted for the next.
+     */
+    private List<Cell> measure(Map<String, Path> sources, int maxPositions, ObjectNode result, ObjectMapper mapper)
+            throws java.io.IOException {
         List<Cell> cells = new ArrayList<>();
-        Random rnd = new Random(7);
+        Map<String, BackendProcess> workers = new LinkedHashMap<>();
+        long seed = 7;
         int total = 0;
         for (int s : seqLengths) {
             if (s <= maxPositions) {
@@ -171,43 +169,44 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     continue;
                 }
                 for (int batch : batchSizes) {
+                    seed++;
                     if ((long) batch * seq > maxBatchTokens) {
                         System.out.printf("seq %d batch %d skipped: %d tokens per batch exceeds --max-batch-tokens %d%n",
                                 seq, batch, batch * seq, maxBatchTokens);
                         progress.step(1);
                         continue;
                     }
-                    long[][] ids = new long[batch][seq];
-                    long[][] mask = new long[batch][seq];
-                    long[][] types = new long[batch][seq];
-                    for (int i = 0; i < batch; i++) {
-                        for (int j = 0; j < seq; j++) {
-                            ids[i][j] = 1000 + rnd.nextInt(vocab - 1000);
-                            mask[i][j] = 1;
-                        }
-                    }
                     Map<String, List<Double>> times = new LinkedHashMap<>();
-                    engines.keySet().forEach(k -> times.put(k, new ArrayList<>()));
-                    double spent = 0;
-                    int rounds = 0;
-                    // blocks rotate over the backends so all see the same machine load; within a block a backend runs
-                    // back to back with warm threads (steady-state latency, as ORT's perf_test and torch's Timer
-                    // measure), after the previous backend's threads went idle and one untimed run woke its own
-                    while (rounds == 0 || spent < minSeconds * engines.size()) {
-                        for (var e : engines.entrySet()) {
-                            Settle.pause(settleMs);
-                            e.getValue().run(ids, types, mask, false);
-                            for (int i = 0; i < repeats; i++) {
-                                long start = System.nanoTime();
-                                e.getValue().run(ids, types, mask, false);
-                                double ms = (System.nanoTime() - start) / 1e6;
-                                times.get(e.getKey()).add(ms);
-                                spent += ms / 1000;
+                    try {
+                        for (var e : sources.entrySet()) {
+                            if (!workers.containsKey(e.getKey())) {
+                                workers.put(e.getKey(), BackendProcess.start(e.getKey(), e.getValue()));
+                            }
+                            times.put(e.getKey(), new ArrayList<>());
+                        }
+                        double spent = 0;
+                        int rounds = 0;
+                        while (rounds == 0 || spent < minSeconds * workers.size()) {
+                            for (BackendProcess w : workers.values()) {
+                                Settle.pause(settleMs);
+                                for (double ms : w.block(batch, seq, repeats, seed)) {
+                                    times.get(w.name()).add(ms);
+                                    spent += ms / 1000;
+                                }
+                            }
+                            if (++rounds * repeats >= 60) {
+                                break;
                             }
                         }
-                        if (++rounds * repeats >= 60) {
-                            break;
-                        }
+                    } catch (java.io.IOException failed) {
+                        System.out.printf("seq %d batch %d not measured: %s%n", seq, batch, failed.getMessage());
+                        result.withArray("failed_cells").addObject().put("seq", seq).put("batch", batch)
+                                .put("why", failed.getMessage());
+                        workers.values().forEach(BackendProcess::close);
+                        workers.clear();
+                        progress.step(1);
+                        write(result, cells, mapper);
+                        continue;
                     }
                     for (var e : times.entrySet()) {
                         double[] ms = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -221,6 +220,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     write(result, cells, mapper);   // after every cell: a crash keeps what was measured
                 }
             }
+        } finally {
+            workers.values().forEach(BackendProcess::close);
         }
         return cells;
     }
@@ -249,7 +250,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
                 .append(result.get("malloc_env").asText()).append("`, ").append(result.get("settle_ms").asInt())
                 .append(" ms idle and one untimed run before each block of ").append(repeats)
-                .append(" back-to-back timed runs per backend; blocks rotate over the backends.\n\n");
+                .append(" back-to-back timed runs; each backend in its own JVM, blocks rotating over them.\n\n");
         md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n\n");
         md.append("| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | repeats |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
