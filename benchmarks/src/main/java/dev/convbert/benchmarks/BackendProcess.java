@@ -45,7 +45,7 @@ final class BackendProcess implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true", "-cp",
                 System.getProperty("java.class.path"), BackendProcess.class.getName(), model.toString()));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();   // its errors reach our log
         BackendProcess b = new BackendProcess(name, p);
         String ready = b.replies.readLine();
         if (!"ready".equals(ready)) {
