@@ -102,7 +102,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
-        new OnnxExporter(md, new ExportOptions(false, true, false, ExportOptions.defaults().formulation())).export(inline);
+        new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();

@@ -98,7 +98,7 @@ class CrossEngineTest {
         Path fp32 = dir.resolve("fp32.onnx");
         Path fp16 = dir.resolve("fp16.onnx");
         new OnnxExporter(ModelDir.open(tuned), ExportOptions.defaults()).export(fp32);
-        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(true, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(fp16);
+        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(ExportOptions.Precision.FLOAT16, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(fp16);
         assertTrue(Files.size(fp16) < Files.size(fp32) * 0.6, "fp16 weights halve the file");
         float[][] a;
         float[][] b;
@@ -123,7 +123,7 @@ class CrossEngineTest {
     @Test
     void predictRunsAnOnnxFileLikeAModelDir() throws IOException {
         Path onnx = dir.resolve("predict.onnx");
-        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(false, false, true, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(onnx);
+        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(ExportOptions.Precision.FLOAT32, false, true, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(onnx);
         Path in = dir.resolve("in.jsonl");
         Files.write(in, List.of("{\"text_a\": \"a gorgeous, witty film\"}", "{\"text_a\": \"dull\", \"text_b\": \"and long\"}"));
         ObjectMapper json = new ObjectMapper();

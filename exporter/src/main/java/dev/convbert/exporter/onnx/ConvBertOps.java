@@ -33,6 +33,8 @@ public enum ConvBertOps {
     CONV("Conv", 2, 3, Set.of("group", "kernel_shape", "pads", "strides", "dilations")),
     REDUCE_SUM("ReduceSum", 1, 2, Set.of("keepdims")),
     IDENTITY("Identity", 1, 1, Set.of()),
+    DYNAMIC_QUANTIZE_LINEAR("DynamicQuantizeLinear", 1, 1, Set.of()),
+    MAT_MUL_INTEGER("MatMulInteger", 2, 4, Set.of()),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
     SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 9, 9, Set.of());
 

@@ -1,12 +1,41 @@
 package dev.convbert.exporter.onnx;
 
 /**
- * How to export: float16 weights and compute (LayerNorm statistics and softmaxes in float32, int64 inputs and float32
- * outputs unchanged); the convolution inlined instead of a local function; an extra {@code last_hidden_state} output;
- * and the window formulation (a banded matrix product by default; shifted slices and Gather/unfold for measurement).
+ * How to export: the precision (see {@link Precision}); the convolution inlined instead of a local function; an extra
+ * {@code last_hidden_state} output; and the window formulation (a banded matrix product by default; shifted slices
+ * and Gather/unfold for measurement).
  */
-public record ExportOptions(boolean fp16, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
+public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
     public static ExportOptions defaults() {
-        return new ExportOptions(false, false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL);
+        return new ExportOptions(Precision.FLOAT32, false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL);
+    }
+
+    /** The same options at another precision. */
+    public ExportOptions withPrecision(Precision p) {
+        return new ExportOptions(p, inline, hiddenStates, formulation);
+    }
+
+    public enum Precision {
+        FLOAT32("float32"),
+        /** float16 weights and compute; LayerNorm statistics and softmaxes in float32; int64 inputs, float32 outputs. */
+        FLOAT16("float16"),
+        /**
+         * Dynamic int8 quantisation of the encoder's dense products (query/key/value/conv_out_layer, attention output,
+         * feed-forward): weights int8, symmetric per output column; activations uint8 per tensor, quantised at run
+         * time (standard DynamicQuantizeLinear + MatMulInteger, which ONNX Runtime fuses into one int8 GEMM). The
+         * rest stays float32. Accuracy changes: the runtime's gate allows more for it.
+         */
+        INT8("int8");
+
+        private final String label;
+
+        Precision(String label) {
+            this.label = label;
+        }
+
+        /** The name written to the model's {@code convbert.precision} metadata. */
+        public String label() {
+            return label;
+        }
     }
 }

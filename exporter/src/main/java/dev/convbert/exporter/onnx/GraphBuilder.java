@@ -20,6 +20,7 @@ public final class GraphBuilder {
     public static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT_VALUE;
     public static final int FLOAT16 = OnnxMl.TensorProto.DataType.FLOAT16_VALUE;
     public static final int INT64 = OnnxMl.TensorProto.DataType.INT64_VALUE;
+    public static final int INT8 = OnnxMl.TensorProto.DataType.INT8_VALUE;
 
     private final String prefix;
     private final List<OnnxMl.NodeProto> nodes;
@@ -125,6 +126,19 @@ public final class GraphBuilder {
         return outs;
     }
 
+    /** Quantises x to uint8 with one scale and zero point for the whole tensor: {x_q, scale, zero_point}. */
+    public String[] dynamicQuantizeLinear(String x) {
+        String base = prefix + "/" + ConvBertOps.DYNAMIC_QUANTIZE_LINEAR.opName() + "_" + (counter[0]++);
+        String[] outs = {base + "_q", base + "_scale", base + "_zero_point"};
+        node(ConvBertOps.DYNAMIC_QUANTIZE_LINEAR, Map.of(), List.of(outs), x);
+        return outs;
+    }
+
+    /** int32 product of a uint8 A (zero point aZeroPoint) and a symmetric int8 B. */
+    public String matMulInteger(String a, String b, String aZeroPoint) {
+        return op(ConvBertOps.MAT_MUL_INTEGER, a, b, aZeroPoint);
+    }
+
     public String slice(String x, String starts, String ends, String axes) {
         return op(ConvBertOps.SLICE, x, starts, ends, axes);
     }
@@ -163,13 +177,21 @@ public final class GraphBuilder {
         return op(ConvBertOps.CONSTANT, Map.of("value", t));
     }
 
-    /** A weight of the main graph, stored as {@code type}. */
+    /** A weight of the main graph, stored as {@code type} (FLOAT or FLOAT16). */
     public String initializer(String name, long[] dims, float[] values, int type) {
-        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type);
+        return register(name, dims, type, type == FLOAT16 ? halves(values) : floats(values));
+    }
+
+    /** An int8 weight of the main graph. */
+    public String initializerInt8(String name, long[] dims, byte[] values) {
+        return register(name, dims, INT8, ByteString.copyFrom(values));
+    }
+
+    private String register(String name, long[] dims, int type, ByteString raw) {
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type).setRawData(raw);
         for (long d : dims) {
             t.addDims(d);
         }
-        t.setRawData(type == FLOAT16 ? halves(values) : floats(values));
         if (initializers().put(name, t.build()) != null) {
             throw new IllegalStateException("initializer \"" + name + "\" written twice");
         }

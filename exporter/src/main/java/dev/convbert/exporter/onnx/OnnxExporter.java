@@ -54,7 +54,7 @@ public final class OnnxExporter {
         this.dir = dir;
         this.c = dir.config();
         this.options = options;
-        this.type = options.fp16() ? FLOAT16 : FLOAT;
+        this.type = options.precision() == ExportOptions.Precision.FLOAT16 ? FLOAT16 : FLOAT;
         Safetensors.Contents contents = dir.weights();
         this.weights = contents.tensors();
         validateWeights();
@@ -168,7 +168,7 @@ public final class OnnxExporter {
         int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
         // query, key, value and the convolution's value projection read the same rows: one product, then split
-        String[] projections = g.split(linear(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
+        String[] projections = g.split(dense(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
                 all, all, all, all);                                                                     // 4 × [N,A]
         String q = projections[0], k = projections[1], v = projections[2];
 
@@ -194,7 +194,7 @@ public final class OnnxExporter {
         String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));     // [N,A]
         String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
 
-        String a = g.layerNorm(g.add(linear(g, mixed, p + "attention.output.dense"), x),
+        String a = g.layerNorm(g.add(dense(g, mixed, p + "attention.output.dense"), x),
                 w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
         return g.layerNorm(g.add(feedForward(g, a, p), a),
                 w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), c.layerNormEps());
@@ -212,7 +212,10 @@ public final class OnnxExporter {
         String outer = p + "output.dense";
         int groups = c.numGroups();
         if (groups == 1) {
-            return linear(g, g.gelu(linear(g, a, inner), type), outer);
+            return dense(g, g.gelu(dense(g, a, inner), type), outer);
+        }
+        if (quantized()) {
+            return quantizedGroupedFeedForward(g, a, inner, outer);
         }
         long[] w1 = weights.get(inner + ".weight").shape();                                              // [G,in/G,I/G]
         String grouped = g.transpose(g.reshape(a, g.ints(-1, groups, w1[1])), 1, 0, 2);                  // [G,N,in/G]
@@ -223,6 +226,70 @@ public final class OnnxExporter {
     }
 
     /**
+     * The grouped feed-forward with int8 products: MatMulInteger has no batched form with per-column weight scales,
+     * so the rows' channel groups are split off and each group is two 2-D quantised products; group k's outputs are
+     * columns [k·Hd/G, (k+1)·Hd/G), as in HF's GroupedLinearLayer.
+     */
+    private String quantizedGroupedFeedForward(GraphBuilder g, String a, String inner, String outer) {
+        int groups = c.numGroups();
+        long[] w1 = weights.get(inner + ".weight").shape();                                              // [G,in/G,I/G]
+        int in1 = (int) w1[1], out1 = (int) w1[2], out2 = (int) weights.get(outer + ".weight").shape()[2];
+        float[] w1s = weights.get(inner + ".weight").toFloats(), b1 = weights.get(inner + ".bias").toFloats();
+        float[] w2s = weights.get(outer + ".weight").toFloats(), b2 = weights.get(outer + ".bias").toFloats();
+        long[] sizes = new long[groups];
+        Arrays.fill(sizes, in1);
+        String[] parts = g.split(a, 1, sizes);                                                          // G × [N,in/G]
+        String[] outs = new String[groups];
+        for (int k = 0; k < groups; k++) {
+            String h = quantizedProduct(g, parts[k], inner + ".group" + k, in1, out1,
+                    Arrays.copyOfRange(w1s, k * in1 * out1, (k + 1) * in1 * out1), Arrays.copyOfRange(b1, k * out1, (k + 1) * out1));
+            outs[k] = quantizedProduct(g, g.gelu(h, type), outer + ".group" + k, out1, out2,
+                    Arrays.copyOfRange(w2s, k * out1 * out2, (k + 1) * out1 * out2), Arrays.copyOfRange(b2, k * out2, (k + 1) * out2));
+        }
+        return g.concat(1, outs);                                                                        // [N,Hd]
+    }
+
+    private boolean quantized() {
+        return options.precision() == ExportOptions.Precision.INT8;
+    }
+
+    /** An encoder dense product: {@link #linear}, or int8 when exporting {@link ExportOptions.Precision#INT8}. */
+    private String dense(GraphBuilder g, String x, String... names) {
+        if (!quantized()) {
+            return linear(g, x, names);
+        }
+        Joined j = joined(names);
+        return quantizedProduct(g, x, j.name(), j.in(), j.out(), j.weightT(), j.bias());
+    }
+
+    /**
+     * x · W + b with W symmetric int8 per output column (scale = max|column| / 127) and x quantised to uint8 at run
+     * time: DynamicQuantizeLinear → MatMulInteger → Cast → Mul by (x scale · column scales) → Add bias, the shape ONNX
+     * Runtime fuses into one DynamicQuantizeMatMul.
+     */
+    private String quantizedProduct(GraphBuilder g, String x, String name, int in, int out, float[] weightT, float[] bias) {
+        float[] scale = new float[out];
+        for (int i = 0; i < in; i++) {
+            for (int o = 0; o < out; o++) {
+                scale[o] = Math.max(scale[o], Math.abs(weightT[i * out + o]));
+            }
+        }
+        for (int o = 0; o < out; o++) {
+            scale[o] = scale[o] > 0 ? scale[o] / 127f : 1f;
+        }
+        byte[] q = new byte[in * out];
+        for (int i = 0; i < in; i++) {
+            for (int o = 0; o < out; o++) {
+                q[i * out + o] = (byte) Math.max(-127, Math.min(127, Math.round(weightT[i * out + o] / scale[o])));
+            }
+        }
+        String[] xq = g.dynamicQuantizeLinear(x);
+        String product = g.matMulInteger(xq[0], g.initializerInt8(name + ".T.int8", new long[]{in, out}, q), xq[2]);
+        String scales = g.mul(xq[1], initializer(name + ".T.scale", new long[]{out}, scale));
+        return g.add(g.mul(g.cast(product, FLOAT), scales), initializer(name + ".bias", new long[]{out}, bias));
+    }
+
+    /**
      * x · Wᵀ + b. Several linears reading the same input ({@code names}) become one product over their concatenated
      * weights ({@code <first>+<…>.T} [in, Σout], bias {@code <first>+<…>.bias}); the caller splits the result.
      */
@@ -230,7 +297,15 @@ public final class OnnxExporter {
         if (names.length == 1) {
             return g.add(g.matMul(x, wT(names[0] + ".weight")), w(names[0] + ".bias"));
         }
-        String joined = String.join("+", names);
+        Joined j = joined(names);
+        return g.add(g.matMul(x, initializer(j.name() + ".T", new long[]{j.in(), j.out()}, j.weightT())),
+                initializer(j.name() + ".bias", new long[]{j.out()}, j.bias()));
+    }
+
+    /** Linears side by side: weights transposed and concatenated to [in, Σout], biases concatenated. */
+    private record Joined(String name, int in, int out, float[] weightT, float[] bias) {}
+
+    private Joined joined(String... names) {
         int in = (int) weights.get(names[0] + ".weight").shape()[1];
         int total = 0;
         for (String n : names) {
@@ -251,8 +326,7 @@ public final class OnnxExporter {
             System.arraycopy(weights.get(n + ".bias").toFloats(), 0, bias, offset, out);
             offset += out;
         }
-        return g.add(g.matMul(x, initializer(joined + ".T", new long[]{in, total}, wt)),
-                initializer(joined + ".bias", new long[]{total}, bias));
+        return new Joined(String.join("+", names), in, total, wt, bias);
     }
 
     /** A weight as stored (optionally reshaped, same data). */
@@ -289,7 +363,7 @@ public final class OnnxExporter {
         m.put("convbert.config", c.toJson().toString());
         m.put("convbert.labels", JSON.writeValueAsString(c.id2label()));
         m.put("convbert.padding_invariant", Boolean.toString(c.paddingInvariant()));
-        m.put("convbert.precision", options.fp16() ? "float16" : "float32");
+        m.put("convbert.precision", options.precision().label());
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
                 + ":" + SpanDynamicConvFunction.NAME);
         m.put("convbert.exporter_version", VERSION);

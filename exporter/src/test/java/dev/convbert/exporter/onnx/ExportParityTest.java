@@ -36,7 +36,7 @@ class ExportParityTest {
             "public-tiny,false,BANDED_MATMUL", "public-grouped,false,BANDED_MATMUL"})
     void matchesReference(String set, boolean inline, SpanDynamicConvFunction.Formulation f, @TempDir Path dir) throws Exception {
         Path onnx = dir.resolve("model.onnx");
-        new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(false, inline, true, f)).export(onnx);
+        new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(ExportOptions.Precision.FLOAT32, inline, true, f)).export(onnx);
         JsonNode in = new ObjectMapper().readTree(REF.resolve(set).resolve("inputs.json").toFile());
         long[][] ids = matrix(in.get("input_ids"));
         long[][] mask = matrix(in.get("attention_mask"));
@@ -75,6 +75,48 @@ class ExportParityTest {
         }
     }
 
+    /**
+     * int8 changes the numbers, so it is held to the float32 reference within what 8-bit products allow, and its
+     * encoder denses must all be integer products (no float MatMul left for them).
+     */
+    @ParameterizedTest
+    @CsvSource({"public-tiny", "public-grouped"})
+    void int8StaysCloseToTheReference(String set, @TempDir Path dir) throws Exception {
+        Path onnx = dir.resolve("model.onnx");
+        ModelDir md = ModelDir.open(REF.resolve(set));
+        OnnxMl.ModelProto m = new OnnxExporter(md, ExportOptions.defaults().withPrecision(ExportOptions.Precision.INT8)).export(onnx);
+        int layers = md.config().numHiddenLayers(), groups = md.config().numGroups();
+        long integerProducts = m.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMulInteger")).count();
+        assertEquals(layers * (2 + 2L * groups), integerProducts, "projection, attention output and feed-forward per layer");
+        assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.precision") && p.getValue().equals("int8")));
+        float[][] logits = run(onnx, REF.resolve(set));
+        double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
+        double max = 0, scale = 0;
+        for (int i = 0; i < logits.length; i++) {
+            for (int j = 0; j < logits[i].length; j++) {
+                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
+                scale = Math.max(scale, Math.abs(want[i * logits[i].length + j]));
+            }
+        }
+        System.out.printf("%s int8: logits max |Δ| %.2e (max |logit| %.2e)%n", set, max, scale);
+        assertTrue(max <= 0.05 * scale + 1e-3, set + " int8 logits max |Δ| " + max + " for logits up to " + scale);
+    }
+
+    static float[][] run(Path onnx, Path set) throws Exception {
+        JsonNode in = new ObjectMapper().readTree(set.resolve("inputs.json").toFile());
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession s = env.createSession(onnx.toString(), so);
+                 OnnxTensor a = OnnxTensor.createTensor(env, matrix(in.get("input_ids")));
+                 OnnxTensor b = OnnxTensor.createTensor(env, matrix(in.get("attention_mask")));
+                 OnnxTensor c = OnnxTensor.createTensor(env, matrix(in.get("token_type_ids")));
+                 OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+                return (float[][]) r.get("logits").orElseThrow().getValue();
+            }
+        }
+    }
+
     @Test
     void oneFusedNodePerLayerAndAStandardBody(@TempDir Path dir) throws IOException {
         for (String set : new String[]{"public-tiny", "public-grouped"}) {
@@ -98,7 +140,7 @@ class ExportParityTest {
             assertEquals("sequence", inputs.get(0).getType().getTensorType().getShape().getDim(1).getDimParam());
             assertTrue(Files.exists(dir.resolve(set + ".card.json")));
             assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.config")));
-            OnnxMl.ModelProto inline = new OnnxExporter(md, new ExportOptions(false, true, false,
+            OnnxMl.ModelProto inline = new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false,
                     SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).build();
             assertEquals(0, inline.getFunctionsCount());
             assertTrue(inline.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("SpanDynamicConv")));

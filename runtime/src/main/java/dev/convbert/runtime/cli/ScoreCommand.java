@@ -58,7 +58,7 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "128")
     int maxLength;
 
-    @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 fp32, 0.005 fp16).")
+    @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 float32, 0.005 float16, 0.01 int8).")
     Double tolerance;
 
     @Option(names = "--provider", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE}).")
