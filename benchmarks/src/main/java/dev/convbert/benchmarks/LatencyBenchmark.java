@@ -65,24 +65,43 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this much time is measured.")
     double minSeconds;
 
+    @Option(names = "--max-runs", defaultValue = "60",
+            description = "Stop a cell after this many timed runs per backend even before --min-seconds (default ${DEFAULT-VALUE}).")
+    int maxRuns;
+
     @Option(names = "--settle-ms", defaultValue = Settle.DEFAULT_MS,
             description = "Idle time before each timed run (default ${DEFAULT-VALUE}): ORT's and PyTorch's worker threads keep "
                     + "spinning after a run and would slow whichever backend runs next.")
     int settleMs;
 
-    @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-inline,djl")
+    @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-inline,ort-int8,djl",
+            description = "Any of ort-fused, ort-inline, ort-int8 (the fused export with --int8, gated on its own) and djl.")
     List<String> backends;
 
-    @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default 0.001).")
+    @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default 0.001; 0.01 for ort-int8's export).")
     Double tolerance;
+
+    @Option(names = "--far-cores-ns", defaultValue = "300",
+            description = "A block measured when a cache line's round trip between this process's two threads takes longer "
+                    + "counts as 'far' (cores on different L3s; default ${DEFAULT-VALUE} ns, see CoreDistance).")
+    double farCoresNs;
 
     @Option(names = "--max-batch-tokens", defaultValue = "16384",
             description = "Skip cells with more tokens per batch (DJL eager at 128 x 512 needs more memory than 24 GiB holds; default ${DEFAULT-VALUE}).")
     int maxBatchTokens;
 
-    record Cell(String backend, int batch, int seq, double[] ms) {
+    /** One backend's timed runs of one cell; {@code near} and {@code far} split them by the block's core placement. */
+    record Cell(String backend, int batch, int seq, double[] ms, double[] near, double[] far) {
         double percentile(double p) {
-            return ms[(int) Math.round(p * (ms.length - 1))];
+            return percentile(ms, p);
+        }
+
+        static double percentile(double[] sorted, double p) {
+            return sorted.length == 0 ? Double.NaN : sorted[(int) Math.round(p * (sorted.length - 1))];
+        }
+
+        double farFraction() {
+            return far.length / (double) ms.length;
         }
 
         double mean() {
@@ -101,8 +120,12 @@ public final class LatencyBenchmark implements Callable<Integer> {
         GlueTask t = GlueTask.fromId(task);
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");
+        Path int8 = output.resolve("model-int8.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
         new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
+        if (backends.contains("ort-int8")) {
+            new OnnxExporter(md, ExportOptions.defaults().withPrecision(ExportOptions.Precision.INT8)).export(int8);
+        }
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
@@ -110,39 +133,51 @@ public final class LatencyBenchmark implements Callable<Integer> {
         result.put("parameters", md.config().parameterCount());
         result.put("threads", Runtime.getRuntime().availableProcessors());
         result.put("settle_ms", settleMs);
+        result.put("far_cores_ns", farCoresNs);
         result.put("malloc_env", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "unset") + " / "
                 + System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", "unset") + " / LD_PRELOAD="
                 + System.getenv().getOrDefault("LD_PRELOAD", ""));
 
-        // the gate runs on the fused export whatever backends are measured
-        try (OrtModel gateModel = OrtModel.open(fused, ExecutionProvider.cpu())) {
-            Path vocab = md.vocabFile();
-            GlueScorer.Scored scored = GlueScorer.predict(gateModel, vocab, dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
-            AccuracyGate gate = AccuracyGate.of(gateModel, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(gateModel));
-            System.out.println("accuracy gate: " + gate.report());
-            ObjectNode g = result.putObject("accuracy_gate");
-            g.put("report", gate.report());
-            g.put("applied", gate.applied());
-            g.put("passed", gate.passed());
-            g.put("measured", gate.measured());
-            if (!gate.applied() || !gate.passed()) {
-                AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
-                throw new CommandFailedException("no latency reported: the model " + (gate.applied()
-                        ? "fails its accuracy gate" : "carries no training-time metric to gate on (fine-tune it here)"));
-            }
+        // the gate runs on the fused export whatever backends are measured; the int8 export has its own
+        AccuracyGate gate = gate(fused, md, t, result.putObject("accuracy_gate"));
+        if (!gate.applied() || !gate.passed()) {
+            AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
+            throw new CommandFailedException("no latency reported: the model " + (gate.applied()
+                    ? "fails its accuracy gate" : "carries no training-time metric to gate on (fine-tune it here)"));
+        }
+        List<String> measured = new ArrayList<>(backends);
+        if (backends.contains("ort-int8") && !gate(int8, md, t, result.putObject("accuracy_gate_int8")).passed()) {
+            System.out.println("ort-int8 not measured: its export fails the accuracy gate");
+            measured.remove("ort-int8");
         }
         Map<String, Path> sources = new LinkedHashMap<>();
-        for (String b : backends) {
+        for (String b : measured) {
             switch (b) {
                 case "ort-fused" -> sources.put(b, fused);
                 case "ort-inline" -> sources.put(b, inline);
+                case "ort-int8" -> sources.put(b, int8);
                 case "djl" -> sources.put(b, model);
-                default -> throw new CommandFailedException("unknown backend \"" + b + "\"; expected ort-fused, ort-inline or djl");
+                default -> throw new CommandFailedException("unknown backend \"" + b + "\"; expected ort-fused, ort-inline, ort-int8 or djl");
             }
         }
         List<Cell> cells = measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
         write(result, cells, mapper);
         return ExitCodes.OK;
+    }
+
+    /** The dev accuracy gate on one export, recorded under {@code into}. */
+    private AccuracyGate gate(Path onnx, ModelDir md, GlueTask t, ObjectNode into) throws Exception {
+        try (OrtModel m = OrtModel.open(onnx, ExecutionProvider.cpu())) {
+            GlueScorer.Scored scored = GlueScorer.predict(m, md.vocabFile(), dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
+            AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
+            System.out.println("accuracy gate (" + onnx.getFileName() + "): " + gate.report());
+            into.put("model", onnx.getFileName().toString());
+            into.put("report", gate.report());
+            into.put("applied", gate.applied());
+            into.put("passed", gate.passed());
+            into.put("measured", gate.measured());
+            return gate;
+        }
     }
 
     /**
@@ -176,7 +211,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         progress.step(1);
                         continue;
                     }
-                    Map<String, List<Double>> times = new LinkedHashMap<>();
+                    Map<String, List<double[]>> times = new LinkedHashMap<>();   // {ms, core round trip ns}
                     try {
                         for (var e : sources.entrySet()) {
                             if (!workers.containsKey(e.getKey())) {
@@ -189,12 +224,13 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         while (rounds == 0 || spent < minSeconds * workers.size()) {
                             for (BackendProcess w : workers.values()) {
                                 Settle.pause(settleMs);
+                                double coreNs = CoreDistance.roundTripNs(20_000);
                                 for (double ms : w.block(batch, seq, repeats, seed)) {
-                                    times.get(w.name()).add(ms);
+                                    times.get(w.name()).add(new double[]{ms, coreNs});
                                     spent += ms / 1000;
                                 }
                             }
-                            if (++rounds * repeats >= 60) {
+                            if (++rounds * repeats >= maxRuns) {
                                 break;
                             }
                         }
@@ -209,12 +245,15 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         continue;
                     }
                     for (var e : times.entrySet()) {
-                        double[] ms = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                        Cell c = new Cell(e.getKey(), batch, seq, ms);
+                        List<double[]> runs = e.getValue();
+                        double[] ms = runs.stream().mapToDouble(r -> r[0]).sorted().toArray();
+                        double[] near = runs.stream().filter(r -> r[1] <= farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
+                        double[] far = runs.stream().filter(r -> r[1] > farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
+                        Cell c = new Cell(e.getKey(), batch, seq, ms, near, far);
                         cells.add(c);
-                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9.2f  p99 %9.2f  mean %9.2f  %9.1f seq/s%n",
+                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9.2f  p99 %9.2f  mean %9.2f  %9.1f seq/s  (near %.2f / far %.2f ms, %.0f%% far)%n",
                                 seq, batch, c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
-                                c.sequencesPerSecond());
+                                c.sequencesPerSecond(), Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5), 100 * c.farFraction());
                     }
                     progress.step(1);
                     write(result, cells, mapper);   // after every cell: a crash keeps what was measured
@@ -228,13 +267,16 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     private void write(ObjectNode result, List<Cell> cells, ObjectMapper mapper) throws java.io.IOException {
         ArrayNode rows = result.putArray("cells");
-        StringBuilder csv = new StringBuilder("backend,batch,seq,repeats,p50_ms,p90_ms,p99_ms,mean_ms,sequences_per_s\n");
+        StringBuilder csv = new StringBuilder("backend,batch,seq,repeats,p50_ms,p90_ms,p99_ms,mean_ms,sequences_per_s,p50_near_ms,p50_far_ms,far_fraction\n");
         for (Cell c : cells) {
             rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
                     .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("p90_ms", c.percentile(0.9))
-                    .put("p99_ms", c.percentile(0.99)).put("mean_ms", c.mean()).put("sequences_per_s", c.sequencesPerSecond());
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.2f%n", c.backend(), c.batch(), c.seq(),
-                    c.ms().length, c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(), c.sequencesPerSecond()));
+                    .put("p99_ms", c.percentile(0.99)).put("mean_ms", c.mean()).put("sequences_per_s", c.sequencesPerSecond())
+                    .put("p50_near_ms", Cell.percentile(c.near(), 0.5)).put("p50_far_ms", Cell.percentile(c.far(), 0.5))
+                    .put("far_fraction", c.farFraction());
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f%n", c.backend(), c.batch(), c.seq(),
+                    c.ms().length, c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(), c.sequencesPerSecond(),
+                    Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5), c.farFraction()));
         }
         AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
         AtomicFiles.writeString(output.resolve("results.csv"), csv.toString());
@@ -250,19 +292,30 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
                 .append(result.get("malloc_env").asText()).append("`, ").append(result.get("settle_ms").asInt())
                 .append(" ms idle and one untimed run before each block of ").append(repeats)
-                .append(" back-to-back timed runs; each backend in its own JVM, blocks rotating over them.\n\n");
-        md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n\n");
-        md.append("| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | repeats |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|\n");
-        for (Cell c : cells) {
-            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d |%n", c.seq(), c.batch(),
-                    c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(), c.sequencesPerSecond(), c.ms().length));
+                .append(" back-to-back timed runs; each backend in its own JVM, blocks rotating over them. Before each block")
+                .append(" a cache-line round trip between two threads is timed: blocks above ").append((int) farCoresNs)
+                .append(" ns ran on cores with separate L3 caches ('far'; see CoreDistance).\n\n");
+        md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n");
+        if (result.has("accuracy_gate_int8")) {
+            md.append("\nAccuracy gate (int8 export): ").append(result.get("accuracy_gate_int8").get("report").asText()).append("\n");
         }
-        Cell fused = find(cells, "ort-fused", 1, 128);
+        md.append("\n| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | runs | p50 near ms | p50 far ms | far runs |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Cell c : cells) {
+            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d | %.2f | %.2f | %.0f %% |%n",
+                    c.seq(), c.batch(), c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
+                    c.sequencesPerSecond(), c.ms().length, Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5),
+                    100 * c.farFraction()));
+        }
         Cell djl = find(cells, "djl", 1, 128);
-        if (fused != null && djl != null) {
-            md.append(String.format(Locale.ROOT, "%nAt batch 1 × seq 128, ORT fused runs %.2f× the sequences/s of DJL eager.%n",
-                    fused.sequencesPerSecond() / djl.sequencesPerSecond()));
+        for (String b : List.of("ort-fused", "ort-int8")) {
+            Cell ort = find(cells, b, 1, 128);
+            if (ort != null && djl != null) {
+                md.append(String.format(Locale.ROOT, "%nAt batch 1 × seq 128, %s runs %.2f× the sequences/s of DJL eager "
+                                + "(p50 over all runs; %.2f× near, %.2f× far).%n", b, djl.percentile(0.5) / ort.percentile(0.5),
+                        Cell.percentile(djl.near(), 0.5) / Cell.percentile(ort.near(), 0.5),
+                        Cell.percentile(djl.far(), 0.5) / Cell.percentile(ort.far(), 0.5)));
+            }
         }
         return md.toString();
     }

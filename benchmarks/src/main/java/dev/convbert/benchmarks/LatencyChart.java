@@ -33,8 +33,9 @@ import java.util.TreeSet;
  */
 final class LatencyChart {
     private static final Map<String, Color> COLOURS = Map.of(
-            "ort-fused", new Color(0x1f77b4), "ort-inline", new Color(0xff7f0e), "djl", new Color(0xd62728));
-    private static final Color OTHER = new Color(0x2ca02c);
+            "ort-fused", new Color(0x1f77b4), "ort-inline", new Color(0xff7f0e), "ort-int8", new Color(0x2ca02c),
+            "djl", new Color(0xd62728));
+    private static final Color OTHER = new Color(0x9467bd);
 
     private LatencyChart() {}
 

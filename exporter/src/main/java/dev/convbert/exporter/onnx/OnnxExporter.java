@@ -118,14 +118,22 @@ public final class OnnxExporter {
         String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(-Float.MAX_VALUE, FLOAT)), 1, 2);
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
 
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
+        // the head reads only the first token: unless all hidden states are wanted, the last layer's attention output
+        // and feed-forward run on that token alone (its attention and convolution still read every token)
+        int last = c.numHiddenLayers() - 1;
+        for (int l = 0; l <= last; l++) {
             x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens,
-                    conv, views);
+                    conv, views, l == last && !options.hiddenStates());
         }
-        x = g.reshape(x, views.sequence());                                                             // [B,L,Hd]
+        String cls;
+        if (options.hiddenStates()) {
+            x = g.reshape(x, views.sequence());                                                         // [B,L,Hd]
+            cls = g.gather(x, g.scalarInt(0), 1);                                                       // [B,Hd]
+        } else {
+            cls = x;                                                                                    // [B,Hd]
+        }
 
         // classification head on the first token
-        String cls = g.gather(x, g.scalarInt(0), 1);                                                    // [B,Hd]
         String logits = linear(g, g.gelu(linear(g, cls, "classifier.dense"), type), "classifier.out_proj");
         List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
         g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("logits"), logits);
@@ -163,8 +171,9 @@ public final class OnnxExporter {
     /** Shapes for viewing token rows [N,·] as sequences: [B,L,-1] and attention heads [B,L,H',D]. */
     private record Views(String sequence, String heads) {}
 
+    /** One encoder layer on token rows [N,Hd]; with {@code firstTokenOnly} it returns the first token's rows [B,Hd]. */
     private String layer(GraphBuilder g, String p, String x, String additive, String realTokens, SpanDynamicConvFunction conv,
-                         Views views) {
+                         Views views, boolean firstTokenOnly) {
         int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
         // query, key, value and the convolution's value projection read the same rows: one product, then split
@@ -193,6 +202,10 @@ public final class OnnxExporter {
         }
         String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));     // [N,A]
         String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
+        if (firstTokenOnly) {
+            mixed = g.gather(g.reshape(mixed, views.sequence()), g.scalarInt(0), 1);                     // [B,Hd]
+            x = g.gather(g.reshape(x, views.sequence()), g.scalarInt(0), 1);                             // [B,Hd]
+        }
 
         String a = g.layerNorm(g.add(dense(g, mixed, p + "attention.output.dense"), x),
                 w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());

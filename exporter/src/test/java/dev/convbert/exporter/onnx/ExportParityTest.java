@@ -75,6 +75,23 @@ class ExportParityTest {
         }
     }
 
+    /** Without last_hidden_state the last layer's dense part runs on the first token only: logits must not change. */
+    @ParameterizedTest
+    @CsvSource({"public-tiny", "public-grouped"})
+    void firstTokenOnlyLastLayerKeepsTheLogits(String set, @TempDir Path dir) throws Exception {
+        Path onnx = dir.resolve("model.onnx");
+        new OnnxExporter(ModelDir.open(REF.resolve(set)), ExportOptions.defaults()).export(onnx);
+        float[][] logits = run(onnx, REF.resolve(set));
+        double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
+        double max = 0;
+        for (int i = 0; i < logits.length; i++) {
+            for (int j = 0; j < logits[i].length; j++) {
+                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
+            }
+        }
+        assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
+    }
+
     /**
      * int8 changes the numbers, so it is held to the float32 reference within what 8-bit products allow, and its
      * encoder denses must all be integer products (no float MatMul left for them).
