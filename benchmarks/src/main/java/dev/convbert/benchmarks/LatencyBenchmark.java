@@ -251,9 +251,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         double[] far = runs.stream().filter(r -> r[1] > farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
                         Cell c = new Cell(e.getKey(), batch, seq, ms, near, far);
                         cells.add(c);
-                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9.2f  p99 %9.2f  mean %9.2f  %9.1f seq/s  (near %.2f / far %.2f ms, %.0f%% far)%n",
+                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9.2f  p99 %9.2f  mean %9.2f  %9.1f seq/s  (near %s / far %s ms, %.0f%% far)%n",
                                 seq, batch, c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
-                                c.sequencesPerSecond(), Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5), 100 * c.farFraction());
+                                c.sequencesPerSecond(), ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)), 100 * c.farFraction());
                     }
                     progress.step(1);
                     write(result, cells, mapper);   // after every cell: a crash keeps what was measured
@@ -272,8 +272,11 @@ public final class LatencyBenchmark implements Callable<Integer> {
             rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
                     .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("p90_ms", c.percentile(0.9))
                     .put("p99_ms", c.percentile(0.99)).put("mean_ms", c.mean()).put("sequences_per_s", c.sequencesPerSecond())
-                    .put("p50_near_ms", Cell.percentile(c.near(), 0.5)).put("p50_far_ms", Cell.percentile(c.far(), 0.5))
                     .put("far_fraction", c.farFraction());
+            // no run in a placement: null, not NaN (which JSON lacks)
+            ObjectNode row = (ObjectNode) rows.get(rows.size() - 1);
+            putOrNull(row, "p50_near_ms", Cell.percentile(c.near(), 0.5));
+            putOrNull(row, "p50_far_ms", Cell.percentile(c.far(), 0.5));
             csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f%n", c.backend(), c.batch(), c.seq(),
                     c.ms().length, c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(), c.sequencesPerSecond(),
                     Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5), c.farFraction()));
@@ -302,22 +305,38 @@ public final class LatencyBenchmark implements Callable<Integer> {
         md.append("\n| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | runs | p50 near ms | p50 far ms | far runs |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Cell c : cells) {
-            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d | %.2f | %.2f | %.0f %% |%n",
+            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d | %s | %s | %.0f %% |%n",
                     c.seq(), c.batch(), c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
-                    c.sequencesPerSecond(), c.ms().length, Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5),
+                    c.sequencesPerSecond(), c.ms().length, ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)),
                     100 * c.farFraction()));
         }
         Cell djl = find(cells, "djl", 1, 128);
         for (String b : List.of("ort-fused", "ort-int8")) {
             Cell ort = find(cells, b, 1, 128);
             if (ort != null && djl != null) {
-                md.append(String.format(Locale.ROOT, "%nAt batch 1 × seq 128, %s runs %.2f× the sequences/s of DJL eager "
-                                + "(p50 over all runs; %.2f× near, %.2f× far).%n", b, djl.percentile(0.5) / ort.percentile(0.5),
-                        Cell.percentile(djl.near(), 0.5) / Cell.percentile(ort.near(), 0.5),
-                        Cell.percentile(djl.far(), 0.5) / Cell.percentile(ort.far(), 0.5)));
+                md.append(String.format(Locale.ROOT, "%nAt batch 1 × seq 128, %s runs %s the sequences/s of DJL eager "
+                                + "(p50 over all runs; %s near, %s far).%n", b, times(djl.percentile(0.5) / ort.percentile(0.5)),
+                        times(Cell.percentile(djl.near(), 0.5) / Cell.percentile(ort.near(), 0.5)),
+                        times(Cell.percentile(djl.far(), 0.5) / Cell.percentile(ort.far(), 0.5))));
             }
         }
         return md.toString();
+    }
+
+    private static void putOrNull(ObjectNode row, String field, double v) {
+        if (Double.isNaN(v)) {
+            row.putNull(field);
+        } else {
+            row.put(field, v);
+        }
+    }
+
+    private static String ms(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String times(double ratio) {
+        return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f×", ratio);
     }
 
     private static Cell find(List<Cell> cells, String backend, int batch, int seq) {
