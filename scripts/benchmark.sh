@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Latency/throughput of ORT fused vs ORT inline vs DJL eager, gated by the dev accuracy check.
+# Latency/throughput of ORT fused vs ORT inline vs ORT int8 vs DJL eager, gated by the dev accuracy check.
 #   scripts/benchmark.sh MODEL_DIR TASK OUTPUT_DIR [benchmark options]     (GLUE_DIR, default samples/glue)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"

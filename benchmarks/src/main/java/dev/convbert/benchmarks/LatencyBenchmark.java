@@ -30,13 +30,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code convbert benchmark}: latency and throughput of ONNX Runtime (fused export), ONNX Runtime (inline export) and
+ * {@code convbert benchmark}: latency and throughput of ONNX Runtime (fused export, inline export, int8 export) and
  * DJL eager on the same weights, over batch sizes × sequence lengths, measured in one run: each backend in its own
- * worker JVM, timed in blocks of back-to-back runs (after an idle pause and one untimed run) rotating over the backends.
- * It first runs the dev accuracy gate on the fused export and refuses to report latency for a model that fails it.
+ * worker JVM, timed in blocks of back-to-back runs (after an idle pause and one untimed run) rotating over the backends,
+ * each block tagged with the cores' placement ({@link CoreDistance}). It first runs the dev accuracy gate on the fused
+ * export and refuses to report latency for a model that fails it; the int8 export is gated on its own and left out
+ * when it fails.
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Latency/throughput of ORT fused vs ORT inline vs DJL eager, gated by the dev accuracy check.",
+        description = {"Latency/throughput of ORT fused vs ORT inline vs ORT int8 vs DJL eager, gated by the dev accuracy check.",
                 "Writes results.json, results.csv, latency.png and summary.md to --output.",
                 "", "Example:", "  convbert benchmark --model runs/sst2-ms --task sst-2 --data-dir $GLUE_DIR --output docs/benchmarks"})
 public final class LatencyBenchmark implements Callable<Integer> {
