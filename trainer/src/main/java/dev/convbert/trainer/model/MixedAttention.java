@@ -76,7 +76,7 @@ final class MixedAttention extends HfBlock {
         NDArray qh = q.reshape(b, len, heads, headSize).transpose(0, 2, 1, 3);       // [B, H', L, D]
         NDArray kh = k.reshape(b, len, heads, headSize).transpose(0, 2, 3, 1);       // [B, H', D, L]
         NDArray vh = v.reshape(b, len, heads, headSize).transpose(0, 2, 1, 3);       // [B, H', L, D]
-        NDArray scores = qh.matMul(kh).div(Math.sqrt(headSize)).add(additiveMask);   // [B, H', L, L]
+        NDArray scores = qh.matMul(kh).div(Scalars.like(qh, Math.sqrt(headSize))).add(additiveMask); // [B, H', L, L]
         NDArray probs = Dropout.dropout(scores.softmax(3), attentionDropout, training).singletonOrThrow();
         NDArray context = probs.matMul(vh).transpose(0, 2, 1, 3)
                 .reshape(b, len, (long) heads * headSize);                            // [B, L, A]

@@ -24,6 +24,7 @@ import dev.convbert.trainer.finetune.BatchPlan;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.trainer.model.ConvBertWeights;
 import dev.convbert.trainer.model.ElectraPretraining;
+import dev.convbert.trainer.model.Scalars;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
@@ -360,7 +361,7 @@ public final class Pretrainer {
                 NDArray logits = model.mlmLogits(ps, genHidden.gather(index, 1), true);       // [B, N, V]
                 NDArray logp = logits.logSoftmax(2);
                 NDArray nll = logp.gather(originals.expandDims(2), 2).squeeze(2).neg();     // [B, N]
-                NDArray mlmLoss = nll.mul(weights).sum().div((float) maskedSlots);
+                NDArray mlmLoss = nll.mul(weights).sum().div(Scalars.like(nll, maskedSlots));
 
                 // sampling: Gumbel-max at temperature 1, no gradient into the generator
                 long[] predicted = logits.stopGradient().argMax(2).toLongArray();
@@ -396,9 +397,9 @@ public final class Pretrainer {
                 NDArray y = step.create(flatF(labels), new Shape(b, len));
                 NDArray maskF = maskNd.toType(DataType.FLOAT32, false);
                 // sigmoid cross-entropy, stable form: max(x,0) − x·y + log(1 + e^−|x|)
-                NDArray bce = x.maximum(0f).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log());
-                NDArray discLoss = bce.mul(maskF).sum().div((float) realTokens);
-                gc.backward(mlmLoss.add(discLoss.mul((float) cfg.discWeight())));
+                NDArray bce = x.maximum(Scalars.like(x, 0)).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log());
+                NDArray discLoss = bce.mul(maskF).sum().div(Scalars.like(bce, realTokens));
+                gc.backward(mlmLoss.add(discLoss.mul(Scalars.like(discLoss, cfg.discWeight()))));
 
                 float[] xs = x.toFloatArray();
                 int tp = 0, fp = 0, fn = 0, right = 0, real = 0;
