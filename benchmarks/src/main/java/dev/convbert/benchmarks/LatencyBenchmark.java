@@ -117,6 +117,12 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "djl");
+        for (String b : backends) {
+            if (!known.contains(b)) {
+                throw new CommandFailedException("unknown backend \"" + b + "\" in --backends; expected any of " + known);
+            }
+        }
         Files.createDirectories(output);
         ModelDir md = ModelDir.open(model);
         GlueTask t = GlueTask.fromId(task);
@@ -158,8 +164,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 case "ort-fused" -> sources.put(b, fused);
                 case "ort-inline" -> sources.put(b, inline);
                 case "ort-int8" -> sources.put(b, int8);
-                case "djl" -> sources.put(b, model);
-                default -> throw new CommandFailedException("unknown backend \"" + b + "\"; expected ort-fused, ort-inline, ort-int8 or djl");
+                default -> sources.put(b, model);   // djl
             }
         }
         List<Cell> cells = measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
