@@ -68,7 +68,7 @@ public final class ConvBertModel extends HfBlock {
         NDArray mask = inputs.get(2).toType(DataType.FLOAT32, false);                  // [B, L]
         long b = ids.getShape().get(0);
         long len = ids.getShape().get(1);
-        NDArray additive = mask.neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, len);   // [B, 1, 1, L]
+        NDArray additive = mask.neg().add(1f).mul(Scalars.like(mask, -Float.MAX_VALUE)).reshape(b, 1, 1, len); // [B, 1, 1, L]
         NDArray realTokens = mask.expandDims(2);                                       // [B, L, 1]
 
         NDArray x = embeddings.forward(ps, new NDList(ids, types), training).singletonOrThrow();

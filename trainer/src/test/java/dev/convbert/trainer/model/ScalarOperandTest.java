@@ -9,11 +9,16 @@ import ai.djl.training.GradientCollector;
 import dev.convbert.trainer.ReferenceSet;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,6 +46,32 @@ class ScalarOperandTest {
                 assertArrayEquals(e.getValue(), collected.get(e.getKey()), 0f, set + ": " + e.getKey());
             }
         }
+    }
+
+    /**
+     * The GC test above covers the fine-tuning forward; this holds every other path (pre-training losses included) to
+     * the same rule: no DJL op that keeps its operand for backward is given a Number in the model, pre-training or
+     * fine-tuning code.
+     */
+    @Test
+    void noNumberOperandsWhereAutogradKeepsThem() throws IOException {
+        Pattern numberOperand = Pattern.compile(
+                "\\.(div|mul|maximum|minimum|pow)\\(\\s*(-?[0-9]|\\((float|double|int|long)\\)|Math\\.|-?Float\\.|-?Double\\.)");
+        Path root = Path.of("src/main/java/dev/convbert/trainer");
+        List<String> found = new ArrayList<>();
+        for (String pkg : new String[]{"model", "pretrain", "finetune"}) {
+            try (Stream<Path> files = Files.walk(root.resolve(pkg))) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    List<String> lines = Files.readAllLines(f);
+                    for (int i = 0; i < lines.size(); i++) {
+                        if (numberOperand.matcher(lines.get(i)).find()) {
+                            found.add(f + ":" + (i + 1) + ": " + lines.get(i).trim());
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), found, "use Scalars.like(x, value) for these operands");
     }
 
     private static Map<String, float[]> gradients(ReferenceSet r, boolean collectGarbage) throws Exception {
