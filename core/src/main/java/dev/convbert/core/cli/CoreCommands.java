@@ -6,6 +6,7 @@ import java.util.List;
 public final class CoreCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
-        return List.of(new TokenizeCommand(), new GlueStatsCommand(), new PredictCommand(), new PredictGlueCommand());
+        return List.of(new TokenizeCommand(), new GlueStatsCommand(), new PredictCommand(), new PredictGlueCommand(),
+                new InspectCheckpointCommand());
     }
 }

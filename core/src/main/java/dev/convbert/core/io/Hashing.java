@@ -28,6 +28,13 @@ public final class Hashing {
         return HexFormat.of().formatHex(digest().digest(data));
     }
 
+    /** Of the buffer's remaining bytes; its position is left unchanged. */
+    public static String sha256(java.nio.ByteBuffer data) {
+        MessageDigest md = digest();
+        md.update(data.duplicate());
+        return HexFormat.of().formatHex(md.digest());
+    }
+
     private static MessageDigest digest() {
         try {
             return MessageDigest.getInstance("SHA-256");
