@@ -7,6 +7,6 @@ public final class CoreCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
         return List.of(new TokenizeCommand(), new GlueStatsCommand(), new PredictCommand(), new PredictGlueCommand(),
-                new InspectCheckpointCommand());
+                new InspectCheckpointCommand(), new ConvertCommand());
     }
 }
