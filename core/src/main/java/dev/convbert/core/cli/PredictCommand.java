@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
  * rows of the same length.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Run a model on JSONL lines and write {\"logits\": […]} per line.",
+        description = {"Run a model on JSONL lines and write {\"logits\": […]} per line; for an encoder without a",
+                "classification head (pre-trained or converted), {\"first_token\": […], \"last_hidden_state\": [[…]…]}.",
                 "Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": […], \"attention_mask\": […]}.",
                 "", "Example:", "  convbert predict --model runs/sst2/best --input in.jsonl --output out.jsonl"})
 public final class PredictCommand implements Callable<Integer> {
@@ -54,7 +55,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output JSONL, one line per input line (written atomically).")
     Path output;
 
-    @Option(names = "--hidden-states", description = "Also write last_hidden_state [L][hidden] for every position.")
+    @Option(names = "--hidden-states", description = "Also write last_hidden_state [L][hidden] for every position (always, for an encoder).")
     boolean hiddenStates;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default ${DEFAULT-VALUE}).")
@@ -136,14 +137,22 @@ public final class PredictCommand implements Callable<Integer> {
             System.arraycopy(r.types, 0, types[i], 0, r.types.length);
             System.arraycopy(r.mask, 0, mask[i], 0, r.mask.length);
         }
-        Predictor.Output out = predictor.run(ids, types, mask, hiddenStates);
+        boolean encoder = !predictor.hasClassificationHead();
+        Predictor.Output out = predictor.run(ids, types, mask, hiddenStates || encoder);
         for (int i = 0; i < b; i++) {
             ObjectNode o = json.createObjectNode();
-            ArrayNode logits = o.putArray("logits");
-            for (float v : out.logits()[i]) {
-                logits.add(v);
+            if (encoder) {
+                ArrayNode first = o.putArray("first_token");
+                for (float v : out.lastHiddenState()[i][0]) {
+                    first.add(v);
+                }
+            } else {
+                ArrayNode logits = o.putArray("logits");
+                for (float v : out.logits()[i]) {
+                    logits.add(v);
+                }
             }
-            if (hiddenStates) {
+            if (hiddenStates || encoder) {
                 ArrayNode h = o.putArray("last_hidden_state");
                 int rowLen = batch.get(i).ids.length;
                 for (int l = 0; l < rowLen; l++) {

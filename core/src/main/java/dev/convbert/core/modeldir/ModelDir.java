@@ -2,6 +2,8 @@ package dev.convbert.core.modeldir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.checkpoint.Checkpoint;
+import dev.convbert.core.checkpoint.TorchPickle;
 import dev.convbert.core.config.ConfigException;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.safetensors.SafeTensor;
@@ -18,8 +20,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model directory in HuggingFace layout: {@code config.json}, {@code model.safetensors}, {@code vocab.txt}, plus our
- * {@code training_metrics.json} when the model was trained here. Pickle checkpoints are refused, never loaded.
+ * A model directory in HuggingFace layout: {@code config.json}, {@code model.safetensors} (or a hub
+ * {@code pytorch_model.bin}, read by the restricted unpickler of {@link TorchPickle}, which executes nothing),
+ * {@code vocab.txt}, plus our {@code training_metrics.json} when the model was trained here. Other pickle files are
+ * refused, never loaded.
+ *
+ * <p>Sequence-classification weights carry {@code convbert.} names and {@code classifier.*}; an encoder
+ * ({@code ConvBertModel}: what pre-training writes and what encoder checkpoints convert to) has neither.
  */
 public final class ModelDir {
     public static final String CONFIG = "config.json";
@@ -27,7 +34,9 @@ public final class ModelDir {
     public static final String VOCAB = "vocab.txt";
     public static final String TRAINING_METRICS = "training_metrics.json";
 
-    private static final List<String> PICKLE_FILES = List.of("pytorch_model.bin", "model.pt", "model.pth", "model.pkl");
+    public static final String PYTORCH_WEIGHTS = Checkpoint.PYTORCH_BIN;
+    private static final List<String> PICKLE_FILES = List.of("model.pt", "model.pth", "model.pkl");
+    private static final String HEAD_TENSOR = "classifier.out_proj.weight";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
@@ -44,14 +53,15 @@ public final class ModelDir {
             throw new ModelDirException(dir, "not a directory; expected a model directory with config.json and model.safetensors");
         }
         Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
+        if (!Files.isRegularFile(weights) && !Files.isRegularFile(dir.resolve(PYTORCH_WEIGHTS))) {
             for (String pickle : PICKLE_FILES) {
                 if (Files.exists(dir.resolve(pickle))) {
-                    throw new ModelDirException(dir.resolve(pickle), "pickle checkpoints are not loaded (they can run code); "
-                            + "convert to model.safetensors (see docs/MODEL_DIR.md)");
+                    throw new ModelDirException(dir.resolve(pickle), "only pickles named pytorch_model.bin (HF's state dict) "
+                            + "are read; rename it if it is a state dict, or convert it: convbert convert --from "
+                            + dir.resolve(pickle) + " --output DIR (see docs/MODEL_DIR.md)");
                 }
             }
-            throw new ModelDirException(weights, "missing; a model directory needs config.json and model.safetensors");
+            throw new ModelDirException(weights, "missing (nor pytorch_model.bin); a model directory needs config.json and model.safetensors");
         }
         Path cfg = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfg)) {
@@ -74,8 +84,10 @@ public final class ModelDir {
         return config;
     }
 
+    /** {@code model.safetensors}, or {@code pytorch_model.bin} when that is all the directory has. */
     public Path weightsFile() {
-        return dir.resolve(WEIGHTS);
+        Path safetensors = dir.resolve(WEIGHTS);
+        return Files.isRegularFile(safetensors) ? safetensors : dir.resolve(PYTORCH_WEIGHTS);
     }
 
     /** {@code vocab.txt} of this directory; an error naming the path when it has none. */
@@ -87,13 +99,21 @@ public final class ModelDir {
         return v;
     }
 
+    /** Whether the weights include a sequence-classification head; without one this is an encoder. */
+    public boolean hasClassificationHead() {
+        return weights().tensors().containsKey(HEAD_TENSOR);
+    }
+
     public boolean hasVocab() {
         return Files.isRegularFile(dir.resolve(VOCAB));
     }
 
-    /** Reads (memory-maps) all tensors, validating the safetensors header. */
+    /** Reads (memory-maps) all tensors, validating the safetensors header, or unpickles pytorch_model.bin safely. */
     public Safetensors.Contents weights() {
         try {
+            if (weightsFile().getFileName().toString().equals(PYTORCH_WEIGHTS)) {
+                return new Safetensors.Contents(TorchPickle.read(weightsFile()).tensors(), Map.of());
+            }
             return Safetensors.read(weightsFile());
         } catch (SafetensorsFormatException e) {
             throw new ModelDirException(weightsFile(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2), e);

@@ -11,10 +11,25 @@ import java.util.Optional;
  */
 public interface Predictor extends AutoCloseable {
 
-    /** Outputs of one batch: logits [B][labels]; last_hidden_state [B][L][Hd] when asked for. */
+    /**
+     * Outputs of one batch: logits [B][labels] ({@code null} for an encoder without a classification head);
+     * last_hidden_state [B][L][Hd] when asked for, and always for an encoder.
+     */
     record Output(float[][] logits, float[][][] lastHiddenState) {}
 
     ConvBertConfig config();
+
+    /** Whether the model classifies (logits); an encoder ({@code ConvBertModel}) yields hidden states only. */
+    boolean hasClassificationHead();
+
+    /** Refuses an encoder where logits are needed ({@code what}: "scoring", "serving", …), saying what to do instead. */
+    static void requireClassificationHead(Predictor p, Object model, String what) {
+        if (!p.hasClassificationHead()) {
+            throw new dev.convbert.core.InvalidInputException(model + ": an encoder without a classification head cannot be used for "
+                    + what + "; fine-tune it first (convbert finetune --model " + model + " …), or use 'convbert predict', "
+                    + "which writes its hidden states");
+        }
+    }
 
     /** The vocabulary that belongs to the model, when it has one beside it. */
     Optional<Path> vocab();

@@ -40,11 +40,22 @@ class ModelDirTest {
     }
 
     @Test
-    void pickleCheckpointsAreRefused(@TempDir Path dir) throws IOException {
+    void otherPickleFilesAreRefused(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("config.json"), "{}");
-        Files.write(dir.resolve("pytorch_model.bin"), new byte[]{(byte) 0x80, 2});
+        Files.write(dir.resolve("model.pt"), new byte[]{(byte) 0x80, 2});
         var ex = assertThrows(ModelDirException.class, () -> ModelDir.open(dir));
-        assertTrue(ex.getMessage().contains("pytorch_model.bin: pickle checkpoints are not loaded"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("model.pt: only pickles named pytorch_model.bin"), ex.getMessage());
+    }
+
+    /** A hub directory (config.json + pytorch_model.bin) opens as it is, through the restricted unpickler. */
+    @Test
+    void hubDirectoryWithPytorchModelBinOpens() throws IOException {
+        ModelDir d = ModelDir.open(TestData.path("interop/public-tiny/bin"));
+        assertTrue(d.weightsFile().endsWith("pytorch_model.bin"));
+        assertTrue(d.hasClassificationHead());
+        var reference = dev.convbert.core.safetensors.Safetensors.read(TestData.path("reference/public-tiny/model.safetensors"));
+        assertEquals(reference.tensors().keySet(), d.weights().tensors().keySet());
+        assertArrayEquals(reference.get("classifier.out_proj.weight").toFloats(), d.weights().get("classifier.out_proj.weight").toFloats());
     }
 
     @Test

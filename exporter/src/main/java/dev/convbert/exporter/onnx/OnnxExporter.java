@@ -15,7 +15,6 @@ import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
-import dev.convbert.core.safetensors.Safetensors;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +32,7 @@ import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
 /**
  * Writes a fine-tuned model directory as ONNX (IR 8, opset 17): inputs {@code input_ids}, {@code attention_mask},
  * {@code token_type_ids} (int64, dynamic batch and sequence axes), output {@code logits} (and optionally
+ * {@code last_hidden_state}; an encoder without a classification head exports {@code last_hidden_state} alone,
  * {@code last_hidden_state}); each layer's span-based dynamic convolution is one {@code dev.convbert:SpanDynamicConv}
  * node. The rest is written in the shapes ONNX Runtime's transformer fusions recognise (see docs/EXPORT.md).
  *
@@ -41,6 +41,7 @@ import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
  */
 public final class OnnxExporter {
     public static final String VERSION = "0.1.0";
+    private static final String TASK_PREFIX = "convbert.";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ModelDir dir;
@@ -48,6 +49,8 @@ public final class OnnxExporter {
     private final ExportOptions options;
     private final Map<String, SafeTensor> weights;
     private final int type;
+    /** An encoder without a classification head: only last_hidden_state is exported. */
+    private final boolean encoderOnly;
     private GraphBuilder graph;
 
     public OnnxExporter(ModelDir dir, ExportOptions options) {
@@ -55,8 +58,16 @@ public final class OnnxExporter {
         this.c = dir.config();
         this.options = options;
         this.type = options.precision() == ExportOptions.Precision.FLOAT16 ? FLOAT16 : FLOAT;
-        Safetensors.Contents contents = dir.weights();
-        this.weights = contents.tensors();
+        Map<String, SafeTensor> contents = dir.weights().tensors();
+        this.encoderOnly = !contents.containsKey("classifier.out_proj.weight");
+        if (encoderOnly && !options.hiddenStates()) {
+            throw new ExportException(dir.weightsFile(), "an encoder without a classification head has no logits to export; "
+                    + "export its hidden states with --hidden-states, or fine-tune it first");
+        }
+        // the graph reads encoder weights under HF's task-model names; an encoder's carry no "convbert." prefix
+        Map<String, SafeTensor> named = new LinkedHashMap<>();
+        contents.forEach((k, v) -> named.put(encoderOnly && !k.startsWith(TASK_PREFIX) ? TASK_PREFIX + k : k, v));
+        this.weights = named;
         validateWeights();
     }
 
@@ -78,7 +89,8 @@ public final class OnnxExporter {
         card.put("bytes", bytes.length);
         card.put("source", dir.dir().toAbsolutePath().normalize().toString());
         card.putPOJO("inputs", List.of("input_ids", "attention_mask", "token_type_ids"));
-        card.putPOJO("outputs", options.hiddenStates() ? List.of("logits", "last_hidden_state") : List.of("logits"));
+        card.putPOJO("outputs", encoderOnly ? List.of("last_hidden_state")
+                : options.hiddenStates() ? List.of("logits", "last_hidden_state") : List.of("logits"));
         ObjectNode meta = card.putObject("metadata");
         model.getMetadataPropsList().forEach(p -> meta.put(p.getKey(), p.getValue()));
         String name = output.getFileName().toString().replaceFirst("\\.onnx$", "");
@@ -125,26 +137,25 @@ public final class OnnxExporter {
             x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens,
                     conv, views, l == last && !options.hiddenStates());
         }
-        String cls;
         if (options.hiddenStates()) {
             x = g.reshape(x, views.sequence());                                                         // [B,L,Hd]
-            cls = g.gather(x, g.scalarInt(0), 1);                                                       // [B,Hd]
-        } else {
-            cls = x;                                                                                    // [B,Hd]
         }
 
         // classification head on the first token
-        String logits = linear(g, g.gelu(linear(g, cls, "classifier.dense"), type), "classifier.out_proj");
         List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
-        g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("logits"), logits);
-        outputs.add(valueInfo("logits", FLOAT, "batch", Long.toString(c.numLabels())));
+        if (!encoderOnly) {
+            String cls = options.hiddenStates() ? g.gather(x, g.scalarInt(0), 1) : x;                   // [B,Hd]
+            String logits = linear(g, g.gelu(linear(g, cls, "classifier.dense"), type), "classifier.out_proj");
+            g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("logits"), logits);
+            outputs.add(valueInfo("logits", FLOAT, "batch", Long.toString(c.numLabels())));
+        }
         if (options.hiddenStates()) {
             g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("last_hidden_state"), x);
             outputs.add(valueInfo("last_hidden_state", FLOAT, "batch", "sequence", Integer.toString(hidden)));
         }
 
         OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder()
-                .setName("convbert_sequence_classification")
+                .setName(encoderOnly ? "convbert_encoder" : "convbert_sequence_classification")
                 .addInput(valueInfo("input_ids", INT64, "batch", "sequence"))
                 .addInput(valueInfo("attention_mask", INT64, "batch", "sequence"))
                 .addInput(valueInfo("token_type_ids", INT64, "batch", "sequence"))
@@ -395,7 +406,12 @@ public final class OnnxExporter {
     }
 
     private void validateWeights() {
-        Map<String, long[]> expected = ParameterShapes.sequenceClassification(c);
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        if (encoderOnly) {
+            ParameterShapes.encoder(c, TASK_PREFIX, expected);
+        } else {
+            expected.putAll(ParameterShapes.sequenceClassification(c));
+        }
         List<String> problems = new ArrayList<>();
         for (var e : expected.entrySet()) {
             SafeTensor t = weights.get(e.getKey());
@@ -427,12 +443,11 @@ public final class OnnxExporter {
                  OnnxTensor mask = OnnxTensor.createTensor(env, new long[][]{{1, 1, 1, 1}, {1, 1, 1, 0}});
                  OnnxTensor types = OnnxTensor.createTensor(env, new long[][]{{0, 0, 1, 1}, {0, 0, 0, 0}});
                  OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-                float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
-                for (float[] row : logits) {
-                    for (float v : row) {
-                        if (!Float.isFinite(v)) {
-                            throw new ExportException(output, "validation run in ONNX Runtime produced " + v);
-                        }
+                // logits when there is a head, else the hidden states: whatever the graph's first output is
+                float[] values = ((OnnxTensor) r.get(0)).getFloatBuffer().array();
+                for (float v : values) {
+                    if (!Float.isFinite(v)) {
+                        throw new ExportException(output, "validation run in ONNX Runtime produced " + v);
                     }
                 }
             }

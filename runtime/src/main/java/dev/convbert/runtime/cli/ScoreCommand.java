@@ -13,6 +13,7 @@ import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.GlueScorer;
+import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import picocli.CommandLine.Command;
@@ -101,6 +102,7 @@ public final class ScoreCommand implements Callable<Integer> {
         boolean failed = false;
         java.io.PrintWriter console = spec.commandLine().getOut();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
+            Predictor.requireClassificationHead(m, model, "scoring");
             console.println("provider: " + m.provider());
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));

@@ -4,6 +4,7 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import dev.convbert.runtime.serve.PredictionServer;
@@ -67,6 +68,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ExecutionProvider ep = ExecutionProvider.parse(provider, 0, false, null, allowFallback);
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
+            Predictor.requireClassificationHead(m, model, "serving");
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             var options = new PredictionServer.Options(host, port, maxBatch, maxWaitMs, queue, maxBody, maxInputs, maxChars,

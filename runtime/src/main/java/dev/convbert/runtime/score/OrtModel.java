@@ -108,17 +108,23 @@ public final class OrtModel implements Predictor {
     }
 
     @Override
+    public boolean hasClassificationHead() {
+        return session.getOutputNames().contains("logits");
+    }
+
+    @Override
     public Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        if (hiddenStates && !session.getOutputNames().contains("last_hidden_state")) {
+        if ((hiddenStates || !hasClassificationHead()) && !session.getOutputNames().contains("last_hidden_state")) {
             throw new ScoringException(file + ": exported without last_hidden_state; re-export with --hidden-states");
         }
         try (OnnxTensor ids = OnnxTensor.createTensor(env, inputIds);
              OnnxTensor mask = OnnxTensor.createTensor(env, attentionMask);
              OnnxTensor types = OnnxTensor.createTensor(env, tokenTypeIds);
              OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-            float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
-            float[][][] hidden = hiddenStates ? (float[][][]) r.get("last_hidden_state").orElseThrow().getValue() : null;
+            boolean head = hasClassificationHead();
+            float[][] logits = head ? (float[][]) r.get("logits").orElseThrow().getValue() : null;
+            float[][][] hidden = hiddenStates || !head ? (float[][][]) r.get("last_hidden_state").orElseThrow().getValue() : null;
             return new Output(logits, hidden);
         } catch (OrtException e) {
             throw new IllegalStateException(file + ": ONNX Runtime failed on a batch of " + inputIds.length + ": " + e.getMessage(), e);

@@ -41,6 +41,7 @@ public final class MicroBatcher implements AutoCloseable {
     private volatile boolean running = true;
 
     public MicroBatcher(Predictor predictor, int maxBatch, long maxWaitMs, int capacity, ServerMetrics metrics) {
+        Predictor.requireClassificationHead(predictor, "the model", "serving");
         this.predictor = predictor;
         this.maxBatch = maxBatch;
         this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);

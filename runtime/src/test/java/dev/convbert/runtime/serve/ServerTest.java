@@ -143,6 +143,7 @@ class ServerTest {
         @Override public ConvBertConfig config() { return model.config(); }
         @Override public Optional<java.nio.file.Path> vocab() { return Optional.empty(); }
         @Override public void close() {}
+        @Override public boolean hasClassificationHead() { return true; }
 
         @Override
         public Output run(long[][] ids, long[][] types, long[][] mask, boolean hidden) {

@@ -3,6 +3,7 @@ package dev.convbert.trainer.model;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.predict.PredictorProvider;
 
@@ -16,7 +17,7 @@ import java.util.stream.IntStream;
 public final class DjlPredictorProvider implements PredictorProvider {
     @Override
     public String describes() {
-        return "a model directory (config.json + model.safetensors)";
+        return "a model directory (config.json + model.safetensors or pytorch_model.bin)";
     }
 
     @Override
@@ -26,7 +27,8 @@ public final class DjlPredictorProvider implements PredictorProvider {
 
     @Override
     public Predictor open(Path model, String device) {
-        return TaskModel.load(model, device(device));
+        return ModelDir.open(model).hasClassificationHead() ? TaskModel.load(model, device(device))
+                : EncoderModel.load(model, device(device));
     }
 
     /** {@code cpu}, {@code gpu} (the first GPU) or {@code gpu:N}; a clear error when no such GPU is usable. */

@@ -86,6 +86,11 @@ public final class TaskModel implements Predictor {
     }
 
     @Override
+    public boolean hasClassificationHead() {
+        return true;
+    }
+
+    @Override
     public Optional<Path> vocab() {
         return dir == null ? Optional.empty() : Optional.of(dir.resolve(ModelDir.VOCAB)).filter(java.nio.file.Files::isRegularFile);
     }
@@ -114,17 +119,7 @@ public final class TaskModel implements Predictor {
             NDList out = model.run(parameters, inputs, false, null);
             int b = inputIds.length;
             float[][] logits = rows(out.get(0).toFloatArray(), b);
-            float[][][] hidden = null;
-            if (hiddenStates) {
-                NDArray h = out.get(1);
-                int len = (int) h.getShape().get(1);
-                float[][] flat = rows(h.toFloatArray(), b * len);
-                hidden = new float[b][][];
-                for (int i = 0; i < b; i++) {
-                    hidden[i] = java.util.Arrays.copyOfRange(flat, i * len, (i + 1) * len);
-                }
-            }
-            return new Output(logits, hidden);
+            return new Output(logits, hiddenStates ? sequences(out.get(1)) : null);
         }
     }
 
@@ -150,6 +145,18 @@ public final class TaskModel implements Predictor {
             System.arraycopy(rows[i], 0, flat, i * len, len);
         }
         return m.create(flat, new Shape(b, len));
+    }
+
+    /** A [B, L, Hd] array on the heap. */
+    static float[][][] sequences(NDArray h) {
+        int b = (int) h.getShape().get(0);
+        int len = (int) h.getShape().get(1);
+        float[][] flat = rows(h.toFloatArray(), b * len);
+        float[][][] out = new float[b][][];
+        for (int i = 0; i < b; i++) {
+            out[i] = java.util.Arrays.copyOfRange(flat, i * len, (i + 1) * len);
+        }
+        return out;
     }
 
     private static float[][] rows(float[] flat, int n) {
