@@ -1,0 +1,77 @@
+package dev.convbert.exporter.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.checkpoint.Checkpoint;
+import dev.convbert.core.checkpoint.CheckpointConverter;
+import dev.convbert.core.modeldir.ModelDir;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An encoder without a head (here: the original release's TF checkpoint layout, converted) exports with
+ * --hidden-states to a graph whose one output, last_hidden_state, matches the independent reference in ONNX Runtime.
+ */
+class EncoderExportTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+
+    @ParameterizedTest
+    @CsvSource({"public-tiny/tf, public-tiny", "public-grouped/tf, public-grouped"})
+    void convertedTfEncoderMatchesTheReference(String fixture, String set, @TempDir Path dir) throws Exception {
+        ModelDir md = convert(fixture, dir);
+        Path onnx = dir.resolve("encoder.onnx");
+        new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, false, true,
+                SpanDynamicConvFunction.Formulation.BANDED_MATMUL)).export(onnx);
+        JsonNode in = new ObjectMapper().readTree(TESTDATA.resolve("reference").resolve(set).resolve("inputs.json").toFile());
+        long[][] ids = ExportParityTest.matrix(in.get("input_ids"));
+        long[][] mask = ExportParityTest.matrix(in.get("attention_mask"));
+        long[][] types = ExportParityTest.matrix(in.get("token_type_ids"));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+             OrtSession s = env.createSession(onnx.toString(), so);
+             OnnxTensor a = OnnxTensor.createTensor(env, ids);
+             OnnxTensor b = OnnxTensor.createTensor(env, mask);
+             OnnxTensor c = OnnxTensor.createTensor(env, types);
+             OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+            assertEquals(Set.of("last_hidden_state"), s.getOutputNames());
+            float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
+            double[] want = ExportParityTest.f64(TESTDATA.resolve("reference").resolve(set).resolve("last_hidden_state.f64.bin"));
+            double max = 0;
+            for (int i = 0; i < hidden.length; i++) {
+                int len = hidden[i].length, h = hidden[i][0].length;
+                for (int l = 0; l < len; l++) {
+                    for (int d = 0; d < h && mask[i][l] == 1; d++) {
+                        max = Math.max(max, Math.abs(hidden[i][l][d] - want[(i * len + l) * h + d]));
+                    }
+                }
+            }
+            assertTrue(max <= 1e-4, set + " last_hidden_state max |Δ| " + max);
+        }
+    }
+
+    @Test
+    void anEncoderWithoutHiddenStatesIsRefused(@TempDir Path dir) throws Exception {
+        ModelDir md = convert("public-tiny/tf", dir);
+        var e = assertThrows(ExportException.class, () -> new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32,
+                false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL)));
+        assertTrue(e.getMessage().contains("--hidden-states"), e.getMessage());
+    }
+
+    private static ModelDir convert(String fixture, Path dir) throws Exception {
+        var result = CheckpointConverter.convert(Checkpoint.read(TESTDATA.resolve("interop").resolve(fixture)), null, null);
+        return ModelDir.write(dir.resolve("model"), result.config(), result.tensors(), null, Map.of());
+    }
+}
