@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert build-data}: raw text to pre-training shards. */
 @Command(name = "build-data", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Build pre-training shards from a corpus tree (.txt, .txt.xz, .tar, .tar.xz; one document per file).",
+        description = {"Build pre-training shards from a corpus tree: text files, .xz/.gz, tars of .txt documents, and tars of",
+                "such archives (OpenWebText: the unpacked openwebtext/*_data.xz files, or openwebtext.tar.xz itself);",
+                "files are recognised by content. One document per file or .txt member.",
                 "Re-running skips finished shards; unreadable documents are reported in manifest.json and skipped.",
                 "", "Example:", "  convbert build-data --corpus corpus/ --vocab vocab.txt --output data/pretrain"})
 public final class BuildDataCommand implements Callable<Integer> {
@@ -31,6 +33,10 @@ public final class BuildDataCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
+    @Option(names = "--max-document-bytes", paramLabel = "N",
+            description = "Documents larger than this are reported and skipped, never loaded (default: 64 MiB).")
+    Long maxDocumentBytes;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
@@ -41,7 +47,8 @@ public final class BuildDataCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        var manifest = new DataBuilder(new BertTokenizer(Vocab.read(vocab)), maxSeqLength, seed, latin1, t).build(corpus, output);
+        var manifest = new DataBuilder(new BertTokenizer(Vocab.read(vocab)), maxSeqLength, seed, latin1, t,
+                maxDocumentBytes != null ? maxDocumentBytes : DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(corpus, output);
         System.out.printf(java.util.Locale.ROOT, "%d documents, %d examples, %d tokens in %.1f s (%.0f tokens/s); %d problems (see %s)%n",
                 manifest.get("documents").asLong(), manifest.get("examples").asLong(), manifest.get("tokens").asLong(),
                 manifest.get("seconds").asDouble(), manifest.get("tokens_per_s").asDouble(), manifest.get("problems").size(),

@@ -9,11 +9,8 @@ import dev.convbert.core.cli.Progress;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
 import dev.convbert.core.tokenize.BertTokenizer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.tukaani.xz.XZInputStream;
 
-import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,23 +18,34 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Queue;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * {@code build-data}: a corpus tree of {@code .txt}, {@code .txt.xz}, {@code .tar} and {@code .tar.xz} (the
- * OpenWebText layout; one document per file or archive member) into pre-training shards plus {@code manifest.json}.
+ * {@code build-data}: a corpus tree into pre-training shards plus {@code manifest.json}. Files are recognised by
+ * content ({@link CorpusReader}): plain text, xz or gzip, tars of {@code .txt} documents, and tars of such archives —
+ * the OpenWebText layouts: the unpacked {@code openwebtext/urlsf_subsetNN-M_data.xz} files and
+ * {@code openwebtext.tar.xz} itself. One document per file or {@code .txt} member.
  *
- * <p>Inputs are sorted and cut into shards (each archive is its own shard; loose files 32 to a shard), shards are built
- * in parallel, each with its own seeded {@link ExampleBuilder}, so the output is the same for a seed whatever the thread
- * count. A re-run keeps shards whose file still matches the manifest's sha256. Unreadable (or, without the Latin-1
- * fallback, non-UTF-8) documents are reported and skipped; the run goes on.
+ * <p>Inputs are sorted and cut into shards: each archive is its own shard, loose files 32 to a shard, and each archive
+ * inside a top-level tar becomes a shard of its own ({@code shard-TTTTT-MMMMM.bin}) as the tar streams past. Shards are
+ * built in parallel, each document with its own seeded {@link ExampleBuilder}, so the output is the same for a seed
+ * whatever the thread count. A re-run keeps shards whose file still matches the manifest's sha256. Unreadable,
+ * oversized or (without the Latin-1 fallback) non-UTF-8 documents are reported and skipped; the run goes on.
  */
 public final class DataBuilder {
+    /** Larger documents are reported and skipped, never loaded (a Gutenberg novel is 1–4 MB; OpenWebText's are KBs). */
+    public static final long DEFAULT_MAX_DOCUMENT_BYTES = 64L << 20;
+    /** An archive inside a tar is held in memory while it is built; OpenWebText's are ~2 MB. */
+    static final long MAX_NESTED_ARCHIVE_BYTES = 1L << 30;
     private static final int FILES_PER_SHARD = 32;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -46,33 +54,79 @@ public final class DataBuilder {
     private final long seed;
     private final boolean latin1Fallback;
     private final int threads;
+    private final CorpusReader reader;
 
-    public DataBuilder(BertTokenizer tokenizer, int maxLength, long seed, boolean latin1Fallback, int threads) {
+    public DataBuilder(BertTokenizer tokenizer, int maxLength, long seed, boolean latin1Fallback, int threads,
+                       long maxDocumentBytes) {
         this.tokenizer = tokenizer;
         this.maxLength = maxLength;
         this.seed = seed;
         this.latin1Fallback = latin1Fallback;
         this.threads = threads;
+        this.reader = new CorpusReader(maxDocumentBytes, MAX_NESTED_ARCHIVE_BYTES);
     }
 
-    /** One shard to build: its inputs, in order. */
-    record ShardPlan(int index, List<Path> inputs) {
+    /**
+     * One shard to build: files of the corpus tree, or ({@code member} ≥ 0) one archive found inside the tar
+     * {@code inputs.get(0)}, held in {@code bytes}.
+     */
+    record ShardPlan(int index, int member, List<Path> inputs, String memberName, byte[] bytes) {
+        static ShardPlan files(int index, List<Path> inputs) {
+            return new ShardPlan(index, -1, inputs, null, null);
+        }
+
         String fileName() {
-            return String.format(Locale.ROOT, "shard-%05d.bin", index);
+            return member < 0 ? String.format(Locale.ROOT, "shard-%05d.bin", index)
+                    : String.format(Locale.ROOT, "shard-%05d-%05d.bin", index, member);
+        }
+
+        List<String> inputNames(Path corpus) {
+            return member < 0 ? inputs.stream().map(p -> corpus.relativize(p).toString()).toList()
+                    : List.of(corpus.relativize(Path.of(memberName.substring(0, memberName.indexOf('!'))))
+                    + memberName.substring(memberName.indexOf('!')));
         }
     }
 
     /** What one shard produced. */
     record ShardResult(ShardPlan plan, int documents, int examples, long tokens, List<String> problems, String sha256, boolean reused) {}
 
+    /** The state of one build: shards found while streaming a tar join the queue that {@link #build} drains. */
+    private final class Run {
+        final Path corpus;
+        final Path output;
+        final JsonNode previous;
+        final ExecutorService pool;
+        final Queue<Future<ShardResult>> futures = new ConcurrentLinkedQueue<>();
+        /** Shards held in memory and not yet built; past this a tar's reader builds the next one itself. */
+        final Semaphore inFlight;
+
+        Run(Path corpus, Path output, JsonNode previous, ExecutorService pool) {
+            this.corpus = corpus;
+            this.output = output;
+            this.previous = previous;
+            this.pool = pool;
+            this.inFlight = new Semaphore(2 * threads);
+        }
+
+        void submit(ShardPlan plan, Runnable done) {
+            futures.add(pool.submit(() -> {
+                try {
+                    return buildShard(this, plan);
+                } finally {
+                    done.run();
+                }
+            }));
+        }
+    }
+
     public ObjectNode build(Path corpus, Path output) throws Exception {
         if (!Files.isDirectory(corpus)) {
-            throw new IllegalArgumentException(corpus + ": not a directory; expected a corpus tree of .txt/.txt.xz/.tar/.tar.xz");
+            throw new IllegalArgumentException(corpus + ": not a directory; expected a corpus tree of text files and archives");
         }
         Files.createDirectories(output);
         List<ShardPlan> plans = plan(corpus);
         if (plans.isEmpty()) {
-            throw new IllegalArgumentException(corpus + ": no .txt, .txt.xz, .tar or .tar.xz files found");
+            throw new IllegalArgumentException(corpus + ": no .txt, .xz, .gz, .tgz or .tar files found");
         }
         JsonNode previous = Files.isRegularFile(output.resolve("manifest.json")) ? JSON.readTree(output.resolve("manifest.json").toFile()) : null;
         long totalBytes = plans.stream().flatMap(p -> p.inputs().stream()).mapToLong(DataBuilder::size).sum();
@@ -82,24 +136,23 @@ public final class DataBuilder {
         List<ShardResult> results = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try (Progress progress = Progress.start("build-data", totalBytes, "B")) {
-            List<Future<ShardResult>> futures = new ArrayList<>();
+            Run run = new Run(corpus, output, previous, pool);
             for (ShardPlan p : plans) {
-                futures.add(pool.submit(() -> {
-                    ShardResult r = buildShard(corpus, p, output, previous);
-                    docs.addAndGet(r.documents());
-                    tokens.addAndGet(r.tokens());
-                    progress.step(p.inputs().stream().mapToLong(DataBuilder::size).sum());
-                    double secs = (System.nanoTime() - start) / 1e9;
-                    progress.extra(String.format(Locale.ROOT, "%.0f docs/s %.0f tokens/s", docs.get() / secs, tokens.get() / secs));
-                    return r;
-                }));
+                run.submit(p, () -> progress.step(p.inputs().stream().mapToLong(DataBuilder::size).sum()));
             }
-            for (Future<ShardResult> f : futures) {
-                results.add(f.get());
+            // a shard's nested archives are queued before its own future completes, so draining in order sees them all
+            for (Future<ShardResult> f; (f = run.futures.poll()) != null; ) {
+                ShardResult r = f.get();
+                results.add(r);
+                docs.addAndGet(r.documents());
+                tokens.addAndGet(r.tokens());
+                double secs = (System.nanoTime() - start) / 1e9;
+                progress.extra(String.format(Locale.ROOT, "%.0f docs/s %.0f tokens/s", docs.get() / secs, tokens.get() / secs));
             }
         } finally {
             pool.shutdown();
         }
+        results.sort(java.util.Comparator.comparing(r -> r.plan().fileName()));
         double secs = (System.nanoTime() - start) / 1e9;
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("format", "CBPTSHD1 (docs/PRETRAIN_DATA.md)");
@@ -126,63 +179,116 @@ public final class DataBuilder {
             s.put("sha256", r.sha256());
             s.put("reused", r.reused());
             ArrayNode in = s.putArray("inputs");
-            r.plan().inputs().forEach(p -> in.add(corpus.relativize(p).toString()));
+            r.plan().inputNames(corpus).forEach(in::add);
             r.problems().forEach(problems::add);
         }
         AtomicFiles.writeString(output.resolve("manifest.json"), JSON.writeValueAsString(manifest) + "\n");
         return manifest;
     }
 
-    private ShardResult buildShard(Path corpus, ShardPlan plan, Path output, JsonNode previous) throws IOException {
-        Path file = output.resolve(plan.fileName());
-        JsonNode old = previous == null ? null : findShard(previous, plan.fileName());
+    private ShardResult buildShard(Run run, ShardPlan plan) throws IOException {
+        Path file = run.output.resolve(plan.fileName());
+        JsonNode old = run.previous == null ? null : findShard(run.previous, plan.fileName());
+        List<String> problems = new ArrayList<>();
+        int[] nested = {0};
         if (old != null && Files.isRegularFile(file) && Hashing.sha256(file).equals(old.get("sha256").asText())
-                && old.get("inputs").size() == plan.inputs().size()) {
+                && old.get("inputs").size() == plan.inputs().size()
+                && (plan.member() >= 0 || !hadNestedArchives(run.previous, plan.index()))) {
             return new ShardResult(plan, old.get("documents").asInt(), old.get("examples").asInt(), old.get("tokens").asLong(),
                     List.of(), old.get("sha256").asText(), true);
         }
         List<ExampleBuilder.Example> examples = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        int documents = 0;
-        for (Path input : plan.inputs()) {
-            try {
-                for (Document d : documents(input)) {
-                    CorpusText.Decoded text = CorpusText.decode(d.bytes(), latin1Fallback);
-                    if (text == null) {
-                        problems.add(d.name() + ": not UTF-8; skipped (pass --latin1-fallback to decode it as ISO-8859-1)");
-                        continue;
-                    }
-                    if (text.decoding() == CorpusText.Decoding.LATIN1_FALLBACK) {
-                        problems.add(d.name() + ": not UTF-8; decoded as ISO-8859-1");
-                    }
-                    documents++;
-                    // seeded by the name inside the corpus, so the output does not depend on where the corpus lies
-                    String relative = corpus.toAbsolutePath().normalize().relativize(Path.of(d.name().split("!")[0])
-                            .toAbsolutePath().normalize()) + (d.name().contains("!") ? d.name().substring(d.name().indexOf('!')) : "");
-                    Random rnd = new Random(seed * 1_000_003L + relative.replace('\\', '/').hashCode());
-                    ExampleBuilder builder = new ExampleBuilder(maxLength, tokenizer.vocab().clsId(), tokenizer.vocab().sepId(), rnd);
-                    for (String line : text.text().split("\n")) {
-                        String l = line.strip();
-                        if (l.isEmpty()) {
-                            continue;   // OpenWebText: blank lines do not separate documents
-                        }
-                        ExampleBuilder.Example e = builder.addLine(ids(l));
-                        if (e != null) {
-                            examples.add(e);
-                        }
-                    }
-                    ExampleBuilder.Example last = builder.addLine(new int[0]);
-                    if (last != null) {
-                        examples.add(last);
-                    }
+        int[] documents = {0};
+        CorpusReader.Sink sink = new CorpusReader.Sink() {
+            @Override
+            public void document(String name, byte[] bytes) {
+                CorpusText.Decoded text = CorpusText.decode(bytes, latin1Fallback);
+                if (text == null) {
+                    problems.add(name + ": not UTF-8; skipped (pass --latin1-fallback to decode it as ISO-8859-1)");
+                    return;
                 }
-            } catch (IOException | RuntimeException e) {
-                problems.add(input + ": unreadable (" + e.getMessage() + "); skipped");
+                if (text.decoding() == CorpusText.Decoding.LATIN1_FALLBACK) {
+                    problems.add(name + ": not UTF-8; decoded as ISO-8859-1");
+                }
+                documents[0]++;
+                examples.addAll(examples(run.corpus, name, text.text()));
+            }
+
+            @Override
+            public boolean archive(String name, byte[] bytes) {
+                ShardPlan child = new ShardPlan(plan.index(), nested[0]++, plan.inputs(), name, bytes);
+                if (run.inFlight.tryAcquire()) {
+                    run.submit(child, run.inFlight::release);
+                } else {
+                    // enough shards wait in memory: build this one here rather than read further ahead
+                    CompletableFuture<ShardResult> done = new CompletableFuture<>();
+                    try {
+                        done.complete(buildShard(run, child));
+                    } catch (IOException | RuntimeException e) {
+                        done.completeExceptionally(e);
+                    }
+                    run.futures.add(done);
+                }
+                return true;
+            }
+
+            @Override
+            public void problem(String message) {
+                problems.add(message);
+            }
+        };
+        if (plan.member() >= 0) {
+            readSafely(plan.memberName(), () -> reader.read(plan.memberName(), new ByteArrayInputStream(plan.bytes()), 1, sink), problems);
+        } else {
+            for (Path input : plan.inputs()) {
+                readSafely(input.toString(), () -> {
+                    try (InputStream in = Files.newInputStream(input)) {
+                        reader.read(input.toString(), in, 0, sink);
+                    }
+                }, problems);
             }
         }
         ShardFormat.write(file, examples, tokenizer.vocab().size(), maxLength);
         long tokens = examples.stream().mapToLong(e -> e.ids().length).sum();
-        return new ShardResult(plan, documents, examples.size(), tokens, problems, Hashing.sha256(file), false);
+        return new ShardResult(plan, documents[0], examples.size(), tokens, problems, Hashing.sha256(file), false);
+    }
+
+    private interface Reading {
+        void run() throws IOException;
+    }
+
+    /** A damaged file is a problem to report, not a reason to stop; what was read before the damage is kept. */
+    private static void readSafely(String name, Reading reading, List<String> problems) {
+        try {
+            reading.run();
+        } catch (IOException | RuntimeException e) {
+            problems.add(name + ": unreadable (" + e.getMessage() + "); skipped");
+        }
+    }
+
+    /** One document's examples, seeded by its name inside the corpus so the output does not depend on where the corpus lies. */
+    private List<ExampleBuilder.Example> examples(Path corpus, String name, String text) {
+        int bang = name.indexOf('!');
+        String relative = corpus.toAbsolutePath().normalize().relativize(Path.of(bang < 0 ? name : name.substring(0, bang))
+                .toAbsolutePath().normalize()) + (bang < 0 ? "" : name.substring(bang));
+        Random rnd = new Random(seed * 1_000_003L + relative.replace('\\', '/').hashCode());
+        ExampleBuilder builder = new ExampleBuilder(maxLength, tokenizer.vocab().clsId(), tokenizer.vocab().sepId(), rnd);
+        List<ExampleBuilder.Example> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty()) {
+                continue;   // OpenWebText: blank lines do not separate documents
+            }
+            ExampleBuilder.Example e = builder.addLine(ids(l));
+            if (e != null) {
+                out.add(e);
+            }
+        }
+        ExampleBuilder.Example last = builder.addLine(new int[0]);
+        if (last != null) {
+            out.add(last);
+        }
+        return out;
     }
 
     private int[] ids(String line) {
@@ -194,64 +300,43 @@ public final class DataBuilder {
         return out;
     }
 
-    record Document(String name, byte[] bytes) {}
-
-    private static List<Document> documents(Path input) throws IOException {
-        String n = input.getFileName().toString();
-        if (n.endsWith(".tar") || n.endsWith(".tar.xz")) {
-            List<Document> out = new ArrayList<>();
-            try (InputStream raw = new BufferedInputStream(Files.newInputStream(input));
-                 InputStream in = n.endsWith(".xz") ? new XZInputStream(raw) : raw;
-                 TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-                TarArchiveEntry e;
-                while ((e = tar.getNextEntry()) != null) {
-                    if (e.isFile() && (e.getName().endsWith(".txt") || e.getName().endsWith(".txt.xz"))) {
-                        byte[] bytes = tar.readAllBytes();
-                        if (e.getName().endsWith(".xz")) {
-                            try (InputStream x = new XZInputStream(new java.io.ByteArrayInputStream(bytes))) {
-                                bytes = x.readAllBytes();
-                            }
-                        }
-                        out.add(new Document(input + "!" + e.getName(), bytes));
-                    }
-                }
-            }
-            return out;
-        }
-        if (n.endsWith(".xz")) {
-            try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(input)))) {
-                return List.of(new Document(input.toString(), in.readAllBytes()));
-            }
-        }
-        return List.of(new Document(input.toString(), Files.readAllBytes(input)));
-    }
-
     private static List<ShardPlan> plan(Path corpus) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(corpus)) {
             files = s.filter(Files::isRegularFile).filter(p -> {
                 String n = p.getFileName().toString();
-                return n.endsWith(".txt") || n.endsWith(".txt.xz") || n.endsWith(".tar") || n.endsWith(".tar.xz");
+                return n.endsWith(".txt") || n.endsWith(".xz") || n.endsWith(".gz") || n.endsWith(".tgz") || n.endsWith(".tar");
             }).sorted().toList();
         }
         List<ShardPlan> plans = new ArrayList<>();
         List<Path> loose = new ArrayList<>();
         for (Path f : files) {
             String n = f.getFileName().toString();
-            if (n.endsWith(".tar") || n.endsWith(".tar.xz")) {
-                plans.add(new ShardPlan(plans.size(), List.of(f)));
+            if (!n.endsWith(".txt") && !n.endsWith(".txt.xz") && !n.endsWith(".txt.gz")) {
+                plans.add(ShardPlan.files(plans.size(), List.of(f)));   // an archive, or an xz of unknown content
             } else {
                 loose.add(f);
                 if (loose.size() == FILES_PER_SHARD) {
-                    plans.add(new ShardPlan(plans.size(), List.copyOf(loose)));
+                    plans.add(ShardPlan.files(plans.size(), List.copyOf(loose)));
                     loose.clear();
                 }
             }
         }
         if (!loose.isEmpty()) {
-            plans.add(new ShardPlan(plans.size(), List.copyOf(loose)));
+            plans.add(ShardPlan.files(plans.size(), List.copyOf(loose)));
         }
         return plans;
+    }
+
+    /** A tar whose archives became shards of their own is read again on a re-run, to list them; they are reused. */
+    private static boolean hadNestedArchives(JsonNode manifest, int index) {
+        String prefix = String.format(Locale.ROOT, "shard-%05d-", index);
+        for (JsonNode s : manifest.path("shards")) {
+            if (s.get("file").asText().startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static JsonNode findShard(JsonNode manifest, String file) {

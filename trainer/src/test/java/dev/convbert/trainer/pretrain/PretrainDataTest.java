@@ -67,7 +67,7 @@ class PretrainDataTest {
     @Test
     void buildsTheCorpusFixtureAndReportsProblems(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("data");
-        JsonNode m = new DataBuilder(tokenizer(), 64, 1, true, 2).build(TESTDATA.resolve("corpus"), out);
+        JsonNode m = new DataBuilder(tokenizer(), 64, 1, true, 2, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), out);
         assertEquals(5, m.get("documents").asInt(), "tiny-gutenberg, latin1, plain.txt.xz and the two tar members");
         List<String> problems = new ArrayList<>();
         m.get("problems").forEach(p -> problems.add(p.asText()));
@@ -89,18 +89,18 @@ class PretrainDataTest {
         assertTrue(text.contains("basil") && text.contains("knead"), "xz and tar.xz documents read");
 
         String sha = m.get("shards").get(0).get("sha256").asText();
-        JsonNode again = new DataBuilder(tokenizer(), 64, 1, true, 1).build(TESTDATA.resolve("corpus"), out);
+        JsonNode again = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), out);
         assertTrue(again.get("shards").get(0).get("reused").asBoolean(), "a re-run skips finished shards");
         Path other = dir.resolve("fresh");
-        JsonNode fresh = new DataBuilder(tokenizer(), 64, 1, true, 1).build(TESTDATA.resolve("corpus"), other);
+        JsonNode fresh = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), other);
         assertEquals(sha, fresh.get("shards").get(0).get("sha256").asText(), "deterministic for a seed, whatever the threads");
         Path copy = dir.resolve("elsewhere/corpus");
         copyTree(TESTDATA.resolve("corpus"), copy);
-        JsonNode moved = new DataBuilder(tokenizer(), 64, 1, true, 1).build(copy, dir.resolve("moved"));
+        JsonNode moved = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(copy, dir.resolve("moved"));
         assertEquals(sha, moved.get("shards").get(0).get("sha256").asText(), "and wherever the corpus lies");
         assertEquals(sha, Hashing.sha256(other.resolve(fresh.get("shards").get(0).get("file").asText())));
 
-        JsonNode skip = new DataBuilder(tokenizer(), 64, 1, false, 1).build(TESTDATA.resolve("corpus"), dir.resolve("strict"));
+        JsonNode skip = new DataBuilder(tokenizer(), 64, 1, false, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), dir.resolve("strict"));
         assertEquals(4, skip.get("documents").asInt(), "without the fallback the Latin-1 file is skipped");
     }
 

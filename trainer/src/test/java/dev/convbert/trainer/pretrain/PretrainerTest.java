@@ -49,7 +49,7 @@ class PretrainerTest {
     @BeforeAll
     static void buildData() throws Exception {
         data = dir.resolve("data");
-        new DataBuilder(new BertTokenizer(Vocab.read(VOCAB)), 64, 1, true, 1).build(TESTDATA.resolve("corpus"), data);
+        new DataBuilder(new BertTokenizer(Vocab.read(VOCAB)), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), data);
     }
 
     @Test
