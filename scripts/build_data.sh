@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build pre-training shards from a raw-text corpus tree (.txt, .txt.xz, .tar, .tar.xz).
+# Build pre-training shards from a corpus tree: text, .xz/.gz, tars of .txt, OpenWebText (unpacked or openwebtext.tar.xz).
 #   scripts/build_data.sh CORPUS_DIR OUTPUT_DIR [build-data options, e.g. --max-seq-length 128 --threads 2]
 # VOCAB (default: the committed BERT uncased vocab) is the WordPiece vocabulary. Reruns skip finished shards.
 set -euo pipefail

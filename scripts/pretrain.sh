@@ -9,4 +9,5 @@ data=$1; out=$2; shift 2
 extra=("$@")
 [[ " ${extra[*]:-} " == *" --config "* ]] || extra+=(--config small)
 [[ -f "$out/checkpoint.json" && " ${extra[*]} " != *" --resume "* ]] && extra+=(--resume)
-exec "$CONVBERT" pretrain --data "$data" --vocab "$VOCAB" --output "$out" "${extra[@]}"
+# the vocabulary comes with the data (build-data stores it beside the shards)
+exec "$CONVBERT" pretrain --data "$data" --output "$out" "${extra[@]}"

@@ -6,6 +6,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.pretrain.PretrainConfig;
+import dev.convbert.trainer.pretrain.PretrainData;
 import dev.convbert.trainer.pretrain.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +19,7 @@ import java.util.concurrent.Callable;
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Pre-train ConvBERT with replaced-token detection (generator + discriminator, ELECTRA-style).",
                 "Writes checkpoints, metrics.jsonl, train.log and discriminator/ (a model directory for finetune --model).",
-                "", "Example:", "  convbert pretrain --data data/pretrain --config small --vocab vocab.txt --output runs/pretrain --max-steps 100000"})
+                "", "Example:", "  convbert pretrain --data data/pretrain --config small --output runs/pretrain --max-steps 100000"})
 public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Output of build-data.")
     Path data;
@@ -26,7 +27,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "small, medium-small, base or a config.json.")
     String config;
 
-    @Option(names = "--vocab", required = true)
+    @Option(names = "--vocab", description = "Default: the vocab.txt build-data stored with the data; if given, it must be that file.")
     Path vocab;
 
     @Option(names = "--output", required = true)
@@ -62,6 +63,7 @@ public final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Path vocab = PretrainData.vocab(data, this.vocab);
         int vocabSize = Vocab.read(vocab).size();
         ConvBertConfig disc = config.endsWith(".json") || Files.isRegularFile(Path.of(config))
                 ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config).withVocabSize(vocabSize);

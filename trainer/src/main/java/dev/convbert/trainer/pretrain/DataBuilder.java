@@ -46,6 +46,9 @@ public final class DataBuilder {
     public static final long DEFAULT_MAX_DOCUMENT_BYTES = 64L << 20;
     /** An archive inside a tar is held in memory while it is built; OpenWebText's are ~2 MB. */
     static final long MAX_NESTED_ARCHIVE_BYTES = 1L << 30;
+    /** The vocabulary is copied beside the shards, so pre-training uses the very ids the data was built with. */
+    public static final String VOCAB_FILE = "vocab.txt";
+    public static final String VOCAB_SHA256 = "vocab_sha256";
     private static final int FILES_PER_SHARD = 32;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -128,7 +131,13 @@ public final class DataBuilder {
         if (plans.isEmpty()) {
             throw new IllegalArgumentException(corpus + ": no .txt, .xz, .gz, .tgz or .tar files found");
         }
+        byte[] vocabBytes = Files.readAllBytes(tokenizer.vocab().source());
+        String vocabSha = Hashing.sha256(vocabBytes);
         JsonNode previous = Files.isRegularFile(output.resolve("manifest.json")) ? JSON.readTree(output.resolve("manifest.json").toFile()) : null;
+        if (previous != null && !sameSettings(previous, vocabSha)) {
+            previous = null;   // other ids, lengths or seeds: no shard of the earlier run may be reused
+        }
+        AtomicFiles.write(output.resolve(VOCAB_FILE), o -> o.write(vocabBytes));
         long totalBytes = plans.stream().flatMap(p -> p.inputs().stream()).mapToLong(DataBuilder::size).sum();
         AtomicLong docs = new AtomicLong();
         AtomicLong tokens = new AtomicLong();
@@ -160,7 +169,9 @@ public final class DataBuilder {
         manifest.put("max_seq_length", maxLength);
         manifest.put("seed", seed);
         manifest.put("vocab_size", tokenizer.vocab().size());
-        manifest.put("vocab", tokenizer.vocab().source().toString());
+        manifest.put("vocab", VOCAB_FILE);
+        manifest.put("vocab_source", tokenizer.vocab().source().toAbsolutePath().normalize().toString());
+        manifest.put(VOCAB_SHA256, vocabSha);
         manifest.put("latin1_fallback", latin1Fallback);
         manifest.put("documents", results.stream().mapToLong(ShardResult::documents).sum());
         manifest.put("examples", results.stream().mapToLong(ShardResult::examples).sum());
@@ -326,6 +337,11 @@ public final class DataBuilder {
             plans.add(ShardPlan.files(plans.size(), List.copyOf(loose)));
         }
         return plans;
+    }
+
+    private boolean sameSettings(JsonNode previous, String vocabSha) {
+        return vocabSha.equals(previous.path(VOCAB_SHA256).asText()) && previous.path("seed").asLong() == seed
+                && previous.path("max_seq_length").asInt() == maxLength && previous.path("latin1_fallback").asBoolean() == latin1Fallback;
     }
 
     /** A tar whose archives became shards of their own is read again on a re-run, to list them; they are reused. */

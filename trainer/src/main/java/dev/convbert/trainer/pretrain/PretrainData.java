@@ -3,6 +3,7 @@ package dev.convbert.trainer.pretrain;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.io.Hashing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +37,43 @@ public final class PretrainData {
         }
         starts = s.stream().mapToInt(Integer::intValue).toArray();
         size = total;
+    }
+
+    /**
+     * The vocabulary to pre-train with: the {@code vocab.txt} that build-data copied beside the shards (its sha256 in the
+     * manifest), or {@code given}, which must be that same file by content. Data built before the copy existed needs
+     * {@code given}, checked by size against the manifest.
+     */
+    public static Path vocab(Path dataDir, Path given) throws IOException {
+        Path m = dataDir.resolve("manifest.json");
+        if (!Files.isRegularFile(m)) {
+            throw new InvalidInputException(m + ": missing; build the data first with 'convbert build-data'");
+        }
+        JsonNode manifest = new ObjectMapper().readTree(m.toFile());
+        String recorded = manifest.path(DataBuilder.VOCAB_SHA256).asText(null);
+        Path copy = dataDir.resolve(DataBuilder.VOCAB_FILE);
+        if (recorded == null) {
+            if (given == null) {
+                throw new InvalidInputException(m + ": records no vocabulary (built by an older build-data); pass --vocab "
+                        + "with the vocab.txt the data was built with, or rebuild the data");
+            }
+            int size = dev.convbert.core.tokenize.Vocab.read(given).size();
+            if (size != manifest.path("vocab_size").asInt()) {
+                throw new InvalidInputException(given + ": has " + size + " tokens but " + m + " was built with "
+                        + manifest.path("vocab_size").asInt());
+            }
+            return given;
+        }
+        if (!Files.isRegularFile(copy) || !Hashing.sha256(copy).equals(recorded)) {
+            throw new InvalidInputException(copy + ": missing or changed since build-data wrote it (sha256 recorded in "
+                    + m + "); rebuild the data");
+        }
+        if (given != null && !Hashing.sha256(given).equals(recorded)) {
+            throw new InvalidInputException(given + ": is not the vocabulary the data was built with (" + copy
+                    + ", sha256 " + recorded.substring(0, 12) + "…); token ids would mean other words. Drop --vocab to use "
+                    + copy + ", or rebuild the data with " + given);
+        }
+        return copy;
     }
 
     public JsonNode manifest() {

@@ -15,6 +15,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PretrainDataTest {
@@ -102,6 +103,26 @@ class PretrainDataTest {
 
         JsonNode skip = new DataBuilder(tokenizer(), 64, 1, false, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), dir.resolve("strict"));
         assertEquals(4, skip.get("documents").asInt(), "without the fallback the Latin-1 file is skipped");
+    }
+
+    /** The data carries its vocabulary; another one is refused by content (two swapped tokens), not by size. */
+    @Test
+    void theVocabularyTravelsWithTheData(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("data");
+        JsonNode m = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), out);
+        Path bert = TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt");
+        assertEquals(Hashing.sha256(bert), m.get("vocab_sha256").asText());
+        assertEquals(out.resolve("vocab.txt"), PretrainData.vocab(out, null));
+        Path same = java.nio.file.Files.copy(bert, dir.resolve("same.txt"));
+        assertEquals(out.resolve("vocab.txt"), PretrainData.vocab(out, same));
+        List<String> lines = new ArrayList<>(java.nio.file.Files.readAllLines(bert));
+        java.util.Collections.swap(lines, 2000, 2001);
+        Path swapped = java.nio.file.Files.write(dir.resolve("swapped.txt"), lines);
+        var e = assertThrows(dev.convbert.core.InvalidInputException.class, () -> PretrainData.vocab(out, swapped));
+        assertTrue(e.getMessage().contains("swapped.txt: is not the vocabulary the data was built with"), e.getMessage());
+        // a rebuild with other settings reuses nothing
+        JsonNode reseeded = new DataBuilder(tokenizer(), 64, 2, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), out);
+        reseeded.get("shards").forEach(sh -> assertFalse(sh.get("reused").asBoolean(), sh.toString()));
     }
 
     @Test
