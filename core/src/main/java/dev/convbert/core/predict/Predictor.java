@@ -25,9 +25,11 @@ public interface Predictor extends AutoCloseable {
     /** Refuses an encoder where logits are needed ({@code what}: "scoring", "serving", …), saying what to do instead. */
     static void requireClassificationHead(Predictor p, Object model, String what) {
         if (!p.hasClassificationHead()) {
+            String fineTune = model.toString().endsWith(".onnx")
+                    ? "fine-tune the model directory it was exported from and export the result"
+                    : "fine-tune it first (convbert finetune --model " + model + " …)";
             throw new dev.convbert.core.InvalidInputException(model + ": an encoder without a classification head cannot be used for "
-                    + what + "; fine-tune it first (convbert finetune --model " + model + " …), or use 'convbert predict', "
-                    + "which writes its hidden states");
+                    + what + "; " + fineTune + ", or use 'convbert predict', which writes its hidden states");
         }
     }
 

@@ -104,6 +104,7 @@ class ConvertedCheckpointTest {
                 }
             }
             assertTrue(max <= 1e-4, dir + ": last_hidden_state max |Δ| " + max);
+            System.out.printf("%s: last_hidden_state (real tokens) max |Δ| %.2e%n", dir, max);
             if (!head) {
                 assertNull(o.logits());
                 return;
@@ -117,6 +118,7 @@ class ConvertedCheckpointTest {
                 }
             }
             assertTrue(maxLogit <= 1e-4, dir + ": logits max |Δ| " + maxLogit);
+            System.out.printf("%s: logits max |Δ| %.2e%n", dir, maxLogit);
         }
     }
 }
