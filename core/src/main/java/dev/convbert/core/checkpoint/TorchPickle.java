@@ -633,7 +633,7 @@ public final class TorchPickle {
 
         private byte[] raw(long n, int at) {
             if (n < 0 || n > in.remaining()) {
-                throw bad(at, "a " + n + "-byte value runs past the end of the pickle");
+                throw bad(at, "a " + n + "-byte value runs past the end of the pickle; the file is truncated");
             }
             byte[] b = new byte[(int) n];
             in.get(b);

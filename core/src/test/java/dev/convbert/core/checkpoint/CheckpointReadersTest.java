@@ -144,6 +144,35 @@ class CheckpointReadersTest {
         assertTrue(e.getMessage().contains("tensor \"w\""), e.getMessage());
     }
 
+    @Test
+    void truncatedLegacyPickleIsRefused(@TempDir Path tmp) throws IOException {
+        byte[] b = Files.readAllBytes(TestData.path("interop/public-grouped/bin/pytorch_model.bin"));
+        for (int cut : new int[]{100, 3000, b.length - 50}) {
+            Path file = Files.write(tmp.resolve("cut" + cut + ".bin"), java.util.Arrays.copyOf(b, cut));
+            var e = assertThrows(CheckpointFormatException.class, () -> Checkpoint.read(file));
+            assertTrue(e.getMessage().contains("truncated"), cut + ": " + e.getMessage());
+        }
+    }
+
+    /** The command prints exactly the expected listing with --json, and exits 2 naming a damaged file. */
+    @Test
+    void inspectCommandPrintsTheListing(@TempDir Path tmp) throws IOException {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        Path t2t = TestData.path("interop/tf-real-t2t");
+        int code = dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(out), new java.io.PrintWriter(err))
+                .execute("inspect-checkpoint", t2t.resolve("model.ckpt-1.index").toString(), "--json");
+        assertEquals(0, code, err.toString());
+        ObjectMapper json = new ObjectMapper();
+        assertEquals(json.readTree(t2t.resolve("expected-inspect.json").toFile()), json.readTree(out.toString()));
+        Path dir = copyBundle(tmp);
+        Files.delete(dir.resolve("model.ckpt-1000.data-00000-of-00001"));
+        code = dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(out), new java.io.PrintWriter(err))
+                .execute("inspect-checkpoint", dir.toString());
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("model.ckpt-1000.data-00000-of-00001: missing; tensor"), err.toString());
+    }
+
     private static Path copyBundle(Path tmp) throws IOException {
         Path src = TestData.path("interop/public-tiny/tf");
         Path dir = Files.createDirectories(tmp.resolve("tf"));
