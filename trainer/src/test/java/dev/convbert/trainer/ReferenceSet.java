@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** One set of the independent reference implementation's outputs, copied under testdata/reference. */
 public record ReferenceSet(String name, Path dir, long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask) {
@@ -27,6 +29,20 @@ public record ReferenceSet(String name, Path dir, long[][] inputIds, long[][] to
         double[] out = new double[b.remaining() / 8];
         b.asDoubleBuffer().get(out);
         return out;
+    }
+
+    /** The inputs as predict's JSONL id lines, one per row, padding included. */
+    public List<String> idLines() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        for (int b = 0; b < batch(); b++) {
+            var o = json.createObjectNode();
+            o.set("input_ids", json.valueToTree(inputIds[b]));
+            o.set("token_type_ids", json.valueToTree(tokenTypeIds[b]));
+            o.set("attention_mask", json.valueToTree(attentionMask[b]));
+            lines.add(json.writeValueAsString(o));
+        }
+        return lines;
     }
 
     public int batch() {

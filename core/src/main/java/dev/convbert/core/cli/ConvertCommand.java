@@ -21,7 +21,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -90,7 +89,7 @@ public final class ConvertCommand implements Callable<Integer> {
         // the whole directory appears at once: written beside the target, then renamed
         Path target = output.toAbsolutePath().normalize();
         Path tmp = AtomicFiles.tempFor(target);
-        deleteTree(tmp);
+        AtomicFiles.deleteTree(tmp);
         ModelDir.write(tmp, result.config(), result.tensors(), vocabFile, Map.of("format", "pt"));
         double seconds = (System.nanoTime() - start) / 1e9;
         ObjectNode summary = new ObjectMapper().createObjectNode();
@@ -133,14 +132,4 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 }

@@ -56,6 +56,18 @@ public final class AtomicFiles {
         return target.toAbsolutePath().resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     }
 
+    /** Removes {@code p} and everything below it (a half-written temporary directory, an old checkpoint); absent is fine. */
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
     public static boolean isTemp(Path p) {
         return p.getFileName().toString().matches(".*\\.tmp-\\d+$");
     }

@@ -15,7 +15,6 @@ import dev.convbert.core.safetensors.SafetensorsFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +47,7 @@ public final class Checkpoints {
     public void save(long step, List<SafeTensor> model, List<SafeTensor> optimizer, ObjectNode state) throws IOException {
         String name = String.format("checkpoint-%08d", step);
         Path target = dir.resolve(name);
-        deleteTree(target);
+        AtomicFiles.deleteTree(target);
         Files.createDirectories(target);
         Safetensors.write(target.resolve(MODEL), model, Map.of("format", "pt"));
         Safetensors.write(target.resolve(OPTIMIZER), optimizer, Map.of());
@@ -158,22 +157,12 @@ public final class Checkpoints {
             for (Path p : s.toList()) {
                 String n = p.getFileName().toString();
                 if (Files.isDirectory(p) && n.startsWith("checkpoint-") && !n.equals(keep)) {
-                    deleteTree(p);
+                    AtomicFiles.deleteTree(p);
                 }
             }
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
 
     /** Lets the kill-during-checkpoint test stop a run between the data and the pointer. */
     private static void pauseForTests() {

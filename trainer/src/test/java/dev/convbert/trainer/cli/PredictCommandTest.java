@@ -16,7 +16,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,15 +34,7 @@ class PredictCommandTest {
         for (String set : ReferenceSet.NAMES) {
             ReferenceSet ref = ReferenceSet.load(set);
             Path in = dir.resolve(set + ".jsonl");
-            List<String> lines = new ArrayList<>();
-            for (int b = 0; b < ref.batch(); b++) {
-                var o = json.createObjectNode();
-                o.set("input_ids", json.valueToTree(ref.inputIds()[b]));
-                o.set("token_type_ids", json.valueToTree(ref.tokenTypeIds()[b]));
-                o.set("attention_mask", json.valueToTree(ref.attentionMask()[b]));
-                lines.add(json.writeValueAsString(o));
-            }
-            Files.write(in, lines);
+            Files.write(in, ref.idLines());
             Path out = dir.resolve(set + ".out.jsonl");
             assertEquals(0, run("predict", "--model", ref.dir().toString(), "--input", in.toString(), "--output",
                     out.toString(), "--hidden-states"), err.toString());

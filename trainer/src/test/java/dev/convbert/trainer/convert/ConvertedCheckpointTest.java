@@ -16,8 +16,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,15 +60,7 @@ class ConvertedCheckpointTest {
         assertEquals(0, run("convert", "--from", TESTDATA.resolve("interop/public-tiny/tf").toString(), "--output", dir.toString()));
         ReferenceSet ref = ReferenceSet.load("public-tiny");
         ObjectMapper json = new ObjectMapper();
-        List<String> lines = new ArrayList<>();
-        for (int b = 0; b < ref.batch(); b++) {
-            var o = json.createObjectNode();
-            o.set("input_ids", json.valueToTree(ref.inputIds()[b]));
-            o.set("token_type_ids", json.valueToTree(ref.tokenTypeIds()[b]));
-            o.set("attention_mask", json.valueToTree(ref.attentionMask()[b]));
-            lines.add(json.writeValueAsString(o));
-        }
-        Path in = Files.write(tmp.resolve("in.jsonl"), lines);
+        Path in = Files.write(tmp.resolve("in.jsonl"), ref.idLines());
         Path result = tmp.resolve("out.jsonl");
         assertEquals(0, run("predict", "--model", dir.toString(), "--input", in.toString(), "--output", result.toString()), err.toString());
         double[] want = ref.f64("last_hidden_state");
