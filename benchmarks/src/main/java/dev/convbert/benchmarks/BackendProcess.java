@@ -2,7 +2,9 @@ package dev.convbert.benchmarks;
 
 import ai.djl.Device;
 import dev.convbert.core.predict.Predictor;
+import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.ExecutionProvider;
+import picocli.CommandLine;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.trainer.model.TaskModel;
 
@@ -15,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -40,11 +43,15 @@ final class BackendProcess implements AutoCloseable {
         this.replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     }
 
-    /** Starts a worker for {@code model} (an .onnx for ORT, a model directory for DJL) and waits until it is loaded. */
-    static BackendProcess start(String name, Path model) throws IOException {
+    /**
+     * Starts a worker for {@code model} (an .onnx for ORT, a model directory for DJL) on {@code provider} (DJL takes the
+     * GPU of a cuda/tensorrt provider) and waits until it is loaded.
+     */
+    static BackendProcess start(String name, Path model, ProviderOptions provider) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true", "-cp",
                 System.getProperty("java.class.path"), BackendProcess.class.getName(), model.toString()));
+        cmd.addAll(provider.args());
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();   // its errors reach our log
         BackendProcess b = new BackendProcess(name, p);
         String ready = b.replies.readLine();
@@ -110,8 +117,10 @@ final class BackendProcess implements AutoCloseable {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(System.err);       // library chatter must not reach the protocol stream
         Path model = Path.of(args[0]);
-        try (Predictor p = model.toString().endsWith(".onnx") ? OrtModel.open(model, ExecutionProvider.cpu())
-                : TaskModel.load(model, Device.cpu())) {
+        ProviderOptions options = CommandLine.populateCommand(new ProviderOptions(), Arrays.copyOfRange(args, 1, args.length));
+        ExecutionProvider provider = options.provider();
+        try (Predictor p = model.toString().endsWith(".onnx") ? OrtModel.open(model, provider)
+                : TaskModel.load(model, provider.name().equals("cpu") ? Device.cpu() : Device.gpu(provider.deviceId()))) {
             int vocab = p.config().vocabSize();
             out.println("ready");
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -13,9 +13,10 @@ import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
 import dev.convbert.runtime.score.AccuracyGate;
-import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -80,6 +81,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
             description = "Any of ort-fused, ort-inline, ort-int8 (the fused export with --int8, gated on its own) and djl.")
     List<String> backends;
 
+    @CommandLine.Mixin
+    ProviderOptions providerOptions = new ProviderOptions();
+
     @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default 0.001; 0.01 for ort-int8's export).")
     Double tolerance;
 
@@ -140,6 +144,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
         result.put("model", model.toString());
         result.put("parameters", md.config().parameterCount());
         result.put("threads", Runtime.getRuntime().availableProcessors());
+        result.put("provider_requested", String.join(" ", providerOptions.args()));
+        result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
         result.put("settle_ms", settleMs);
         result.put("far_cores_ns", farCoresNs);
         result.put("malloc_env", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "unset") + " / "
@@ -174,7 +180,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     /** The dev accuracy gate on one export, recorded under {@code into}. */
     private AccuracyGate gate(Path onnx, ModelDir md, GlueTask t, ObjectNode into) throws Exception {
-        try (OrtModel m = OrtModel.open(onnx, ExecutionProvider.cpu())) {
+        try (OrtModel m = OrtModel.open(onnx, providerOptions.provider())) {
+            into.put("provider", m.provider());
+            m.placement().ifPresent(v -> into.put("placement", v.summary()));
             GlueScorer.Scored scored = GlueScorer.predict(m, md.vocabFile(), dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
             AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
             System.out.println("accuracy gate (" + onnx.getFileName() + "): " + gate.report());
@@ -222,7 +230,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     try {
                         for (var e : sources.entrySet()) {
                             if (!workers.containsKey(e.getKey())) {
-                                workers.put(e.getKey(), BackendProcess.start(e.getKey(), e.getValue()));
+                                workers.put(e.getKey(), BackendProcess.start(e.getKey(), e.getValue(), providerOptions));
                             }
                             times.put(e.getKey(), new ArrayList<>());
                         }

@@ -9,9 +9,10 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -67,6 +68,9 @@ public final class ServeLoadTest implements Callable<Integer> {
     @Option(names = "--overload-queue", defaultValue = "16", description = "Queue capacity (rows) in the overload phase.")
     int overloadQueue;
 
+    @CommandLine.Mixin
+    ProviderOptions providerOptions = new ProviderOptions();
+
     @Option(names = "--output", description = "Results JSON.")
     Path output;
 
@@ -83,7 +87,9 @@ public final class ServeLoadTest implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean ok;
-        try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu())) {
+        try (OrtModel m = OrtModel.open(model, providerOptions.provider())) {
+            result.put("provider", m.provider());
+            result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
             Path v = vocab != null ? vocab : m.vocab().orElseThrow();
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
             var steady = new PredictionServer.Options("127.0.0.1", 0, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 60_000, 128, concurrency + 8);

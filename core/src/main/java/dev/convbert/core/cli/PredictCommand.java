@@ -61,7 +61,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "cpu", description = {"cpu or gpu[:N] (default ${DEFAULT-VALUE}); for an .onnx also",
+            "cuda[:N] or tensorrt[:N] (ONNX Runtime's providers; gpu means cuda)."})
     String device;
 
     @Option(names = "--vocab", description = "vocab.txt for text inputs, when the model has none beside it.")
@@ -78,8 +79,8 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be >= 1, found " + batchSize);
         }
-        if (!device.equals("cpu") && !device.equals("gpu")) {
-            throw new IllegalArgumentException("--device must be cpu or gpu, found \"" + device + "\"");
+        if (!device.matches("(cpu|gpu|cuda|tensorrt)(:\\d+)?")) {
+            throw new IllegalArgumentException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
         }
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);

@@ -16,6 +16,7 @@ import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -62,24 +63,12 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 float32, 0.005 float16, 0.01 int8).")
     Double tolerance;
 
-    @Option(names = "--provider", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE}).")
-    String provider;
-
-    @Option(names = "--device-id", defaultValue = "0")
-    int deviceId;
-
-    @Option(names = "--trt-fp16", description = "TensorRT: build float16 engines.")
-    boolean trtFp16;
-
-    @Option(names = "--trt-engine-cache", description = "TensorRT: engine cache directory.")
-    String trtCache;
+    @CommandLine.Mixin
+    ProviderOptions providerOptions = new ProviderOptions();
 
     @Option(names = "--allow-external-data",
             description = "Accept a model whose tensors live in other files, if they are inside its directory.")
     boolean allowExternalData;
-
-    @Option(names = "--allow-fallback", description = "Use the CPU when the requested provider cannot load (and say so).")
-    boolean allowFallback;
 
     @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
     Path vocab;
@@ -96,7 +85,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (!split.equals("dev") && !split.equals("test")) {
             throw new IllegalArgumentException("--split must be dev or test, found \"" + split + "\"");
         }
-        ExecutionProvider ep = ExecutionProvider.parse(provider, deviceId, trtFp16, trtCache, allowFallback);
+        ExecutionProvider ep = providerOptions.provider();
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean failed = false;

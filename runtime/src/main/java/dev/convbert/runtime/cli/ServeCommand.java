@@ -8,6 +8,7 @@ import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import dev.convbert.runtime.serve.PredictionServer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,22 +52,19 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout-ms", defaultValue = "30000", description = "Default per-request timeout; requests may ask for less.")
     long timeoutMs;
 
-    @Option(names = "--provider", defaultValue = "cpu")
-    String provider;
+    @CommandLine.Mixin
+    ProviderOptions providerOptions = new ProviderOptions();
 
     @Option(names = "--allow-external-data",
             description = "Accept a model whose tensors live in other files, if they are inside its directory.")
     boolean allowExternalData;
-
-    @Option(names = "--allow-fallback")
-    boolean allowFallback;
 
     @Option(names = "--vocab")
     Path vocab;
 
     @Override
     public Integer call() throws Exception {
-        ExecutionProvider ep = ExecutionProvider.parse(provider, 0, false, null, allowFallback);
+        ExecutionProvider ep = providerOptions.provider();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(

@@ -11,17 +11,31 @@ import java.util.Locale;
 /**
  * Where ONNX Runtime runs the graph. GPU providers need the {@code onnxruntime_gpu} build ({@code -Pcuda}) and CUDA 12
  * + cuDNN 9 (TensorRT 10 for tensorrt) on the host; when one cannot load, the error says what is missing, and the CPU
- * is used only with {@code allowFallback} (and said so).
+ * is used only with {@code allowFallback} (and said so). ORT's own placement of shape nodes on the CPU is allowed;
+ * {@link OrtModel} checks that no compute node joins them ({@link NodePlacement}).
  *
- * @param name cpu, cuda or tensorrt
+ * @param name       cpu, cuda or tensorrt
+ * @param trtFp16    TensorRT builds fp16 engines ({@code trt_fp16_enable})
+ * @param trtCache   directory for TensorRT's engine and timing caches, so engines are built once per shape profile
+ * @param trtProfile the batch × sequence range TensorRT builds one engine for; {@code null}: ORT's per-shape engines
  */
-public record ExecutionProvider(String name, int deviceId, boolean trtFp16, String trtEngineCache, boolean allowFallback) {
+public record ExecutionProvider(String name, int deviceId, boolean trtFp16, String trtCache, TrtProfile trtProfile,
+                                boolean allowFallback) {
 
-    public static ExecutionProvider cpu() {
-        return new ExecutionProvider("cpu", 0, false, null, false);
+    /** TensorRT's explicit optimisation profile: min, opt and max of batch and sequence for all three inputs. */
+    public record TrtProfile(int minBatch, int minSeq, int optBatch, int optSeq, int maxBatch, int maxSeq) {
+        String shapes(int batch, int seq) {
+            return String.join(",", java.util.List.of("input_ids", "attention_mask", "token_type_ids").stream()
+                    .map(n -> n + ":" + batch + "x" + seq).toList());
+        }
     }
 
-    public static ExecutionProvider parse(String name, int deviceId, boolean trtFp16, String cache, boolean fallback) {
+    public static ExecutionProvider cpu() {
+        return new ExecutionProvider("cpu", 0, false, null, null, false);
+    }
+
+    public static ExecutionProvider parse(String name, int deviceId, boolean trtFp16, String cache, TrtProfile profile,
+                                          boolean fallback) {
         String n = name.toLowerCase(Locale.ROOT);
         if (n.equals("gpu")) {
             n = "cuda";
@@ -29,7 +43,10 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
         if (!n.equals("cpu") && !n.equals("cuda") && !n.equals("tensorrt")) {
             throw new ScoringException("unknown provider \"" + name + "\"; expected cpu, cuda or tensorrt");
         }
-        return new ExecutionProvider(n, deviceId, trtFp16, cache, fallback);
+        if (deviceId < 0) {
+            throw new ScoringException("--device-id " + deviceId + ": expected a GPU number >= 0");
+        }
+        return new ExecutionProvider(n, deviceId, trtFp16, cache, profile, fallback);
     }
 
     /**
@@ -48,14 +65,20 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
                 require(OrtProvider.TENSOR_RT);
                 OrtTensorRTProviderOptions trt = new OrtTensorRTProviderOptions(deviceId);
                 trt.add("trt_fp16_enable", trtFp16 ? "1" : "0");
-                if (trtEngineCache != null) {
+                if (trtCache != null) {
                     trt.add("trt_engine_cache_enable", "1");
-                    trt.add("trt_engine_cache_path", trtEngineCache);
+                    trt.add("trt_engine_cache_path", trtCache);
+                    trt.add("trt_timing_cache_enable", "1");
+                    trt.add("trt_timing_cache_path", trtCache);
+                }
+                if (trtProfile != null) {
+                    trt.add("trt_profile_min_shapes", trtProfile.shapes(trtProfile.minBatch(), trtProfile.minSeq()));
+                    trt.add("trt_profile_opt_shapes", trtProfile.shapes(trtProfile.optBatch(), trtProfile.optSeq()));
+                    trt.add("trt_profile_max_shapes", trtProfile.shapes(trtProfile.maxBatch(), trtProfile.maxSeq()));
                 }
                 so.addTensorrt(trt);
-                so.addCUDA(deviceId);      // nodes TensorRT does not take run on CUDA, not silently on the CPU
+                so.addCUDA(deviceId);      // nodes TensorRT does not take run on CUDA, not on the CPU
             }
-            so.addConfigEntry("session.disable_cpu_ep_fallback", "1");
             return name + ":" + deviceId;
         } catch (OrtException | ScoringException e) {
             String why = name + " provider requested but it cannot load: " + e.getMessage()

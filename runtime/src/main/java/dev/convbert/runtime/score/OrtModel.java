@@ -22,18 +22,23 @@ import java.util.Optional;
  */
 public final class OrtModel implements Predictor {
     private final Path file;
+    private final OrtSession.SessionOptions options;
     private final OrtSession session;
     private final ConvBertConfig config;
     private final Map<String, String> metadata;
     private final String provider;
+    private final NodePlacement.Verdict placement;
     private volatile boolean closed;
 
-    private OrtModel(Path file, OrtSession session, ConvBertConfig config, Map<String, String> metadata, String provider) {
+    private OrtModel(Path file, OrtSession.SessionOptions options, OrtSession session, ConvBertConfig config,
+                     Map<String, String> metadata, String provider, NodePlacement.Verdict placement) {
         this.file = file;
+        this.options = options;
         this.session = session;
         this.config = config;
         this.metadata = metadata;
         this.provider = provider;
+        this.placement = placement;
     }
 
     /** Opens {@code file} with all graph optimisations on {@code provider}. */
@@ -44,14 +49,55 @@ public final class OrtModel implements Predictor {
     /**
      * As {@link #open(Path, ExecutionProvider)}; {@code optimizedModel}, when given, receives ORT's optimised graph;
      * tensors stored outside the file are refused unless {@code allowExternalData}, and then only inside its directory.
+     *
+     * <p>On a GPU provider the session runs one small batch under ORT's profiler and is refused when compute nodes
+     * landed on the CPU ({@link NodePlacement}); when the provider cannot load or cannot create the session, the CPU is
+     * used only with {@link ExecutionProvider#allowFallback()}, and {@link #provider()} says so.
      */
     public static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData) {
         if (!Files.isRegularFile(file)) {
             throw new ScoringException(file + ": no such file; expected an .onnx written by 'convbert export'");
         }
         ExternalData.check(file, allowExternalData);
+        Path profiles = null;
+        try {
+            if (!provider.name().equals("cpu")) {
+                profiles = Files.createTempDirectory("convbert-placement");
+            }
+            try {
+                return create(file, provider, optimizedModel, profiles, null);
+            } catch (OrtException e) {
+                if (provider.name().equals("cpu")) {
+                    throw e;
+                }
+                String why = "the " + provider.name() + " provider could not create a session: " + e.getMessage();
+                if (!provider.allowFallback()) {
+                    throw new ScoringException(file + ": " + why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
+                }
+                return create(file, ExecutionProvider.cpu(), optimizedModel, null, "cpu (fallback: " + why + ")");
+            }
+        } catch (OrtException e) {
+            throw new ScoringException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("temporary directory for ORT's profile: " + e.getMessage(), e);
+        } finally {
+            if (profiles != null) {
+                try {
+                    dev.convbert.core.io.AtomicFiles.deleteTree(profiles);
+                } catch (IOException ignored) {
+                    // a leftover profile in the temp directory is harmless
+                }
+            }
+        }
+    }
+
+    /** One session; {@code profiles} set means a GPU provider whose placement is checked; {@code label} overrides. */
+    private static OrtModel create(Path file, ExecutionProvider provider, Path optimizedModel, Path profiles, String label)
+            throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        OrtSession session = null;
+        try {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // ORT defaults to one thread per *physical* core, which on small VMs is half of what PyTorch uses;
             // CONVBERT_ORT_THREADS overrides
@@ -60,21 +106,57 @@ public final class OrtModel implements Predictor {
                 so.setOptimizedModelFilePath(optimizedModel.toString());
             }
             String used = provider.configure(so);
-            OrtSession session = env.createSession(file.toString(), so);
-            try {
-                Map<String, String> meta = session.getMetadata().getCustomMetadata();
-                String cfg = meta.get("convbert.config");
-                if (cfg == null) {
-                    throw new ScoringException(file + ": no convbert.config in the model metadata; export it with 'convbert export'");
-                }
-                ConvBertConfig config = ConvBertConfig.fromJson((ObjectNode) new ObjectMapper().readTree(cfg));
-                return new OrtModel(file, session, config, meta, used);
-            } catch (IOException | RuntimeException e) {
-                session.close();
-                throw e instanceof ScoringException s ? s : new ScoringException(file + ": bad metadata: " + e.getMessage(), e);
+            boolean checkPlacement = profiles != null && !used.startsWith("cpu");
+            if (checkPlacement) {
+                so.enableProfiling(profiles.resolve("placement").toString());
             }
-        } catch (OrtException e) {
-            throw new ScoringException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);
+            session = env.createSession(file.toString(), so);
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            String cfg = meta.get("convbert.config");
+            if (cfg == null) {
+                throw new ScoringException(file + ": no convbert.config in the model metadata; export it with 'convbert export'");
+            }
+            ConvBertConfig config;
+            try {
+                config = ConvBertConfig.fromJson((ObjectNode) new ObjectMapper().readTree(cfg));
+            } catch (IOException | RuntimeException e) {
+                throw new ScoringException(file + ": bad metadata: " + e.getMessage(), e);
+            }
+            NodePlacement.Verdict placement = checkPlacement ? placement(session, config) : null;
+            if (placement != null && !placement.ok()) {
+                throw new ScoringException(file + ": on " + used + ", " + placement.summary() + "; the model would run "
+                        + "partly on the CPU. Re-export with 'convbert export' (current exporter), or use --provider cpu");
+            }
+            return new OrtModel(file, so, session, config, meta, label != null ? label : used, placement);
+        } catch (OrtException | RuntimeException e) {
+            if (session != null) {
+                session.close();
+            }
+            so.close();
+            throw e;
+        }
+    }
+
+    /** Runs one small batch under the profiler and reads where each node ran. */
+    private static NodePlacement.Verdict placement(OrtSession session, ConvBertConfig config) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        int len = Math.min(8, config.maxPositionEmbeddings());
+        long[][] ids = new long[1][len];
+        long[][] mask = new long[1][len];
+        for (int i = 0; i < len; i++) {
+            ids[0][i] = 1 + i % (config.vocabSize() - 1);
+            mask[0][i] = 1;
+        }
+        try (OnnxTensor a = OnnxTensor.createTensor(env, ids);
+             OnnxTensor b = OnnxTensor.createTensor(env, mask);
+             OnnxTensor c = OnnxTensor.createTensor(env, new long[1][len]);
+             OrtSession.Result ignored = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+            String profile = session.endProfiling();
+            try {
+                return NodePlacement.check(NodePlacement.fromProfile(new ObjectMapper().readTree(Path.of(profile).toFile())));
+            } catch (IOException e) {
+                throw new ScoringException("ORT profile " + profile + " cannot be read: " + e.getMessage(), e);
+            }
         }
     }
 
@@ -91,6 +173,11 @@ public final class OrtModel implements Predictor {
     /** The provider in use, e.g. "cpu" or "cuda:0". */
     public String provider() {
         return provider;
+    }
+
+    /** Where the nodes ran, for sessions on a GPU provider; empty on the CPU. */
+    public Optional<NodePlacement.Verdict> placement() {
+        return Optional.ofNullable(placement);
     }
 
     public Map<String, String> metadata() {
@@ -139,6 +226,8 @@ public final class OrtModel implements Predictor {
                 session.close();
             } catch (OrtException e) {
                 throw new IllegalStateException(e);
+            } finally {
+                options.close();
             }
         }
     }

@@ -17,9 +17,16 @@ public final class OrtPredictorProvider implements PredictorProvider {
         return model.getFileName().toString().endsWith(".onnx");
     }
 
+    /** {@code cpu}; {@code gpu}, {@code cuda} or {@code tensorrt}, each optionally {@code :N} for the GPU number. */
     @Override
     public Predictor open(Path model, String device) {
-        return OrtModel.open(model, device.equals("gpu") ? ExecutionProvider.parse("cuda", 0, false, null, false)
-                : ExecutionProvider.cpu());
+        String[] nameAndId = device.split(":", 2);
+        int id;
+        try {
+            id = nameAndId.length == 2 ? Integer.parseInt(nameAndId[1]) : 0;
+        } catch (NumberFormatException e) {
+            throw new ScoringException("--device " + device + ": expected cpu, gpu, cuda or tensorrt, optionally :N");
+        }
+        return OrtModel.open(model, ExecutionProvider.parse(nameAndId[0], id, false, null, null, false));
     }
 }
