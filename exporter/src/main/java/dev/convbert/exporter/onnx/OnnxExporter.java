@@ -42,6 +42,12 @@ import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
 public final class OnnxExporter {
     public static final String VERSION = "0.1.0";
     private static final String TASK_PREFIX = "convbert.";
+    /**
+     * Added to the scores of padded keys. BERT's own −10000 rather than HF's float32 minimum: a runtime that computes
+     * the mask in half precision (TensorRT with fp16 engines) turns −3.4e38 into −inf, and 0 · −inf is NaN for every
+     * real token. exp(−10000) is 0 in float32 as exp(−3.4e38) is, so float32 results do not change.
+     */
+    static final float MASKED_SCORE = -10_000f;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ModelDir dir;
@@ -125,9 +131,9 @@ public final class OnnxExporter {
         Views views = new Views(g.concat(0, batchAndLength, g.ints(-1)),
                 g.concat(0, batchAndLength, g.ints(c.selfAttentionHeads(), c.headSize())));
 
-        // masks: additive on attention keys (float32, as HF: (1-m)·finfo.min); real tokens for the convolution
+        // masks: additive on attention keys, (1-m)·MASKED_SCORE in float32; real tokens for the convolution
         String maskF = g.cast("attention_mask", FLOAT);
-        String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(-Float.MAX_VALUE, FLOAT)), 1, 2);
+        String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(MASKED_SCORE, FLOAT)), 1, 2);
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
 
         // the head reads only the first token: unless all hidden states are wanted, the last layer's attention output
