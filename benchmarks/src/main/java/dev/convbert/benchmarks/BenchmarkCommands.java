@@ -8,6 +8,7 @@ import java.util.List;
 public final class BenchmarkCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
-        return List.of(new TokenizerBenchmark(), new ModelBenchmark(), new ExportBenchmark(), new LatencyBenchmark(), new ServeLoadTest(), new PlotMetrics());
+        return List.of(new TokenizerBenchmark(), new ModelBenchmark(), new ExportBenchmark(), new LatencyBenchmark(), new ServeLoadTest(), new PlotMetrics(),
+                new GpuCheck());
     }
 }

@@ -24,7 +24,8 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
 
     /** TensorRT's explicit optimisation profile: min, opt and max of batch and sequence for all three inputs. */
     public record TrtProfile(int minBatch, int minSeq, int optBatch, int optSeq, int maxBatch, int maxSeq) {
-        String shapes(int batch, int seq) {
+        /** The profile string ORT takes: every input at {@code batch} × {@code seq}. */
+        public String shapes(int batch, int seq) {
             return String.join(",", java.util.List.of("input_ids", "attention_mask", "token_type_ids").stream()
                     .map(n -> n + ":" + batch + "x" + seq).toList());
         }

@@ -1,0 +1,343 @@
+package dev.convbert.benchmarks;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.trainer.model.TaskModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convbert gpu-check}: what a user runs on a GPU host before trusting the toolchain there. DJL on CUDA against
+ * the CPU and the independent reference (forward, and fine-tuning steps with dropout off), the exported models on ONNX
+ * Runtime's CUDA and TensorRT providers against the CPU (float32, and float16 finite and close), then batch 1 × 128 and
+ * 32 × 128 latency of a medium-small model — one JSON report. Without a GPU it says so and exits 0.
+ */
+@Command(name = "gpu-check", mixinStandardHelpOptions = true,
+        description = {"Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and",
+                "TensorRT vs CPU, and a short latency benchmark; writes gpu-check.json. No GPU: one line, exit 0.",
+                "Build with -Pcuda first (scripts/gpu-check.sh does).",
+                "", "Example:", "  convbert gpu-check --output runs/gpu-check"})
+public final class GpuCheck implements Callable<Integer> {
+    /** Float32 on a GPU vs the CPU: TF32 and other reduction orders stay well inside this. */
+    static final double FLOAT32_TOLERANCE = 1e-3;
+    /** Float16 export vs float32 logits. */
+    static final double FLOAT16_TOLERANCE = 5e-2;
+    private static final String[] SETS = {"public-tiny", "public-grouped"};
+
+    @Option(names = "--output", defaultValue = "runs/gpu-check", description = "Directory for the report and the models it builds (default ${DEFAULT-VALUE}).")
+    Path output;
+
+    @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
+    Path testdata;
+
+    @Option(names = "--device-id", defaultValue = "0")
+    int deviceId;
+
+    @Option(names = "--runs", defaultValue = "50", description = "Timed runs per latency cell (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final List<String> failures = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ObjectNode report = json.createObjectNode();
+        ExecutionProvider cuda = ExecutionProvider.parse("cuda", deviceId, false, null, null, false);
+        report.set("device", GpuInfo.describe(cuda, json));
+        int djlGpus = Engine.getInstance().getGpuCount();
+        boolean ortCuda = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+        boolean ortTrt = OrtEnvironment.getAvailableProviders().contains(OrtProvider.TENSOR_RT);
+        report.put("pytorch", Engine.getInstance().getVersion() + ", " + djlGpus + " GPU(s) visible");
+        report.put("onnxruntime_providers", OrtEnvironment.getAvailableProviders().toString());
+        Files.createDirectories(output);
+        if (djlGpus == 0 && !ortCuda) {
+            report.put("status", "skipped");
+            report.put("reason", "no GPU: PyTorch sees none and ONNX Runtime has no CUDA provider (a CPU build, or no driver)");
+            write(report);
+            System.out.println("no GPU: skipped (" + report.get("pytorch").asText() + "; ONNX Runtime "
+                    + report.get("onnxruntime_providers").asText() + ")");
+            return ExitCodes.OK;
+        }
+        ArrayNode checks = report.putArray("checks");
+        if (djlGpus > deviceId) {
+            Device gpu = Device.gpu(deviceId);
+            for (String set : SETS) {
+                djlForward(set, gpu, checks.addObject());
+            }
+            djlTrainingSteps(checks.addObject());
+        } else {
+            fail(checks.addObject(), "djl", "PyTorch sees " + djlGpus + " GPU(s); build with -Pcuda (pytorch-native-cu124)");
+        }
+        List<ExecutionProvider> providers = new ArrayList<>();
+        if (ortCuda) {
+            providers.add(cuda);
+        }
+        if (ortTrt) {
+            providers.add(ExecutionProvider.parse("tensorrt", deviceId, false, output.resolve("trt-cache").toString(), null, false));
+            providers.add(ExecutionProvider.parse("tensorrt", deviceId, true, output.resolve("trt-cache").toString(), null, false));
+        }
+        for (String set : SETS) {
+            for (ExecutionProvider p : providers) {
+                ortLogits(set, p, checks.addObject());
+            }
+        }
+        latency(report.putObject("latency_medium_small"), djlGpus > deviceId, providers);
+        report.put("status", failures.isEmpty() ? "passed" : "failed");
+        report.putPOJO("failures", failures);
+        write(report);
+        System.out.println("gpu-check " + report.get("status").asText() + ": " + checks.size() + " checks, report "
+                + output.resolve("gpu-check.json") + (failures.isEmpty() ? "" : "; failed: " + failures));
+        if (!failures.isEmpty()) {
+            throw new CommandFailedException("gpu-check failed: " + failures);
+        }
+        return ExitCodes.OK;
+    }
+
+    /** The reference models' logits on CUDA vs the CPU and vs the independent reference. */
+    private void djlForward(String set, Device gpu, ObjectNode check) throws IOException {
+        Path dir = testdata.resolve("reference").resolve(set);
+        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
+        long[][] ids = matrix(in.get("input_ids"));
+        long[][] types = matrix(in.get("token_type_ids"));
+        long[][] mask = matrix(in.get("attention_mask"));
+        float[][] cpu;
+        float[][] cuda;
+        try (TaskModel m = TaskModel.load(dir, Device.cpu())) {
+            cpu = m.run(ids, types, mask, false).logits();
+        }
+        try (TaskModel m = TaskModel.load(dir, gpu)) {
+            cuda = m.run(ids, types, mask, false).logits();
+        }
+        double vsCpu = maxDiff(cpu, cuda);
+        double vsRef = maxDiff(cuda, f64(dir.resolve("logits.f64.bin")));
+        judge(check, "djl-forward " + set, vsCpu <= FLOAT32_TOLERANCE && vsRef <= FLOAT32_TOLERANCE,
+                Map.of("logits_max_abs_diff_vs_cpu", vsCpu, "logits_max_abs_diff_vs_reference", vsRef));
+    }
+
+    /** Two fine-tuning steps from the same initialisation, dropout off, on the CPU and on CUDA: the weights must agree. */
+    private void djlTrainingSteps(ObjectNode check) throws IOException {
+        ConvBertConfig c = new ConvBertConfig(30522, 64, 2, 4, 128, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 32, 2, 9, 1,
+                0.0, List.of("LABEL_0", "LABEL_1"), true, null);
+        Path config = output.resolve("train-step-config.json");
+        c.write(config);
+        double max = 0;
+        Map<String, SafeTensor> cpu = null;
+        for (String device : new String[]{"cpu", "gpu:" + deviceId}) {
+            Path out = output.resolve("train-step-" + device.replace(':', '-'));
+            AtomicFiles.deleteTree(out);
+            StringWriter err = new StringWriter();
+            int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute("finetune",
+                    "--task", "sst-2", "--data-dir", testdata.resolve("glue").toString(), "--config", config.toString(),
+                    "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", out.toString(),
+                    "--max-steps", "2", "--batch-size", "4", "--seed", "3", "--device", device);
+            if (code != 0) {
+                fail(check, "djl-train-steps", "finetune on " + device + " exited " + code + ": " + err.toString().strip());
+                return;
+            }
+            Map<String, SafeTensor> weights = Safetensors.read(out.resolve(ModelDir.WEIGHTS)).tensors();
+            if (cpu == null) {
+                cpu = weights;
+                continue;
+            }
+            for (SafeTensor t : weights.values()) {
+                float[] a = cpu.get(t.name()).toFloats();
+                float[] b = t.toFloats();
+                for (int i = 0; i < a.length; i++) {
+                    max = Math.max(max, Math.abs(a[i] - b[i]));
+                }
+            }
+        }
+        judge(check, "djl-train-steps", max <= FLOAT32_TOLERANCE, Map.of("weights_max_abs_diff_vs_cpu", max));
+    }
+
+    /** A reference model exported (float32, and float16 for fp16 engines) and run on {@code provider} vs the CPU. */
+    private void ortLogits(String set, ExecutionProvider provider, ObjectNode check) throws IOException {
+        Path dir = testdata.resolve("reference").resolve(set);
+        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
+        long[][] ids = matrix(in.get("input_ids"));
+        long[][] types = matrix(in.get("token_type_ids"));
+        long[][] mask = matrix(in.get("attention_mask"));
+        boolean half = provider.trtFp16();
+        Path onnx = output.resolve(set + (half ? "-fp16" : "") + ".onnx");
+        if (!Files.isRegularFile(onnx)) {
+            ExportOptions options = ExportOptions.defaults();
+            new OnnxExporter(ModelDir.open(dir), half ? options.withPrecision(ExportOptions.Precision.FLOAT16) : options).export(onnx);
+        }
+        String name = "ort " + provider.name() + (half ? " fp16" : "") + " " + set;
+        try (OrtModel cpu = OrtModel.open(onnx, ExecutionProvider.cpu());
+             OrtModel gpu = OrtModel.open(onnx, provider)) {
+            float[][] a = cpu.run(ids, types, mask, false).logits();
+            float[][] b = gpu.run(ids, types, mask, false).logits();
+            boolean finite = Arrays.stream(b).allMatch(r -> {
+                for (float v : r) {
+                    if (!Float.isFinite(v)) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            double d = maxDiff(a, b);
+            check.put("provider", gpu.provider());
+            gpu.placement().ifPresent(v -> check.put("placement", v.summary()));
+            judge(check, name, finite && d <= (half ? FLOAT16_TOLERANCE : FLOAT32_TOLERANCE),
+                    Map.of("logits_max_abs_diff_vs_cpu", d, "finite", finite ? 1.0 : 0.0));
+        } catch (RuntimeException e) {
+            fail(check, name, e.getMessage());
+        }
+    }
+
+    /** Median latency of a random medium-small model at 1 × 128 and 32 × 128: DJL on CUDA and each ORT provider. */
+    private void latency(ObjectNode into, boolean djl, List<ExecutionProvider> providers) throws IOException {
+        Path dir = output.resolve("medium-small");
+        if (!Files.isRegularFile(dir.resolve(ModelDir.WEIGHTS))) {
+            try (TaskModel m = TaskModel.initialise(ConvBertConfig.mediumSmall(), Device.cpu(), 1)) {
+                m.save(dir, null);
+            }
+        }
+        Path onnx = output.resolve("medium-small.onnx");
+        Path onnx16 = output.resolve("medium-small-fp16.onnx");
+        if (!Files.isRegularFile(onnx)) {
+            new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults()).export(onnx);
+            new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults().withPrecision(ExportOptions.Precision.FLOAT16)).export(onnx16);
+        }
+        if (djl) {
+            try (TaskModel m = TaskModel.load(dir, Device.gpu(deviceId))) {
+                time(into.putObject("djl cuda"), m);
+            }
+        }
+        for (ExecutionProvider p : providers) {
+            for (Path model : List.of(onnx, onnx16)) {
+                String label = "ort " + p.name() + (p.trtFp16() ? " fp16-engine" : "") + " " + model.getFileName();
+                try (OrtModel m = OrtModel.open(model, p)) {
+                    time(into.putObject(label), m);
+                } catch (RuntimeException e) {
+                    into.put(label, "failed: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void time(ObjectNode into, Predictor p) {
+        for (int[] cell : new int[][]{{1, 128}, {32, 128}}) {
+            long[][] ids = new long[cell[0]][cell[1]];
+            long[][] mask = new long[cell[0]][cell[1]];
+            for (long[] row : ids) {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] = 1000 + (j * 7919L) % 29000;
+                }
+            }
+            for (long[] row : mask) {
+                Arrays.fill(row, 1);
+            }
+            long[][] types = new long[cell[0]][cell[1]];
+            for (int i = 0; i < 5; i++) {
+                p.run(ids, types, mask, false);      // warm-up: engines, autotuning, allocator
+            }
+            double[] ms = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long start = System.nanoTime();
+                p.run(ids, types, mask, false);
+                ms[i] = (System.nanoTime() - start) / 1e6;
+            }
+            Arrays.sort(ms);
+            ObjectNode c = into.putObject(cell[0] + "x" + cell[1]);
+            c.put("p50_ms", ms[runs / 2]);
+            c.put("p90_ms", ms[(int) (runs * 0.9)]);
+            c.put("sequences_per_s", cell[0] * 1000.0 / ms[runs / 2]);
+        }
+    }
+
+    private void judge(ObjectNode check, String name, boolean passed, Map<String, Double> numbers) {
+        check.put("check", name);
+        numbers.forEach(check::put);
+        check.put("passed", passed);
+        System.out.printf("%-40s %s %s%n", name, passed ? "PASS" : "FAIL", numbers);
+        if (!passed) {
+            failures.add(name);
+        }
+    }
+
+    private void fail(ObjectNode check, String name, String why) {
+        check.put("check", name);
+        check.put("passed", false);
+        check.put("error", why);
+        System.out.printf("%-40s FAIL %s%n", name, why);
+        failures.add(name);
+    }
+
+    private void write(ObjectNode report) throws IOException {
+        AtomicFiles.writeString(output.resolve("gpu-check.json"), json.writeValueAsString(report) + "\n");
+    }
+
+    private static double maxDiff(float[][] a, float[][] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+            }
+        }
+        return max;
+    }
+
+    private static double maxDiff(float[][] a, double[] flat) {
+        double max = 0;
+        int w = a[0].length;
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < w; j++) {
+                max = Math.max(max, Math.abs(a[i][j] - flat[i * w + j]));
+            }
+        }
+        return max;
+    }
+
+    private static double[] f64(Path file) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] out = new double[b.remaining() / 8];
+        b.asDoubleBuffer().get(out);
+        return out;
+    }
+
+    private static long[][] matrix(JsonNode rows) {
+        long[][] out = new long[rows.size()][];
+        for (int i = 0; i < rows.size(); i++) {
+            out[i] = new long[rows.get(i).size()];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = rows.get(i).get(j).asLong();
+            }
+        }
+        return out;
+    }
+}
