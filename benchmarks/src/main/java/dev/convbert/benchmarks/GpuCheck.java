@@ -129,17 +129,14 @@ public final class GpuCheck implements Callable<Integer> {
     /** The reference models' logits on CUDA vs the CPU and vs the independent reference. */
     private void djlForward(String set, Device gpu, ObjectNode check) throws IOException {
         Path dir = testdata.resolve("reference").resolve(set);
-        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
-        long[][] ids = matrix(in.get("input_ids"));
-        long[][] types = matrix(in.get("token_type_ids"));
-        long[][] mask = matrix(in.get("attention_mask"));
+        Inputs in = inputs(dir);
         float[][] cpu;
         float[][] cuda;
         try (TaskModel m = TaskModel.load(dir, Device.cpu())) {
-            cpu = m.run(ids, types, mask, false).logits();
+            cpu = in.logits(m);
         }
         try (TaskModel m = TaskModel.load(dir, gpu)) {
-            cuda = m.run(ids, types, mask, false).logits();
+            cuda = in.logits(m);
         }
         double vsCpu = maxDiff(cpu, cuda);
         double vsRef = maxDiff(cuda, f64(dir.resolve("logits.f64.bin")));
@@ -186,10 +183,7 @@ public final class GpuCheck implements Callable<Integer> {
     /** A reference model exported (float32, and float16 for fp16 engines) and run on {@code provider} vs the CPU. */
     private void ortLogits(String set, ExecutionProvider provider, ObjectNode check) throws IOException {
         Path dir = testdata.resolve("reference").resolve(set);
-        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
-        long[][] ids = matrix(in.get("input_ids"));
-        long[][] types = matrix(in.get("token_type_ids"));
-        long[][] mask = matrix(in.get("attention_mask"));
+        Inputs in = inputs(dir);
         boolean half = provider.trtFp16();
         Path onnx = output.resolve(set + (half ? "-fp16" : "") + ".onnx");
         if (!Files.isRegularFile(onnx)) {
@@ -199,8 +193,8 @@ public final class GpuCheck implements Callable<Integer> {
         String name = "ort " + provider.name() + (half ? " fp16" : "") + " " + set;
         try (OrtModel cpu = OrtModel.open(onnx, ExecutionProvider.cpu());
              OrtModel gpu = OrtModel.open(onnx, provider)) {
-            float[][] a = cpu.run(ids, types, mask, false).logits();
-            float[][] b = gpu.run(ids, types, mask, false).logits();
+            float[][] a = in.logits(cpu);
+            float[][] b = in.logits(gpu);
             boolean finite = Arrays.stream(b).allMatch(r -> {
                 for (float v : r) {
                     if (!Float.isFinite(v)) {
@@ -328,6 +322,18 @@ public final class GpuCheck implements Callable<Integer> {
         double[] out = new double[b.remaining() / 8];
         b.asDoubleBuffer().get(out);
         return out;
+    }
+
+    /** A reference set's padded inputs ({@code inputs.json}). */
+    private record Inputs(long[][] ids, long[][] types, long[][] mask) {
+        float[][] logits(Predictor p) {
+            return p.run(ids, types, mask, false).logits();
+        }
+    }
+
+    private Inputs inputs(Path dir) throws IOException {
+        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
+        return new Inputs(matrix(in.get("input_ids")), matrix(in.get("token_type_ids")), matrix(in.get("attention_mask")));
     }
 
     private static long[][] matrix(JsonNode rows) {

@@ -93,6 +93,7 @@ public final class ScoreCommand implements Callable<Integer> {
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
             Predictor.requireClassificationHead(m, model, "scoring");
             console.println("provider: " + m.provider());
+            m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             if (m.config().numLabels() != t.trainingTask().numLabels()) {
@@ -103,6 +104,7 @@ public final class ScoreCommand implements Callable<Integer> {
             result.put("task", t.id());
             result.put("split", split);
             result.put("provider", m.provider());
+            m.placement().ifPresent(placement -> result.put("placement", placement.summary()));
             result.put("precision", m.metadata().getOrDefault("convbert.precision", "float32"));
             if (split.equals("dev")) {
                 double tol = tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m);
