@@ -129,6 +129,13 @@ public final class LatencyBenchmark implements Callable<Integer> {
         }
         Files.createDirectories(output);
         ModelDir md = ModelDir.open(model);
+        // TensorRT builds one engine for the whole grid instead of one per new shape
+        int maxSeq = Math.min(Arrays.stream(seqLengths).max().orElse(128), md.config().maxPositionEmbeddings());
+        int minSeq = Math.min(Arrays.stream(seqLengths).min().orElse(128), maxSeq);
+        int maxBatch = Arrays.stream(batchSizes).max().orElse(1);
+        int minBatch = Arrays.stream(batchSizes).min().orElse(1);
+        int optSeq = Math.max(minSeq, Math.min(128, maxSeq));       // the headline 1 × 128 cell, where it is in the grid
+        providerOptions.defaultTrtProfile(minBatch + "x" + minSeq + ":" + minBatch + "x" + optSeq + ":" + maxBatch + "x" + maxSeq);
         GlueTask t = GlueTask.fromId(task);
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");

@@ -47,6 +47,14 @@ public final class ProviderOptions {
         return a;
     }
 
+    /** For TensorRT without --trt-profile: one profile spanning {@code spec} (a benchmark's whole grid). */
+    public void defaultTrtProfile(String spec) {
+        if (provider.equalsIgnoreCase("tensorrt") && trtProfile == null) {
+            profile(spec);
+            trtProfile = spec;
+        }
+    }
+
     public ExecutionProvider provider() {
         return ExecutionProvider.parse(provider, deviceId, trtFp16, trtCache, profile(trtProfile), allowFallback);
     }
