@@ -70,7 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             var options = new PredictionServer.Options(host, port, maxBatch, maxWaitMs, queue, maxBody, maxInputs, maxChars,
-                    timeoutMs, Math.max(timeoutMs, 120_000), 128, 64);
+                    timeoutMs, Math.max(timeoutMs, 120_000), 128, PredictionServer.Options.defaults().httpThreads());
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {

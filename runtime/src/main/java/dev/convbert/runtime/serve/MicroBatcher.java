@@ -39,6 +39,8 @@ public final class MicroBatcher implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Thread worker;
     private volatile boolean running = true;
+    /** Set when the model failed in a way the process cannot recover from (an Error): the server reports it. */
+    private volatile Throwable failure;
 
     public MicroBatcher(Predictor predictor, int maxBatch, long maxWaitMs, int capacity, ServerMetrics metrics) {
         Predictor.requireClassificationHead(predictor, "the model", "serving");
@@ -55,7 +57,7 @@ public final class MicroBatcher implements AutoCloseable {
 
     /** Queues all rows of one request, or none: {@code null} when the queue cannot take them (answer 503). */
     public List<CompletableFuture<float[]>> submit(List<Encoding> rows, long timeoutMs) {
-        if (!running || !capacity.tryAcquire(rows.size())) {
+        if (!running || failure != null || !capacity.tryAcquire(rows.size())) {
             return null;
         }
         long now = System.nanoTime();
@@ -67,6 +69,11 @@ public final class MicroBatcher implements AutoCloseable {
             queue.add(new Row(e, now, deadline, timeoutMs, f));
         }
         return futures;
+    }
+
+    /** What stopped the worker for good (e.g. OutOfMemoryError), if anything did. */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure);
     }
 
     public int queueDepth() {
@@ -98,7 +105,20 @@ public final class MicroBatcher implements AutoCloseable {
             } catch (RuntimeException e) {
                 // run() completes every future itself; anything here is a bug that must not kill the worker
                 e.printStackTrace();
+            } catch (Error e) {
+                fail(e);
+                return;
             }
+        }
+    }
+
+    /** An Error leaves the model in an unknown state: refuse new rows, answer queued ones, and say so on /health. */
+    private void fail(Error e) {
+        failure = e;
+        running = false;
+        for (Row r; (r = queue.poll()) != null; ) {
+            capacity.release();
+            r.result.completeExceptionally(e);
         }
     }
 
@@ -152,8 +172,11 @@ public final class MicroBatcher implements AutoCloseable {
             for (int i = 0; i < b; i++) {
                 rows.get(i).result.complete(logits[i]);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             rows.forEach(r -> r.result.completeExceptionally(e));
+            if (e instanceof Error error) {
+                throw error;
+            }
         }
     }
 

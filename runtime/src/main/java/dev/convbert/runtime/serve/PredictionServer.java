@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -43,12 +44,16 @@ import java.util.concurrent.TimeoutException;
  */
 public final class PredictionServer implements AutoCloseable {
 
-    /** Limits and batching; {@link #defaults()} suits a CPU host. */
+    /**
+     * Limits and batching; {@link #defaults()} suits a CPU host.
+     *
+     * @param httpThreads connections served at once; more are refused at once (closed) rather than queued
+     */
     public record Options(String host, int port, int maxBatch, long maxWaitMs, int queueCapacity, int maxBodyBytes,
                           int maxInputs, int maxTextChars, long defaultTimeoutMs, long maxTimeoutMs, int maxLength,
                           int httpThreads) {
         public static Options defaults() {
-            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 64);
+            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256);
         }
 
         public Options withPort(int p) {
@@ -58,6 +63,13 @@ public final class PredictionServer implements AutoCloseable {
     }
 
     private static final Set<String> REQUEST_FIELDS = Set.of("inputs", "timeout_ms");
+    /**
+     * A request's line, headers and body must arrive within this many seconds, or the JDK server closes the
+     * connection (its {@code sun.net.httpserver.maxReqTime}, read once per JVM when the first server starts): a client
+     * that sends slowly cannot hold a handler thread.
+     */
+    static final int REQUEST_READ_SECONDS = 5;
+    private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
     private static final Set<String> INPUT_FIELDS = Set.of("text_a", "text_b");
 
     private final Predictor predictor;
@@ -76,8 +88,13 @@ public final class PredictionServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.options = options;
         this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics);
+        if (System.getProperty(MAX_REQ_TIME) == null) {
+            System.setProperty(MAX_REQ_TIME, Integer.toString(REQUEST_READ_SECONDS));
+        }
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
-        this.executor = Executors.newFixedThreadPool(options.httpThreads(), r -> {
+        // one thread per connection up to httpThreads; beyond that the executor refuses and the JDK server closes the
+        // connection at once, so a flood of clients costs them a reset, not everyone a timeout
+        this.executor = new ThreadPoolExecutor(0, options.httpThreads(), 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, "convbert-http");
             t.setDaemon(true);
             return t;
@@ -90,9 +107,14 @@ public final class PredictionServer implements AutoCloseable {
     public static PredictionServer start(Predictor predictor, BertTokenizer tokenizer, Options options) throws IOException {
         PredictionServer s = new PredictionServer(predictor, tokenizer, options);
         s.http.start();
-        Encoding warm = tokenizer.encode("warm up", options.maxLength());
-        predictor.run(new long[][]{toLong(warm.inputIds())}, new long[][]{toLong(warm.tokenTypeIds())},
-                new long[][]{ones(warm.length())}, false);
+        try {
+            Encoding warm = tokenizer.encode("warm up", options.maxLength());
+            predictor.run(new long[][]{toLong(warm.inputIds())}, new long[][]{toLong(warm.tokenTypeIds())},
+                    new long[][]{ones(warm.length())}, false);
+        } catch (RuntimeException | Error e) {
+            s.close();      // a server that cannot warm up must not keep its port
+            throw e;
+        }
         s.ready = true;
         return s;
     }
@@ -101,11 +123,9 @@ public final class PredictionServer implements AutoCloseable {
     private void routing(HttpServer server) {
         server.createContext("/v1/predict", ex -> handle(ex, "POST", this::predict));
         server.createContext("/health/live", ex -> handle(ex, "GET", e -> reply(e, 200, json.createObjectNode().put("status", "live"))));
-        server.createContext("/health", ex -> handle(ex, "GET", e -> reply(e, ready && !closed ? 200 : 503,
-                json.createObjectNode().put("status", closed ? "stopping" : ready ? "ready" : "starting"))));
+        server.createContext("/health", ex -> handle(ex, "GET", this::health));
         server.createContext("/metrics", ex -> handle(ex, "GET", e -> reply(e, 200, metrics.toJson(json, batcher.queueDepth()))));
-        server.createContext("/", ex -> handle(ex, null, e -> error(e, 404, "no such endpoint: " + e.getRequestURI().getPath()
-                + "; expected POST /v1/predict, GET /health, GET /metrics", null)));
+        server.createContext("/", ex -> handle(ex, null, this::notFound));
     }
 
     public int port() {
@@ -120,23 +140,60 @@ public final class PredictionServer implements AutoCloseable {
         void handle(HttpExchange e) throws IOException;
     }
 
-    private void handle(HttpExchange e, String method, Handler h) throws IOException {
-        try (e) {
+    private void health(HttpExchange e) throws IOException {
+        Throwable failed = batcher.failure().orElse(null);
+        ObjectNode body = json.createObjectNode().put("status", failed != null ? "failed" : closed ? "stopping"
+                : ready ? "ready" : "starting");
+        if (failed != null) {
+            body.put("error", failed.getClass().getSimpleName() + ": " + failed.getMessage());
+        }
+        reply(e, ready && !closed && failed == null ? 200 : 503, body);
+    }
+
+    /**
+     * Runs a route: the exact path only (the JDK matches contexts by prefix, so /v1/predictXYZ would reach
+     * /v1/predict), the one method, and a JSON 500 for a fault — sent before the exchange is closed.
+     */
+    private void handle(HttpExchange e, String method, Handler h) {
+        try {
+            String path = e.getRequestURI().getPath();
+            if (method != null && !path.equals(e.getHttpContext().getPath())) {
+                notFound(e);
+                return;
+            }
             if (method != null && !method.equals(e.getRequestMethod())) {
                 e.getResponseHeaders().add("Allow", method);
                 error(e, 405, e.getRequestMethod() + " not allowed; use " + method, null);
                 return;
             }
             h.handle(e);
-        } catch (RuntimeException ex) {
-            error(e, 500, "internal error: " + ex.getClass().getSimpleName(), null);
+        } catch (IOException ex) {
+            // the client went away (or was cut off for reading too slowly): nothing to answer
+        } catch (RuntimeException | Error ex) {
+            if (e.getResponseCode() == -1) {
+                try {
+                    error(e, 500, "internal error: " + ex.getClass().getSimpleName(), null);
+                } catch (IOException ignored) {
+                    // the client went away
+                }
+            }
+            if (ex instanceof Error error) {
+                throw error;
+            }
+        } finally {
+            e.close();
         }
+    }
+
+    private void notFound(HttpExchange e) throws IOException {
+        error(e, 404, "no such endpoint: " + e.getRequestURI().getPath()
+                + "; expected POST /v1/predict, GET /health, GET /health/live, GET /metrics", null);
     }
 
     private void predict(HttpExchange e) throws IOException {
         long start = System.nanoTime();
-        if (closed || !ready) {
-            error(e, 503, "server is " + (closed ? "stopping" : "starting"), null);
+        if (closed || !ready || batcher.failure().isPresent()) {
+            error(e, 503, "server is " + (batcher.failure().isPresent() ? "failed (see /health)" : closed ? "stopping" : "starting"), null);
             return;
         }
         byte[] body = readLimited(e.getRequestBody(), options.maxBodyBytes());

@@ -28,8 +28,9 @@ public final class ServerMetrics {
     void response(int status, double latencyMs) {
         responsesByStatus.computeIfAbsent(status, k -> new LongAdder()).increment();
         if (status == 200) {
-            long i = latencyCount.getAndIncrement();
-            latenciesMs[(int) (i % WINDOW)] = latencyMs;
+            synchronized (latenciesMs) {
+                latenciesMs[(int) (latencyCount.getAndIncrement() % WINDOW)] = latencyMs;
+            }
         }
     }
 
@@ -80,8 +81,11 @@ public final class ServerMetrics {
         o.put("compute_us_sum", computeMicros.sum());
         ObjectNode hist = o.putObject("batch_sizes");
         batchSizeHistogram().forEach((k, v) -> hist.put(Integer.toString(k), v));
-        int n = (int) Math.min(latencyCount.get(), WINDOW);
-        double[] l = Arrays.copyOf(latenciesMs, n);
+        double[] l;
+        synchronized (latenciesMs) {
+            l = Arrays.copyOf(latenciesMs, (int) Math.min(latencyCount.get(), WINDOW));
+        }
+        int n = l.length;
         Arrays.sort(l);
         ObjectNode lat = o.putObject("latency_ms");
         lat.put("count", latencyCount.get());
