@@ -9,6 +9,7 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
@@ -91,6 +92,7 @@ public final class ServeLoadTest implements Callable<Integer> {
             result.put("provider", m.provider());
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
             Path v = vocab != null ? vocab : m.vocab().orElseThrow();
+            Predictor.requireVocab(m, model, v);
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
             var steady = new PredictionServer.Options("127.0.0.1", 0, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 60_000, 128, concurrency + 8);
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {

@@ -210,6 +210,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (tokenizer[0] == null) {
             Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new InvalidInputException(
                     model + ": has no vocab.txt beside it; pass --vocab FILE for text inputs"));
+            Predictor.requireVocab(predictor, model, v);
             tokenizer[0] = new BertTokenizer(Vocab.read(v));
         }
         Encoding e = tokenizer[0].encode(a.asText(), b == null || b.isNull() ? null : b.asText(), limit);

@@ -65,6 +65,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
             }
             Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new IllegalArgumentException(
                     model + ": has no vocab.txt beside it; pass --vocab FILE"));
+            Predictor.requireVocab(predictor, model, v);
             BertTokenizer tokenizer = new BertTokenizer(Vocab.read(v));
             for (GlueTask each : tasks) {
                 for (GlueTask.Split split : each.testSplits()) {

@@ -144,6 +144,16 @@ public record ConvBertConfig(
                 id2label, paddingInvariant, extra);
     }
 
+    /** A copy with {@code extra[key] = value} (fields this class does not model, kept in config.json). */
+    public ConvBertConfig withExtra(String key, String value) {
+        ObjectNode e = extra.deepCopy();
+        e.put(key, value);
+        return new ConvBertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
+                hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
+                layerNormEps, padTokenId, embeddingSize, headRatio, convKernelSize, numGroups, classifierDropout,
+                id2label, paddingInvariant, e);
+    }
+
     public ConvBertConfig withPaddingInvariant(boolean invariant) {
         return new ConvBertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,

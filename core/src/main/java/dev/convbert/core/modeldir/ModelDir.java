@@ -10,6 +10,7 @@ import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.core.safetensors.SafetensorsFormatException;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.Hashing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A model directory in HuggingFace layout: {@code config.json}, {@code model.safetensors} (or a hub
@@ -33,6 +35,8 @@ public final class ModelDir {
     public static final String WEIGHTS = "model.safetensors";
     public static final String VOCAB = "vocab.txt";
     public static final String TRAINING_METRICS = "training_metrics.json";
+    /** Our config.json field: the sha256 of the vocab.txt the weights were trained with. */
+    public static final String VOCAB_SHA256 = "vocab_sha256";
 
     public static final String PYTORCH_WEIGHTS = Checkpoint.PYTORCH_BIN;
     private static final List<String> PICKLE_FILES = List.of("model.pt", "model.pth", "model.pkl");
@@ -90,13 +94,38 @@ public final class ModelDir {
         return Files.isRegularFile(safetensors) ? safetensors : dir.resolve(PYTORCH_WEIGHTS);
     }
 
-    /** {@code vocab.txt} of this directory; an error naming the path when it has none. */
+    /**
+     * {@code vocab.txt} of this directory; an error naming the path when it has none, or when it is not the
+     * vocabulary the config records ({@code vocab_sha256}).
+     */
     public Path vocabFile() {
         Path v = dir.resolve(VOCAB);
         if (!Files.isRegularFile(v)) {
             throw new ModelDirException(v, "missing; pass --vocab FILE or put the WordPiece vocabulary beside the weights");
         }
+        String recorded = config.extra().path(VOCAB_SHA256).asText(null);
+        if (recorded != null && !recorded.equals(sha256(v))) {
+            throw new ModelDirException(v, "changed since the model was written (" + dir.resolve(CONFIG) + " records "
+                    + VOCAB_SHA256 + " " + recorded.substring(0, 12) + "…); restore the model's own vocab.txt");
+        }
         return v;
+    }
+
+    /** The sha256 of the model's vocabulary: recorded in config.json, else that of the vocab.txt beside it. */
+    public Optional<String> vocabSha256() {
+        String recorded = config.extra().path(VOCAB_SHA256).asText(null);
+        if (recorded != null) {
+            return Optional.of(recorded);
+        }
+        return hasVocab() ? Optional.of(sha256(dir.resolve(VOCAB))) : Optional.empty();
+    }
+
+    private static String sha256(Path file) {
+        try {
+            return Hashing.sha256(file);
+        } catch (IOException e) {
+            throw new ModelDirException(file, "cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** Whether the weights include a sequence-classification head; without one this is an encoder. */
@@ -147,6 +176,9 @@ public final class ModelDir {
             if (vocab != null && !vocab.toAbsolutePath().normalize().equals(dir.resolve(VOCAB).toAbsolutePath().normalize())) {
                 byte[] bytes = Files.readAllBytes(vocab);
                 AtomicFiles.write(dir.resolve(VOCAB), out -> out.write(bytes));
+            }
+            if (Files.isRegularFile(dir.resolve(VOCAB))) {
+                config = config.withExtra(VOCAB_SHA256, Hashing.sha256(dir.resolve(VOCAB)));
             }
             config.write(dir.resolve(CONFIG));
         } catch (IOException e) {

@@ -36,6 +36,32 @@ public interface Predictor extends AutoCloseable {
     /** The vocabulary that belongs to the model, when it has one beside it. */
     Optional<Path> vocab();
 
+    /** The sha256 of the vocabulary the model was trained with, where the model records it (or has it beside it). */
+    Optional<String> vocabSha256();
+
+    /**
+     * Refuses a vocabulary other than the model's: with two tokens swapped a model predicts confidently and wrongly,
+     * so a mismatch is an error naming both, never a warning. A model that records no vocabulary is not checked.
+     */
+    static void requireVocab(Predictor p, Object model, Path vocab) {
+        String expected = p.vocabSha256().orElse(null);
+        if (expected == null) {
+            return;
+        }
+        String found;
+        try {
+            found = dev.convbert.core.io.Hashing.sha256(vocab);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(vocab + ": cannot be read: " + e.getMessage(), e);
+        }
+        if (!found.equals(expected)) {
+            throw new dev.convbert.core.InvalidInputException(vocab + ": is not the vocabulary " + model + " was trained with "
+                    + "(expected sha256 " + expected.substring(0, 12) + "…, found " + found.substring(0, 12) + "…); its ids "
+                    + "would mean other tokens. Use the vocab.txt that came with the model"
+                    + p.vocab().map(v -> " (" + v + ")").orElse(""));
+        }
+    }
+
     /** Runs one rectangular batch exactly as given (no padding added or removed). */
     Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates);
 

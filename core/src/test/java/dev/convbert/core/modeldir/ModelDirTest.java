@@ -33,7 +33,9 @@ class ModelDirTest {
         Path out = dir.resolve("model");
         ModelDir.write(out, c, List.of(SafeTensor.ofFloats("x", new long[]{2}, new float[]{1, 2})), TestData.vocab(), Map.of("format", "pt"));
         ModelDir d = ModelDir.open(out);
-        assertEquals(c, d.config());
+        String sha = dev.convbert.core.io.Hashing.sha256(TestData.vocab());
+        assertEquals(c.withExtra(ModelDir.VOCAB_SHA256, sha), d.config(), "the config, recording its vocabulary's sha256");
+        assertEquals(java.util.Optional.of(sha), d.vocabSha256());
         assertEquals(List.of("negative", "positive"), d.config().id2label());
         assertArrayEquals(new float[]{1, 2}, d.weights().get("x").toFloats());
         assertEquals(30522, Files.readAllLines(d.vocabFile()).size());

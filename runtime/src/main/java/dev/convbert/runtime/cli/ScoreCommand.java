@@ -96,6 +96,7 @@ public final class ScoreCommand implements Callable<Integer> {
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
+            Predictor.requireVocab(m, model, v);
             if (m.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new ScoringException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
                         + " needs " + t.trainingTask().numLabels());

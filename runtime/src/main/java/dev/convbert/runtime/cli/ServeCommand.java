@@ -69,6 +69,7 @@ public final class ServeCommand implements Callable<Integer> {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
+            Predictor.requireVocab(m, model, v);
             var options = new PredictionServer.Options(host, port, maxBatch, maxWaitMs, queue, maxBody, maxInputs, maxChars,
                     timeoutMs, Math.max(timeoutMs, 120_000), 128, PredictionServer.Options.defaults().httpThreads());
             CountDownLatch stop = new CountDownLatch(1);

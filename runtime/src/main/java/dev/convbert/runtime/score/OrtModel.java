@@ -194,6 +194,12 @@ public final class OrtModel implements Predictor {
         return Files.isRegularFile(v) ? Optional.of(v) : Optional.empty();
     }
 
+    /** What the exporter recorded ({@code convbert.vocab_sha256}). */
+    @Override
+    public Optional<String> vocabSha256() {
+        return Optional.ofNullable(metadata.get("convbert.vocab_sha256"));
+    }
+
     @Override
     public boolean hasClassificationHead() {
         return session.getOutputNames().contains("logits");

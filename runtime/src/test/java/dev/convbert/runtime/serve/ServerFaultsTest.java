@@ -45,6 +45,7 @@ class ServerFaultsTest {
             return model.config();
         }
         @Override public boolean hasClassificationHead() { return true; }
+        @Override public Optional<String> vocabSha256() { return Optional.empty(); }
         @Override public Optional<java.nio.file.Path> vocab() { return Optional.empty(); }
         @Override public void close() {}
 

@@ -144,6 +144,7 @@ class ServerTest {
         @Override public Optional<java.nio.file.Path> vocab() { return Optional.empty(); }
         @Override public void close() {}
         @Override public boolean hasClassificationHead() { return true; }
+        @Override public Optional<String> vocabSha256() { return Optional.empty(); }
 
         @Override
         public Output run(long[][] ids, long[][] types, long[][] mask, boolean hidden) {

@@ -77,6 +77,13 @@ public final class FineTuner {
         if (vocabFile == null) {
             throw new InvalidInputException("no vocabulary: pass --vocab FILE with --config");
         }
+        if (source.modelDir() != null && source.vocab() != null) {
+            String expected = ModelDir.open(source.modelDir()).vocabSha256().orElse(null);
+            if (expected != null && !expected.equals(Hashing.sha256(vocabFile))) {
+                throw new InvalidInputException(vocabFile + ": is not the vocabulary of " + source.modelDir()
+                        + " (sha256 " + expected.substring(0, 12) + "…); its weights are indexed by that one. Drop --vocab");
+            }
+        }
         for (String split : List.of("train", task.devSplits().get(0).name())) {
             if (!Files.isRegularFile(GlueReader.file(dataDir, task, split))) {
                 throw new InvalidInputException(GlueReader.file(dataDir, task, split) + ": missing; fine-tuning "
@@ -108,7 +115,7 @@ public final class FineTuner {
                         ParamGroup.layerScale(n.name(), modelConfig.numHiddenLayers(), cfg.layerDecay())));
             }
             AdamW optimizer = AdamW.original(cfg.weightDecay());
-            ObjectNode run = runIdentity(modelConfig, train);
+            ObjectNode run = runIdentity(modelConfig, train, vocabFile);
             ObjectNode state = JSON.createObjectNode();
             state.set("run", run);
             state.put("best_value", Double.NEGATIVE_INFINITY);
@@ -279,8 +286,16 @@ public final class FineTuner {
     }
 
     /** What must not change across a resume: hyper-parameters, model config and training data. */
-    private ObjectNode runIdentity(ConvBertConfig modelConfig, GlueDataset train) throws IOException {
+    private ObjectNode runIdentity(ConvBertConfig modelConfig, GlueDataset train, Path vocabFile) throws IOException {
         ObjectNode run = cfg.toJson();
+        // a resume with another vocabulary would train on other ids; with another dev set, mix two in one history
+        run.put("vocab_sha256", Hashing.sha256(vocabFile));
+        for (var split : cfg.task().devSplits()) {
+            Path dev = GlueReader.file(dataDir, cfg.task(), split.name());
+            if (Files.isRegularFile(dev)) {
+                run.put(split.name() + "_sha256", Hashing.sha256(dev));
+            }
+        }
         run.put("model_config", modelConfig.toJson().toString());
         run.put("init", source.modelDir() != null ? source.modelDir().toAbsolutePath().normalize().toString() : "random");
         run.put("train_sha256", Hashing.sha256(GlueReader.file(dataDir, cfg.task(), "train")));

@@ -61,6 +61,11 @@ public final class EncoderModel implements Predictor {
         return Optional.of(dir.resolve(ModelDir.VOCAB)).filter(Files::isRegularFile);
     }
 
+    @Override
+    public Optional<String> vocabSha256() {
+        return ModelDir.open(dir).vocabSha256();
+    }
+
     /** last_hidden_state for the batch, exactly as given; {@code hiddenStates} is implied. */
     @Override
     public Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates) {

@@ -95,6 +95,11 @@ public final class TaskModel implements Predictor {
         return dir == null ? Optional.empty() : Optional.of(dir.resolve(ModelDir.VOCAB)).filter(java.nio.file.Files::isRegularFile);
     }
 
+    @Override
+    public Optional<String> vocabSha256() {
+        return dir == null ? Optional.empty() : ModelDir.open(dir).vocabSha256();
+    }
+
     public ConvBertForSequenceClassification block() {
         return model;
     }

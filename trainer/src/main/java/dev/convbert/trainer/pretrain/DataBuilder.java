@@ -38,8 +38,8 @@ import java.util.stream.Stream;
  * <p>Inputs are sorted and cut into shards: each archive is its own shard, loose files 32 to a shard, and each archive
  * inside a top-level tar becomes a shard of its own ({@code shard-TTTTT-MMMMM.bin}) as the tar streams past. Shards are
  * built in parallel, each document with its own seeded {@link ExampleBuilder}, so the output is the same for a seed
- * whatever the thread count. A re-run keeps shards whose file still matches the manifest's sha256. Unreadable,
- * oversized or (without the Latin-1 fallback) non-UTF-8 documents are reported and skipped; the run goes on.
+ * whatever the thread count. A re-run keeps a shard only when its inputs (path, size, mtime; a member's bytes), the
+ * settings and its file are unchanged. Unreadable, oversized or (without the Latin-1 fallback) non-UTF-8 documents are reported and skipped; the run goes on.
  */
 public final class DataBuilder {
     /** Larger documents are reported and skipped, never loaded (a Gutenberg novel is 1–4 MB; OpenWebText's are KBs). */
@@ -83,6 +83,33 @@ public final class DataBuilder {
                     : String.format(Locale.ROOT, "shard-%05d-%05d.bin", index, member);
         }
 
+        /**
+         * What the shard is made of, so a re-run can tell it is unchanged: each file's path inside the corpus, size and
+         * modification time, or a member archive's name and bytes.
+         */
+        String fingerprint(Path corpus) throws IOException {
+            if (member >= 0) {
+                java.security.MessageDigest md = sha256();
+                md.update(memberName.substring(memberName.indexOf('!')).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(bytes);
+                return java.util.HexFormat.of().formatHex(md.digest());
+            }
+            StringBuilder sb = new StringBuilder();
+            for (Path p : inputs) {
+                sb.append(corpus.relativize(p)).append('\t').append(Files.size(p)).append('\t')
+                        .append(Files.getLastModifiedTime(p).toMillis()).append('\n');
+            }
+            return Hashing.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        private static java.security.MessageDigest sha256() {
+            try {
+                return java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         List<String> inputNames(Path corpus) {
             return member < 0 ? inputs.stream().map(p -> corpus.relativize(p).toString()).toList()
                     : List.of(corpus.relativize(Path.of(memberName.substring(0, memberName.indexOf('!'))))
@@ -91,7 +118,8 @@ public final class DataBuilder {
     }
 
     /** What one shard produced. */
-    record ShardResult(ShardPlan plan, int documents, int examples, long tokens, List<String> problems, String sha256, boolean reused) {}
+    record ShardResult(ShardPlan plan, int documents, int examples, long tokens, List<String> problems, String sha256,
+                       String fingerprint, boolean reused) {}
 
     /** The state of one build: shards found while streaming a tar join the queue that {@link #build} drains. */
     private final class Run {
@@ -189,8 +217,11 @@ public final class DataBuilder {
             s.put("tokens", r.tokens());
             s.put("sha256", r.sha256());
             s.put("reused", r.reused());
+            s.put("inputs_fingerprint", r.fingerprint());
             ArrayNode in = s.putArray("inputs");
             r.plan().inputNames(corpus).forEach(in::add);
+            ArrayNode own = s.putArray("problems");
+            r.problems().forEach(own::add);
             r.problems().forEach(problems::add);
         }
         AtomicFiles.writeString(output.resolve("manifest.json"), JSON.writeValueAsString(manifest) + "\n");
@@ -202,11 +233,15 @@ public final class DataBuilder {
         JsonNode old = run.previous == null ? null : findShard(run.previous, plan.fileName());
         List<String> problems = new ArrayList<>();
         int[] nested = {0};
-        if (old != null && Files.isRegularFile(file) && Hashing.sha256(file).equals(old.get("sha256").asText())
-                && old.get("inputs").size() == plan.inputs().size()
+        String fingerprint = plan.fingerprint(run.corpus);
+        // reused only when its inputs and the settings (checked for the whole run) are what built it, and the file is intact
+        if (old != null && fingerprint.equals(old.path("inputs_fingerprint").asText()) && Files.isRegularFile(file)
+                && Hashing.sha256(file).equals(old.get("sha256").asText())
                 && (plan.member() >= 0 || !hadNestedArchives(run.previous, plan.index()))) {
+            List<String> oldProblems = new ArrayList<>();
+            old.path("problems").forEach(p -> oldProblems.add(p.asText()));
             return new ShardResult(plan, old.get("documents").asInt(), old.get("examples").asInt(), old.get("tokens").asLong(),
-                    List.of(), old.get("sha256").asText(), true);
+                    oldProblems, old.get("sha256").asText(), fingerprint, true);
         }
         List<ExampleBuilder.Example> examples = new ArrayList<>();
         int[] documents = {0};
@@ -261,7 +296,7 @@ public final class DataBuilder {
         }
         ShardFormat.write(file, examples, tokenizer.vocab().size(), maxLength);
         long tokens = examples.stream().mapToLong(e -> e.ids().length).sum();
-        return new ShardResult(plan, documents[0], examples.size(), tokens, problems, Hashing.sha256(file), false);
+        return new ShardResult(plan, documents[0], examples.size(), tokens, problems, Hashing.sha256(file), fingerprint, false);
     }
 
     private interface Reading {

@@ -120,6 +120,26 @@ class PretrainDataTest {
         Path swapped = java.nio.file.Files.write(dir.resolve("swapped.txt"), lines);
         var e = assertThrows(dev.convbert.core.InvalidInputException.class, () -> PretrainData.vocab(out, swapped));
         assertTrue(e.getMessage().contains("swapped.txt: is not the vocabulary the data was built with"), e.getMessage());
+        // a corpus file that changed (fixed, re-downloaded) is rebuilt, the others are reused
+        Path corpus = dir.resolve("corpus");
+        copyTree(TESTDATA.resolve("corpus"), corpus);
+        Path data = dir.resolve("fp");
+        new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(corpus, data);
+        java.nio.file.Files.writeString(corpus.resolve("books/latin1.txt"), "A fixed document, now in UTF-8: café.\n");
+        JsonNode after = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(corpus, data);
+        List<String> rebuilt = new ArrayList<>();
+        after.get("shards").forEach(sh -> {
+            if (!sh.get("reused").asBoolean()) {
+                rebuilt.add(sh.get("inputs").toString());
+            }
+        });
+        assertEquals(1, rebuilt.size(), rebuilt.toString());
+        assertTrue(rebuilt.get(0).contains("latin1.txt"), rebuilt.toString());
+        after.get("problems").forEach(p -> assertFalse(p.asText().contains("latin1.txt"), "no stale problem: " + p));
+        JsonNode unchanged = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(corpus, data);
+        unchanged.get("shards").forEach(sh -> assertTrue(sh.get("reused").asBoolean(), sh.toString()));
+        assertTrue(unchanged.get("problems").toString().contains("broken.txt.xz"), "reused shards keep their problems: "
+                + unchanged.get("problems"));
         // a rebuild with other settings reuses nothing
         JsonNode reseeded = new DataBuilder(tokenizer(), 64, 2, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), out);
         reseeded.get("shards").forEach(sh -> assertFalse(sh.get("reused").asBoolean(), sh.toString()));
