@@ -95,7 +95,7 @@ public final class PredictCommand implements Callable<Integer> {
                     List<Row> pending = new ArrayList<>();
                     String line;
                     long lineNo = 0;
-                    while ((line = r.readLine()) != null) {
+                    while ((line = readLine(r, lineNo + 1)) != null) {
                         lineNo++;
                         progress.step(line.getBytes(StandardCharsets.UTF_8).length + 1L);
                         if (line.isBlank()) {
@@ -255,5 +255,14 @@ public final class PredictCommand implements Callable<Integer> {
         long[] m = new long[n];
         java.util.Arrays.fill(m, 1);
         return m;
+    }
+
+    /** The next line, or an error naming the file and line when the bytes are not UTF-8. */
+    private String readLine(BufferedReader r, long lineNo) throws IOException {
+        try {
+            return r.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new InvalidInputException(input + ":" + lineNo + ": not valid UTF-8; convert the file to UTF-8 first");
+        }
     }
 }

@@ -55,7 +55,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8);
                  Progress progress = Progress.start("tokenize", bytes, "B")) {
                 String line;
-                while ((line = r.readLine()) != null) {
+                while ((line = readLine(r, lines[0] + 1)) != null) {
                     lines[0]++;
                     progress.step(line.getBytes(StandardCharsets.UTF_8).length + 1L);
                     if (line.isBlank()) {
@@ -107,5 +107,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             throw new InvalidInputException(input + ":" + lineNo + ": field \"text_b\" must be a string or null");
         }
         return tokenizer.encode(a.asText(), b == null || b.isNull() ? null : b.asText(), maxLength);
+    }
+
+    /** The next line, or an error naming the file and line when the bytes are not UTF-8. */
+    private String readLine(BufferedReader r, long lineNo) throws IOException {
+        try {
+            return r.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new InvalidInputException(input + ":" + lineNo + ": not valid UTF-8; convert the file to UTF-8 first");
+        }
     }
 }

@@ -70,6 +70,29 @@ public record ConvBertConfig(
         }
         validate(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 maxPositionEmbeddings, typeVocabSize, embeddingSize, headRatio, convKernelSize, numGroups, id2label);
+        validateRanges(hiddenDropoutProb, attentionProbsDropoutProb, classifierDropout, initializerRange, layerNormEps,
+                padTokenId, vocabSize);
+    }
+
+    /**
+     * Parameter memory in float32 bytes: what loading, initialising or exporting the weights needs at least once on the
+     * heap. Refused before anything is allocated when it exceeds the JVM's maximum heap ({@code what} names the task).
+     */
+    public void requireFitsInHeap(String what) {
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(parameterCount() + (long) hiddenSize * hiddenSize + (long) hiddenSize * numLabels(), 4L);
+        } catch (ArithmeticException e) {
+            bytes = Long.MAX_VALUE;
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new ConfigException(String.format(java.util.Locale.ROOT, "%s: the config (hidden_size %d, num_hidden_layers %d, "
+                    + "intermediate_size %d, vocab_size %d) has %s parameters = %.1f GiB in float32, more than this JVM's "
+                    + "%.1f GiB heap; check the config, or raise the heap (CONVBERT_JAVA_OPTS=-Xmx…)", what, hiddenSize,
+                    numHiddenLayers, intermediateSize, vocabSize, bytes == Long.MAX_VALUE ? "too many" : Long.toString(bytes / 4),
+                    bytes / (double) (1L << 30), heap / (double) (1L << 30)));
+        }
     }
 
     // ---- derived geometry (names as in convbert-spec.md §a.2) ----
@@ -341,6 +364,15 @@ public record ConvBertConfig(
         positive("embedding_size", emb);
         positive("head_ratio", headRatio);
         positive("num_groups", groups);
+        atMost("vocab_size", vocab, 1 << 22);
+        atMost("hidden_size", hidden, MAX_WIDTH);
+        atMost("num_hidden_layers", layers, MAX_LAYERS);
+        atMost("num_attention_heads", heads, hidden);
+        atMost("intermediate_size", inter, 4 * MAX_WIDTH);
+        atMost("max_position_embeddings", maxPos, 1 << 20);
+        atMost("type_vocab_size", typeVocab, 1 << 10);
+        atMost("embedding_size", emb, MAX_WIDTH);
+        atMost("conv_kernel_size", kernel, 1 << 10);
         if (!act.equals("gelu")) {
             throw new ConfigException("field \"hidden_act\" is \"" + act + "\"; only \"gelu\" (exact erf GELU, as in HF and the original) is supported");
         }
@@ -361,6 +393,41 @@ public record ConvBertConfig(
         }
         if (labels.isEmpty()) {
             throw new ConfigException("num_labels must be >= 1");
+        }
+    }
+
+    /** Upper bounds far beyond any ConvBERT; a larger value is a typo or an attack, not a model. */
+    private static final int MAX_WIDTH = 1 << 16;
+    private static final int MAX_LAYERS = 1024;
+
+    private static void validateRanges(double hiddenDropout, double attentionDropout, Double classifierDropout,
+                                       double initializerRange, double layerNormEps, int padTokenId, int vocab) {
+        inRange("hidden_dropout_prob", hiddenDropout, 0, 1, "[0, 1)");
+        inRange("attention_probs_dropout_prob", attentionDropout, 0, 1, "[0, 1)");
+        if (classifierDropout != null) {
+            inRange("classifier_dropout", classifierDropout, 0, 1, "[0, 1) or null");
+        }
+        if (!(initializerRange >= 0 && initializerRange <= 1)) {
+            throw new ConfigException("field \"initializer_range\" is " + initializerRange + "; allowed [0, 1]");
+        }
+        // eps ≤ 0 divides by zero on a constant row (NaN logits with exit 0); above 1 it swamps the variance
+        if (!(layerNormEps > 0 && layerNormEps <= 1)) {
+            throw new ConfigException("field \"layer_norm_eps\" is " + layerNormEps + "; allowed (0, 1], typically 1e-12");
+        }
+        if (padTokenId < 0 || padTokenId >= vocab) {
+            throw new ConfigException("field \"pad_token_id\" is " + padTokenId + "; allowed [0, vocab_size " + vocab + ")");
+        }
+    }
+
+    private static void inRange(String field, double v, double lo, double hiExclusive, String allowed) {
+        if (!(v >= lo && v < hiExclusive)) {
+            throw new ConfigException("field \"" + field + "\" is " + v + "; allowed " + allowed);
+        }
+    }
+
+    private static void atMost(String field, int v, int max) {
+        if (v > max) {
+            throw new ConfigException("field \"" + field + "\" is " + v + "; allowed at most " + max);
         }
     }
 

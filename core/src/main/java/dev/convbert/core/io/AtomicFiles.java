@@ -41,6 +41,11 @@ public final class AtomicFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (java.nio.file.FileSystemException e) {
+            throw e;        // already names its file
+        } catch (IOException e) {
+            // "No space left on device" names no file; the user needs to know which output failed
+            throw new IOException(target + ": cannot be written: " + e.getMessage(), e);
         } finally {
             Files.deleteIfExists(tmp);
         }

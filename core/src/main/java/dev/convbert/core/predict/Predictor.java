@@ -44,6 +44,16 @@ public interface Predictor extends AutoCloseable {
      * so a mismatch is an error naming both, never a warning. A model that records no vocabulary is not checked.
      */
     static void requireVocab(Predictor p, Object model, Path vocab) {
+        int size;
+        try {
+            size = dev.convbert.core.tokenize.Vocab.read(vocab).size();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(vocab + ": cannot be read: " + e.getMessage(), e);
+        }
+        if (size > p.config().vocabSize()) {
+            throw new dev.convbert.core.InvalidInputException(vocab + ": has " + size + " tokens but " + model
+                    + " embeds " + p.config().vocabSize() + " (vocab_size); ids past that have no embedding. Use the model's vocabulary");
+        }
         String expected = p.vocabSha256().orElse(null);
         if (expected == null) {
             return;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.TestData;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -92,5 +94,31 @@ class ConvBertConfigTest {
         ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
         assertTrue(ex.getMessage().startsWith(f + ": not valid JSON"), ex.getMessage());
         assertThrows(ConfigException.class, () -> ConvBertConfig.preset("large"));
+    }
+
+    /** Each of these gave NaN logits with exit 0, hung, or died with a raw OutOfMemoryError before ranges were checked. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"layer_norm_eps\": 0}                   | field \"layer_norm_eps\" is 0.0; allowed (0, 1]",
+            "{\"layer_norm_eps\": -1e-12}              | field \"layer_norm_eps\" is -1.0E-12",
+            "{\"hidden_dropout_prob\": 1.5}            | field \"hidden_dropout_prob\" is 1.5; allowed [0, 1)",
+            "{\"attention_probs_dropout_prob\": -0.1}  | field \"attention_probs_dropout_prob\" is -0.1",
+            "{\"classifier_dropout\": 1}               | field \"classifier_dropout\" is 1.0",
+            "{\"pad_token_id\": 40000}                 | field \"pad_token_id\" is 40000; allowed [0, vocab_size 30522)",
+            "{\"num_hidden_layers\": 1000000000}       | field \"num_hidden_layers\" is 1000000000; allowed at most 1024",
+            "{\"vocab_size\": 2000000000}              | field \"vocab_size\" is 2000000000; allowed at most"})
+    void outOfRangeFieldsAreRefusedWithFieldValueAndRange(String json, String expected, @TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("config.json"), json);
+        var ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
+        assertTrue(ex.getMessage().contains(expected), ex.getMessage());
+    }
+
+    @Test
+    void aModelLargerThanTheHeapIsRefusedBeforeAllocating() {
+        ConvBertConfig huge = new ConvBertConfig(30522, 16384, 1024, 16, 65536, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0,
+                16384, 2, 9, 1, null, java.util.List.of("a", "b"), true, null);
+        var ex = assertThrows(ConfigException.class, () -> huge.requireFitsInHeap("building the model"));
+        assertTrue(ex.getMessage().contains("more than this JVM's") && ex.getMessage().contains("CONVBERT_JAVA_OPTS"), ex.getMessage());
+        ConvBertConfig.small().requireFitsInHeap("building the model");
     }
 }

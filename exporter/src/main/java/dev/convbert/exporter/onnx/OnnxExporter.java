@@ -64,6 +64,7 @@ public final class OnnxExporter {
         this.c = dir.config();
         this.options = options;
         this.type = options.precision() == ExportOptions.Precision.FLOAT16 ? FLOAT16 : FLOAT;
+        c.requireFitsInHeap("exporting " + dir.dir());
         Map<String, SafeTensor> contents = dir.weights().tensors();
         this.encoderOnly = !contents.containsKey("classifier.out_proj.weight");
         if (encoderOnly && !options.hiddenStates()) {
@@ -425,6 +426,8 @@ public final class OnnxExporter {
                 problems.add("missing " + e.getKey() + " " + Arrays.toString(e.getValue()));
             } else if (!Arrays.equals(t.shape(), e.getValue())) {
                 problems.add(e.getKey() + " has shape " + Arrays.toString(t.shape()) + ", config needs " + Arrays.toString(e.getValue()));
+            } else if (!java.util.Set.of("F32", "F16", "BF16", "F64").contains(t.dtype().name())) {
+                problems.add(e.getKey() + " is " + t.dtype() + "; weights must be F32, F16, BF16 or F64");
             } else {
                 for (float f : t.toFloats()) {
                     if (!Float.isFinite(f)) {

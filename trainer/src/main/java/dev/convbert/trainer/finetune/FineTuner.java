@@ -94,8 +94,16 @@ public final class FineTuner {
         var loaded = checkpoints.open(resume);
 
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));
+        int embeds = source.config() != null ? source.config().vocabSize() : ModelDir.open(source.modelDir()).config().vocabSize();
+        if (tokenizer.vocab().size() > embeds) {
+            throw new InvalidInputException(vocabFile + ": has " + tokenizer.vocab().size() + " tokens but the model embeds "
+                    + embeds + " (vocab_size); ids past that have no embedding");
+        }
         GlueDataset train = GlueDataset.load(dataDir, task, "train", tokenizer, cfg.maxSeqLength(), cfg.maxTrainExamples(),
                 cfg.doubleUnordered());
+        if (train.size() == 0) {
+            throw new InvalidInputException(GlueReader.file(dataDir, task, "train") + ": holds no training rows (only a header?)");
+        }
         List<GlueDataset> devs = new ArrayList<>();
         for (var split : task.devSplits()) {
             if (Files.isRegularFile(GlueReader.file(dataDir, task, split.name()))) {
@@ -151,7 +159,8 @@ public final class FineTuner {
                     int[] batch = plan.batch(step);
                     double loss = forwardBackward(model, train, batch);
                     if (!Double.isFinite(loss)) {
-                        throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr");
+                        throw new dev.convbert.core.cli.CommandFailedException("training diverged: loss became " + loss + " at step "
+                                + step + "; lower --lr, then resume from the last checkpoint (--resume) or start again");
                     }
                     List<NDArray> grads = gradients(groups);
                     double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());

@@ -26,7 +26,13 @@ public final class ConvBertModel extends HfBlock {
     private final List<ConvBertLayer> layers = new ArrayList<>();
 
     public ConvBertModel(ConvBertConfig config) {
-        this(config, new ConvBertEmbeddings(config));
+        this(checked(config), new ConvBertEmbeddings(config));
+    }
+
+    /** A config too large for this JVM is refused before a single block or array exists. */
+    private static ConvBertConfig checked(ConvBertConfig config) {
+        config.requireFitsInHeap("building the model");
+        return config;
     }
 
     /**
@@ -34,6 +40,7 @@ public final class ConvBertModel extends HfBlock {
      * position and token-type embeddings and their LayerNorm; its own {@code embeddings_project} maps them to its width).
      */
     ConvBertModel(ConvBertConfig config, ConvBertEmbeddings shared) {
+        config.requireFitsInHeap("building the model");
         this.config = config;
         embeddings = addChildBlock("embeddings", shared);
         embeddingsProject = config.embeddingSize() != config.hiddenSize()

@@ -117,6 +117,10 @@ public final class ConvBertWeights {
         List<String> initialised = new ArrayList<>();
         for (Named n : params.values()) {
             SafeTensor t = tensors.get(n.name());
+            if (t != null && !isFloat(t)) {
+                throw new ModelDirException(source, "tensor \"" + t.name() + "\" is " + t.dtype()
+                        + "; weights must be F32, F16, BF16 or F64 (the file was changed, or is not a ConvBERT checkpoint)");
+            }
             boolean shapeOk = t != null && Arrays.equals(t.shape(), n.shape().getShape());
             if (initMissingHeads && !isEncoder(n.name()) && !shapeOk) {
                 // a head for another label set, or none at all: start it afresh
@@ -174,6 +178,13 @@ public final class ConvBertWeights {
             out.add(SafeTensor.ofFloats(n.name(), n.shape().getShape(), n.parameter().getArray().toFloatArray()));
         }
         return out;
+    }
+
+    private static boolean isFloat(SafeTensor t) {
+        return switch (t.dtype()) {
+            case F32, F16, BF16, F64 -> true;
+            default -> false;
+        };
     }
 
     private static boolean isEncoder(String name) {

@@ -179,7 +179,13 @@ public final class DataBuilder {
             }
             // a shard's nested archives are queued before its own future completes, so draining in order sees them all
             for (Future<ShardResult> f; (f = run.futures.poll()) != null; ) {
-                ShardResult r = f.get();
+                ShardResult r;
+                try {
+                    r = f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // writing a shard failed (a full disk, say): the cause names the file; it is not a bug
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
                 results.add(r);
                 docs.addAndGet(r.documents());
                 tokens.addAndGet(r.tokens());

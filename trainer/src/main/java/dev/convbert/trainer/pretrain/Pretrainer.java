@@ -209,7 +209,8 @@ public final class Pretrainer {
                     }
                     double loss = s.mlmLoss() + cfg.discWeight() * s.discLoss();
                     if (!Double.isFinite(loss)) {
-                        throw new IllegalStateException("loss became " + loss + " at step " + step + "; lower --lr");
+                        throw new dev.convbert.core.cli.CommandFailedException("training diverged: loss became " + loss + " at step "
+                                + step + "; lower --lr, then resume from the last checkpoint (--resume) or start again");
                     }
                     List<NDArray> grads = sumGradients(replicas);
                     double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());
