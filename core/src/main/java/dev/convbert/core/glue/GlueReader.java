@@ -69,6 +69,7 @@ public final class GlueReader {
             first = 1;
         }
         List<GlueExample> out = new ArrayList<>(lines.size());
+        java.util.Map<String, Integer> seenIndex = new java.util.HashMap<>();
         int skipped = 0;
         for (int i = first; i < lines.size(); i++) {
             int lineNo = i + 1;
@@ -86,6 +87,16 @@ public final class GlueReader {
                 checkLabel(file, lineNo, task, label);
             }
             String index = colIndex >= 0 ? f[colIndex] : Integer.toString(out.size() + skipped);
+            if (colIndex >= 0) {
+                // the submission is keyed by these: a duplicate or a non-number would make a file GLUE rejects
+                if (!index.matches("\\d{1,18}")) {
+                    throw new GlueFormatException(file, lineNo, "index \"" + index + "\" is not a non-negative integer");
+                }
+                Integer before = seenIndex.putIfAbsent(index, lineNo);
+                if (before != null) {
+                    throw new GlueFormatException(file, lineNo, "index " + index + " repeats line " + before);
+                }
+            }
             out.add(new GlueExample(index, f[colA], colB >= 0 ? f[colB] : null, label, lineNo));
         }
         return new Result(out, skipped);

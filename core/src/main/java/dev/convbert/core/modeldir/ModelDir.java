@@ -37,6 +37,8 @@ public final class ModelDir {
     public static final String TRAINING_METRICS = "training_metrics.json";
     /** Our config.json field: the sha256 of the vocab.txt the weights were trained with. */
     public static final String VOCAB_SHA256 = "vocab_sha256";
+    /** The checkpoint pointer of a training run in progress (trainer's Checkpoints). */
+    public static final String RUN_CHECKPOINT = "checkpoint.json";
 
     public static final String PYTORCH_WEIGHTS = Checkpoint.PYTORCH_BIN;
     private static final List<String> PICKLE_FILES = List.of("model.pt", "model.pth", "model.pkl");
@@ -66,6 +68,12 @@ public final class ModelDir {
                 }
             }
             throw new ModelDirException(weights, "missing (nor pytorch_model.bin); a model directory needs config.json and model.safetensors");
+        }
+        // a fine-tuning run writes its best weights as it goes and training_metrics.json when it ends: weights
+        // beside a checkpoint pointer and no metrics are a run that was cut off, not a finished model
+        if (Files.isRegularFile(dir.resolve(RUN_CHECKPOINT)) && !Files.isRegularFile(dir.resolve(TRAINING_METRICS))) {
+            throw new ModelDirException(dir, "is a training run that has not finished (" + RUN_CHECKPOINT + " but no "
+                    + TRAINING_METRICS + "); finish it with --resume, or use a finished model directory");
         }
         Path cfg = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfg)) {

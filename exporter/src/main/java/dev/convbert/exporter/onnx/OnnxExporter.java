@@ -78,13 +78,18 @@ public final class OnnxExporter {
         validateWeights();
     }
 
-    /** Builds, validates in ONNX Runtime, and writes {@code output} plus config.json, vocab.txt and a model card. */
+    /**
+     * Builds, validates in ONNX Runtime, and writes {@code output} plus config.json, vocab.txt and a model card. The
+     * {@code .onnx} is written last: if it exists, everything beside it landed (an export cut short by a full disk
+     * leaves no model to score with a stray vocabulary).
+     */
     public OnnxMl.ModelProto export(Path output) throws IOException {
         OnnxMl.ModelProto model = build();
         byte[] bytes = model.toByteArray();
         validateInRuntime(bytes, output);
-        AtomicFiles.write(output, out -> out.write(bytes));
         Path parent = output.toAbsolutePath().getParent();
+        Files.deleteIfExists(output);
+        Files.createDirectories(parent);
         c.write(parent.resolve(ModelDir.CONFIG));
         if (dir.hasVocab() && !dir.vocabFile().toAbsolutePath().normalize().equals(parent.resolve(ModelDir.VOCAB).normalize())) {
             byte[] v = Files.readAllBytes(dir.vocabFile());
@@ -103,6 +108,7 @@ public final class OnnxExporter {
         String name = output.getFileName().toString().replaceFirst("\\.onnx$", "");
         AtomicFiles.writeString(parent.resolve(name + ".card.json"),
                 JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(card) + "\n");
+        AtomicFiles.write(output, out -> out.write(bytes));
         return model;
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.djl.ndarray.NDManager;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.ParamGroup;
 import dev.convbert.core.safetensors.SafeTensor;
@@ -28,7 +29,7 @@ import java.util.stream.Stream;
  * on the previous complete checkpoint; directories it does not name are leftovers and are deleted.
  */
 public final class Checkpoints {
-    public static final String POINTER = "checkpoint.json";
+    public static final String POINTER = ModelDir.RUN_CHECKPOINT;
     public static final String MODEL = "model.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "trainer_state.json";

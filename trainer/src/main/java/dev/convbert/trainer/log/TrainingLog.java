@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -26,9 +28,34 @@ public final class TrainingLog implements AutoCloseable {
     public TrainingLog(Path outputDir, String task, long startStep, long totalSteps) throws IOException {
         Files.createDirectories(outputDir);
         log = open(outputDir.resolve("train.log"));
+        truncateAfter(outputDir.resolve("metrics.jsonl"), startStep);
         metrics = open(outputDir.resolve("metrics.jsonl"));
         progress = Progress.start(task, totalSteps, "step");
         progress.step(startStep);
+    }
+
+    /**
+     * Keeps the records up to {@code step}: after a crash the steps past the last checkpoint are run again, and their
+     * first records must not stay beside the new ones.
+     */
+    private void truncateAfter(Path file, long step) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                if (json.readTree(line).path("step").asLong(0) <= step) {
+                    kept.add(line);
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                // a line cut off by the crash: dropped
+            }
+        }
+        dev.convbert.core.io.AtomicFiles.writeString(file, kept.isEmpty() ? "" : String.join("\n", kept) + "\n");
     }
 
     private static PrintWriter open(Path p) throws IOException {

@@ -155,7 +155,8 @@ public final class DataBuilder {
             throw new IllegalArgumentException(corpus + ": not a directory; expected a corpus tree of text files and archives");
         }
         Files.createDirectories(output);
-        List<ShardPlan> plans = plan(corpus);
+        List<String> skippedFiles = new ArrayList<>();
+        List<ShardPlan> plans = plan(corpus, skippedFiles);
         if (plans.isEmpty()) {
             throw new IllegalArgumentException(corpus + ": no .txt, .xz, .gz, .tgz or .tar files found");
         }
@@ -215,6 +216,7 @@ public final class DataBuilder {
         manifest.put("threads", threads);
         ArrayNode shards = manifest.putArray("shards");
         ArrayNode problems = manifest.putArray("problems");
+        skippedFiles.forEach(problems::add);
         for (ShardResult r : results) {
             ObjectNode s = shards.addObject();
             s.put("file", r.plan().fileName());
@@ -352,10 +354,20 @@ public final class DataBuilder {
         return out;
     }
 
-    private static List<ShardPlan> plan(Path corpus) throws IOException {
+    /**
+     * The corpus's files, cut into shards. Symbolic links are not followed (a link can point anywhere on the machine);
+     * each is reported in {@code skipped}.
+     */
+    private static List<ShardPlan> plan(Path corpus, List<String> skipped) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(corpus)) {
-            files = s.filter(Files::isRegularFile).filter(p -> {
+            files = s.filter(p -> {
+                if (Files.isSymbolicLink(p)) {
+                    skipped.add(p + ": a symbolic link; not followed (copy the file into the corpus to include it)");
+                    return false;
+                }
+                return Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }).filter(p -> {
                 String n = p.getFileName().toString();
                 return n.endsWith(".txt") || n.endsWith(".xz") || n.endsWith(".gz") || n.endsWith(".tgz") || n.endsWith(".tar");
             }).sorted().toList();

@@ -1,0 +1,304 @@
+package dev.convbert.benchmarks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.modeldir.ModelDir;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convbert reliability-cases}: runs hostile-but-fair inputs through the real commands (in this process) and
+ * writes what each gets — exit code and first line of the message — as docs/RELIABILITY.md and JSON. Each case states
+ * the exit code it must get; any other fails the run, so the table stays true ({@code ReliabilityCasesTest} runs it in
+ * CI). Server cases (slow clients, faults) are exercised by the runtime's ServerFaultsTest and listed at the end.
+ */
+@Command(name = "reliability-cases", mixinStandardHelpOptions = true,
+        description = {"Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs)",
+                "through the real commands and write the table of what each gets (exit code, message).",
+                "", "Example:", "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md"})
+public final class ReliabilityCases implements Callable<Integer> {
+    @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
+    Path testdata;
+
+    @Option(names = "--output", required = true, description = "The Markdown table to write (JSON beside it).")
+    Path output;
+
+    @Option(names = "--work", description = "Scratch directory (default: a temporary one, deleted after).")
+    Path work;
+
+    /** One case: what is tried, the command line, and the exit code it must get. */
+    record Case(String area, String input, int expected, List<String> args) {}
+
+    /** What a case got. */
+    record Outcome(Case c, int exit, String message) {
+        boolean ok() {
+            return exit == c.expected;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("convbert-reliability");
+        try {
+            runCases(dir);
+            write(outcomes);
+            List<String> wrong = outcomes.stream().filter(o -> !o.ok())
+                    .map(o -> o.c.input + ": exit " + o.exit + ", expected " + o.c.expected + " (" + o.message + ")").toList();
+            System.out.printf("%d cases, %d as expected; table in %s%n", outcomes.size(), outcomes.size() - wrong.size(), output);
+            if (!wrong.isEmpty()) {
+                throw new CommandFailedException("cases with another exit code than expected:\n  " + String.join("\n  ", wrong));
+            }
+            return ExitCodes.OK;
+        } finally {
+            if (work == null) {
+                AtomicFiles.deleteTree(dir);
+            }
+        }
+    }
+
+    private Outcome run(Case c) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = ConvBertCli.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(c.args.toArray(String[]::new));
+        String text = err.toString().lines().filter(l -> l.startsWith("error:") || l.startsWith("warning:")).findFirst()
+                .map(l -> exit == 0 ? l : l + evidence(c))
+                .orElse(exit == 0 ? "ok" + evidence(c) : err.toString().strip());
+        return new Outcome(c, exit, text.replace('|', '/'));
+    }
+
+    /** For a build-data case that succeeds, what its manifest reports, which is the point of the case. */
+    private static String evidence(Case c) {
+        int i = c.args.indexOf("--output");
+        if (c.args.get(0).equals("export") && i >= 0) {
+            return "; " + Path.of(c.args.get(i + 1)).getFileName() + (Files.exists(Path.of(c.args.get(i + 1))) ? " written" : " not written");
+        }
+        if (!c.args.get(0).equals("build-data") || i < 0) {
+            return "";
+        }
+        try {
+            var problems = new ObjectMapper().readTree(Path.of(c.args.get(i + 1), "manifest.json").toFile()).path("problems");
+            return problems.isEmpty() ? "; no problems reported" : "; manifest problems: " + problems.get(0).asText();
+        } catch (IOException e) {
+            return "; no manifest: " + e.getMessage();
+        }
+    }
+
+    private final List<Outcome> outcomes = new ArrayList<>();
+
+    /** Runs one case now (later cases use what earlier ones made). */
+    private void add(Case c) {
+        outcomes.add(run(c));
+    }
+
+    /** The cases, in order, with the fixtures they need made under {@code dir} from testdata/. */
+    private void runCases(Path dir) throws IOException {
+        Path vocab = testdata.resolve("vocab/bert-base-uncased-vocab.txt");
+        Path tinyOnnx = testdata.resolve("tiny-sst2/model.onnx");
+        Path tinyGlue = testdata.resolve("tiny-sst2/glue");
+        Path tinyConfig = testdata.resolve("tiny-sst2/config-tiny.json");
+
+        // vocabularies
+        List<String> lines = new ArrayList<>(Files.readAllLines(vocab));
+        Collections.swap(lines, lines.indexOf("good"), lines.indexOf("bad"));
+        Path swapped = Files.write(dir.resolve("swapped-vocab.txt"), lines);
+        List<String> longer = new ArrayList<>(Files.readAllLines(vocab));
+        longer.addAll(List.of("[EXTRA1]", "[EXTRA2]"));
+        Path larger = Files.write(dir.resolve("larger-vocab.txt"), longer);
+        Path text = Files.writeString(dir.resolve("in.jsonl"), "{\"text_a\": \"this is a good movie\"}\n");
+        add(new Case("vocabulary", "predict with an .onnx and a vocab.txt with two tokens swapped", 2,
+                List.of("predict", "--model", tinyOnnx.toString(), "--input", text.toString(), "--output",
+                        dir.resolve("p1.jsonl").toString(), "--vocab", swapped.toString())));
+        add(new Case("vocabulary", "score with that vocabulary", 2,
+                List.of("score", "--model", tinyOnnx.toString(), "--task", "sst-2", "--data-dir", tinyGlue.toString(),
+                        "--split", "dev", "--vocab", swapped.toString())));
+        add(new Case("vocabulary", "serve with that vocabulary", 2,
+                List.of("serve", "--model", tinyOnnx.toString(), "--port", "0", "--vocab", swapped.toString())));
+        add(new Case("vocabulary", "predict with a vocab.txt larger than vocab_size", 2,
+                List.of("predict", "--model", tinyOnnx.toString(), "--input", text.toString(), "--output",
+                        dir.resolve("p2.jsonl").toString(), "--vocab", larger.toString())));
+
+        // a small fine-tuned model directory to damage
+        Path run = dir.resolve("run");
+        add(new Case("training", "finetune (2 steps; the model the next cases use)", 0, finetune(tinyGlue, tinyConfig, vocab, run)));
+        List<String> resume = new ArrayList<>(finetune(tinyGlue, tinyConfig, swapped, run));
+        resume.add("--resume");
+        add(new Case("vocabulary", "finetune --resume with another --vocab", 2, resume));
+        add(new Case("vocabulary", "finetune --model DIR with another --vocab", 2,
+                List.of("finetune", "--task", "sst-2", "--data-dir", tinyGlue.toString(), "--model", run.toString(),
+                        "--vocab", swapped.toString(), "--output", dir.resolve("run2").toString(), "--max-steps", "1")));
+
+        // configs
+        for (String[] bad : new String[][]{{"layer_norm_eps", "0"}, {"num_hidden_layers", "1000000000"},
+                {"hidden_dropout_prob", "1.5"}, {"pad_token_id", "-1"}}) {
+            String json = Files.readString(tinyConfig).replaceFirst("\"" + bad[0] + "\": [^,\\n]+", "\"" + bad[0] + "\": " + bad[1]);
+            Path cfg = Files.writeString(dir.resolve("config-" + bad[0] + ".json"), json);
+            add(new Case("config", bad[0] + " = " + bad[1], 2, finetune(tinyGlue, cfg, vocab, dir.resolve("bad-" + bad[0]))));
+        }
+
+        // damaged model directories and data
+        Path i32 = copyModel(run, dir.resolve("i32"));
+        retypeFirstTensor(i32.resolve(ModelDir.WEIGHTS), "I32");
+        add(new Case("model directory", "a safetensors dtype changed from F32 to I32 (same size)", 2,
+                List.of("predict", "--model", i32.toString(), "--input", text.toString(), "--output", dir.resolve("p3.jsonl").toString())));
+        Path unfinished = copyModel(run, dir.resolve("unfinished"));
+        Files.writeString(unfinished.resolve(ModelDir.RUN_CHECKPOINT), "{}");
+        Files.delete(unfinished.resolve(ModelDir.TRAINING_METRICS));
+        add(new Case("model directory", "a fine-tuning output cut off mid-run (checkpoint, no training_metrics.json)", 2,
+                List.of("export", "--model", unfinished.toString(), "--output", dir.resolve("u.onnx").toString())));
+        Path blocked = Files.createDirectories(dir.resolve("blocked"));
+        Files.createDirectories(blocked.resolve(ModelDir.VOCAB).resolve("in-the-way"));
+        add(new Case("outputs", "export whose vocab.txt cannot be written (a directory is in the way): no model.onnx may appear", 1,
+                List.of("export", "--model", run.toString(), "--output", blocked.resolve("model.onnx").toString())));
+        Path headerOnly = glueCopy(tinyGlue, dir.resolve("glue-header-only"));
+        Files.writeString(headerOnly.resolve("SST-2/train.tsv"), "sentence\tlabel\n");
+        add(new Case("data", "a GLUE train file with only its header", 2, finetune(headerOnly, tinyConfig, vocab, dir.resolve("r3"))));
+        Path dupIndex = glueCopy(tinyGlue, dir.resolve("glue-dup-index"));
+        Files.writeString(dupIndex.resolve("SST-2/test.tsv"), "index\tsentence\n0\ta fine film\n0\ta dull film\n");
+        add(new Case("data", "a GLUE test file with a repeated index", 2,
+                List.of("predict-glue", "--task", "sst-2", "--data-dir", dupIndex.toString(), "--model", tinyOnnx.toString(),
+                        "--output", dir.resolve("sub1").toString(), "--vocab", vocab.toString())));
+        Path badIndex = glueCopy(tinyGlue, dir.resolve("glue-bad-index"));
+        Files.writeString(badIndex.resolve("SST-2/test.tsv"), "index\tsentence\n0\ta fine film\nx7\ta dull film\n");
+        add(new Case("data", "a GLUE test file with a non-numeric index", 2,
+                List.of("predict-glue", "--task", "sst-2", "--data-dir", badIndex.toString(), "--model", tinyOnnx.toString(),
+                        "--output", dir.resolve("sub2").toString(), "--vocab", vocab.toString())));
+        Path latin1 = Files.write(dir.resolve("latin1.jsonl"), "{\"text_a\": \"caf\u00e9\"}\n".getBytes(StandardCharsets.ISO_8859_1));
+        add(new Case("data", "tokenize a JSONL file that is not UTF-8", 2,
+                List.of("tokenize", "--vocab", vocab.toString(), "--input", latin1.toString(), "--output", dir.resolve("t.jsonl").toString())));
+
+        // checkpoints
+        Path pickle = Files.write(dir.resolve("pytorch_model.bin"), evilPickle());
+        add(new Case("checkpoint", "convert a pytorch_model.bin whose pickle calls os.system", 2,
+                List.of("convert", "--from", pickle.toString(), "--output", dir.resolve("evil").toString())));
+        Path tf = Files.createDirectories(dir.resolve("tf"));
+        try (var s = Files.list(testdata.resolve("interop/public-tiny/tf"))) {
+            for (Path f : s.toList()) {
+                Files.copy(f, tf.resolve(f.getFileName()));
+            }
+        }
+        Path data = tf.resolve("model.ckpt-1000.data-00000-of-00001");
+        byte[] b = Files.readAllBytes(data);
+        b[b.length / 2] ^= 1;
+        Files.write(data, b);
+        add(new Case("checkpoint", "inspect a TF checkpoint with one flipped bit", 2, List.of("inspect-checkpoint", tf.toString())));
+        add(new Case("checkpoint", "export a converted encoder without --hidden-states", 2, encoderExport(dir)));
+
+        // corpora
+        Path corpus = Files.createDirectories(dir.resolve("corpus"));
+        Files.writeString(corpus.resolve("a.txt"), "A short document.\nWith two lines.\n");
+        Files.writeString(dir.resolve("outside.txt"), "Outside the corpus.\n");
+        Files.createSymbolicLink(corpus.resolve("link.txt"), dir.resolve("outside.txt"));
+        add(new Case("corpus", "build-data over a corpus with a symbolic link to a file outside it (reported, not followed)", 0,
+                List.of("build-data", "--corpus", corpus.toString(), "--vocab", vocab.toString(), "--output", dir.resolve("shards").toString())));
+    }
+
+    private static List<String> finetune(Path glue, Path config, Path vocab, Path out) {
+        return List.of("finetune", "--task", "sst-2", "--data-dir", glue.toString(), "--config", config.toString(), "--vocab",
+                vocab.toString(), "--output", out.toString(), "--max-steps", "2", "--batch-size", "4", "--save-every", "1");
+    }
+
+    private List<String> encoderExport(Path dir) {
+        Path enc = dir.resolve("encoder");
+        run(new Case("", "", 0, List.of("convert", "--from", testdata.resolve("interop/public-tiny/tf").toString(),
+                "--output", enc.toString())));
+        return List.of("export", "--model", enc.toString(), "--output", dir.resolve("enc.onnx").toString());
+    }
+
+    private static Path copyModel(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.VOCAB, ModelDir.TRAINING_METRICS)) {
+            Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        return to;
+    }
+
+    private static Path glueCopy(Path from, Path to) throws IOException {
+        Files.createDirectories(to.resolve("SST-2"));
+        for (String f : List.of("train.tsv", "dev.tsv", "test.tsv")) {
+            Files.copy(from.resolve("SST-2").resolve(f), to.resolve("SST-2").resolve(f));
+        }
+        return to;
+    }
+
+    /** Rewrites the first tensor's dtype in the safetensors header, keeping its length (F32 and I32 are both 4 bytes). */
+    private static void retypeFirstTensor(Path file, String dtype) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        long n = ByteBuffer.wrap(b, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(b, 8, (int) n, StandardCharsets.UTF_8);
+        int at = header.indexOf("\"F32\"");
+        byte[] replacement = ("\"" + dtype + "\"").getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(replacement, 0, b, 8 + at, replacement.length);
+        Files.write(file, b);
+    }
+
+    /** A torch zip whose pickle asks for os.system — what a malicious checkpoint does; it must never run. */
+    private static byte[] evilPickle() throws IOException {
+        java.io.ByteArrayOutputStream pkl = new java.io.ByteArrayOutputStream();
+        pkl.write(new byte[]{(byte) 0x80, 2, 'c'});
+        pkl.writeBytes("os\nsystem\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] cmd = "touch /tmp/convbert-pwned".getBytes(StandardCharsets.US_ASCII);
+        pkl.write('X');
+        pkl.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(cmd.length).array());
+        pkl.writeBytes(cmd);
+        pkl.write(new byte[]{(byte) 0x85, 'R', '.'});
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
+            z.putNextEntry(new java.util.zip.ZipEntry("archive/data.pkl"));
+            z.write(pkl.toByteArray());
+        }
+        return zip.toByteArray();
+    }
+
+    private void write(List<Outcome> outcomes) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append("# Reliability: what hostile-but-fair input gets\n\n")
+                .append("Generated by `scripts/convbert reliability-cases --output docs/RELIABILITY.md` (the cases live in\n")
+                .append("`benchmarks/.../ReliabilityCases.java`; `ReliabilityCasesTest` runs them in CI, so this table stays true).\n")
+                .append("Exit codes: 0 ok, 1 failure of the environment or the run (names the path), 2 bad input (names the\n")
+                .append("file, line or field), 4 a bug.\n\n")
+                .append("| area | input | exit | expected | message |\n|---|---|---|---|---|\n");
+        for (Outcome o : outcomes) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %d%s | %s |%n", o.c.area, o.c.input, o.exit, o.c.expected,
+                    o.ok() ? "" : " **differs**", shorten(o.message)));
+        }
+        md.append("\nThe server's cases run as `ServerFaultsTest` (loopback only, bounded): 100 slow connections held 10 s")
+                .append(" (health and a prediction answer within 1 s throughout; every slow connection is cut), a fault in a")
+                .append(" handler (JSON 500), an Error in the model (/health 503 \"failed\", requests refused at once), a failed")
+                .append(" warm-up (port released), unknown paths such as /v1/predictXYZ (404).\n");
+        AtomicFiles.writeString(output, md.toString());
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode rows = json.createArrayNode();
+        for (Outcome o : outcomes) {
+            ObjectNode r = rows.addObject();
+            r.put("area", o.c.area).put("input", o.c.input).put("exit", o.exit).put("expected", o.c.expected).put("message", o.message);
+        }
+        String name = output.getFileName().toString().replaceFirst("\\.md$", "");
+        AtomicFiles.writeString(output.resolveSibling(name + ".json"), json.writeValueAsString(rows) + "\n");
+    }
+
+    /** Paths of the scratch directory are the same for every run but one: keep only their file names. */
+    private static String shorten(String message) {
+        return message.replaceAll("/[^ :]*/(convbert-reliability|junit)[^/ ]*/", "").replaceAll("(/tmp|/work)[^ :]*/", "");
+    }
+}
