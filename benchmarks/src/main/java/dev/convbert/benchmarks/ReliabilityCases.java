@@ -209,6 +209,18 @@ public final class ReliabilityCases implements Callable<Integer> {
         Files.writeString(corpus.resolve("a.txt"), "A short document.\nWith two lines.\n");
         Files.writeString(dir.resolve("outside.txt"), "Outside the corpus.\n");
         Files.createSymbolicLink(corpus.resolve("link.txt"), dir.resolve("outside.txt"));
+        Path bombCorpus = Files.createDirectories(dir.resolve("bomb"));
+        try (var out = new org.tukaani.xz.XZOutputStream(Files.newOutputStream(bombCorpus.resolve("small.xz")),
+                new org.tukaani.xz.LZMA2Options(1))) {
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) {
+                out.write(zeros);       // 64 MiB of zeros in a few KB: a decompression bomb in miniature
+            }
+        }
+        add(new Case("corpus", "build-data on a " + Files.size(bombCorpus.resolve("small.xz")) / 1024 + " KB .xz that expands to 64 MiB, "
+                + "--max-document-bytes 1000000 (reported and skipped, never loaded)", 0,
+                List.of("build-data", "--corpus", bombCorpus.toString(), "--vocab", vocab.toString(), "--output",
+                        dir.resolve("bomb-shards").toString(), "--max-document-bytes", "1000000")));
         add(new Case("corpus", "build-data over a corpus with a symbolic link to a file outside it (reported, not followed)", 0,
                 List.of("build-data", "--corpus", corpus.toString(), "--vocab", vocab.toString(), "--output", dir.resolve("shards").toString())));
     }
