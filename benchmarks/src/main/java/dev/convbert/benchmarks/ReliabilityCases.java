@@ -148,6 +148,10 @@ public final class ReliabilityCases implements Callable<Integer> {
                 List.of("finetune", "--task", "sst-2", "--data-dir", tinyGlue.toString(), "--model", run.toString(),
                         "--vocab", swapped.toString(), "--output", dir.resolve("run2").toString(), "--max-steps", "1")));
 
+        List<String> diverging = new ArrayList<>(finetune(tinyGlue, tinyConfig, vocab, dir.resolve("diverging")));
+        diverging.addAll(List.of("--lr", "1e30", "--max-grad-norm", "1e30"));
+        add(new Case("training", "finetune with --lr 1e30 (the loss diverges): a failed run, not a bug", 1, diverging));
+
         // configs
         for (String[] bad : new String[][]{{"layer_norm_eps", "0"}, {"num_hidden_layers", "1000000000"},
                 {"hidden_dropout_prob", "1.5"}, {"pad_token_id", "-1"}}) {
