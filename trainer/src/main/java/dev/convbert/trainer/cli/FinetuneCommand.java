@@ -106,7 +106,6 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new InvalidInputException("AX has no training data; fine-tune mnli and run predict-glue --task mnli");
         }
         ConvBertConfig modelConfig = null;
-        boolean base = false;
         if (init.config != null) {
             if (vocab == null) {
                 throw new InvalidInputException("--config needs --vocab FILE (the vocabulary the model is built for)");
@@ -118,8 +117,10 @@ public final class FinetuneCommand implements Callable<Integer> {
                 throw new InvalidInputException(init.config + ": vocab_size " + modelConfig.vocabSize() + " but "
                         + vocab + " has " + Vocab.read(vocab).size() + " tokens");
             }
-            base = modelConfig.hiddenSize() >= 768;
         }
+        // the recipe's learning rate depends on the model's size, whether it comes from --config or --model
+        ConvBertConfig sized = modelConfig != null ? modelConfig : dev.convbert.core.modeldir.ModelDir.open(init.model).config();
+        boolean base = sized.hiddenSize() >= 768;
         FineTuneConfig d = FineTuneConfig.original(t, base);
         FineTuneConfig cfg = new FineTuneConfig(t, lr != null ? lr : d.learningRate(), batchSize,
                 epochs != null ? epochs : d.epochs(), maxSteps, warmup, weightDecay, layerDecay, maxGradNorm, maxSeqLength,

@@ -71,8 +71,16 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new InvalidInputException(config + ": vocab_size " + disc.vocabSize() + " but " + vocab + " has " + vocabSize);
         }
         PretrainConfig d = PretrainConfig.original(disc, maxSteps);
+        // the masking budget follows the length the examples were built for (build-data --max-seq-length)
+        int dataLength = new com.fasterxml.jackson.databind.ObjectMapper().readTree(data.resolve("manifest.json").toFile())
+                .path("max_seq_length").asInt(d.maxSeqLength());
+        if (dataLength > disc.maxPositionEmbeddings()) {
+            throw new InvalidInputException(data + ": examples of up to " + dataLength + " tokens, but the config has "
+                    + disc.maxPositionEmbeddings() + " positions (max_position_embeddings); rebuild the data with a smaller "
+                    + "--max-seq-length or use a config with more positions");
+        }
         PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
-                maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), d.maxSeqLength(), seed,
+                maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), dataLength, seed,
                 saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight());
         new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device)).run(resume);
         return ExitCodes.OK;
