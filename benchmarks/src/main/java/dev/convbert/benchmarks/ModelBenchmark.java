@@ -15,7 +15,6 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.trainer.model.ConvBertWeights;
-import dev.convbert.trainer.model.SpanBasedDynamicConv;
 import dev.convbert.trainer.model.TaskModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,10 +27,10 @@ import java.util.concurrent.Callable;
 /**
  * {@code convbert benchmark-model}: DJL forward and forward+backward throughput of a config at a batch shape, as
  * tokens/s and as achieved GFLOP/s over the fp32 matmul GFLOP/s measured in the same run (efficiency against this
- * hardware); plus the span-convolution window as shifted slices vs an unfold copy.
+ * hardware).
  */
 @Command(name = "benchmark-model", mixinStandardHelpOptions = true,
-        description = {"Time the DJL model: forward, forward+backward, shifted-slice vs unfold window.",
+        description = {"Time the DJL model: forward and forward+backward.",
                 "", "Example:", "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json"})
 public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
@@ -64,28 +63,20 @@ public final class ModelBenchmark implements Callable<Integer> {
             NDList in = inputs(data, c);
             double[] peak = new double[repeats];
             double[] fwd = new double[repeats];
-            double[] unfold = new double[repeats];
             double[] train = new double[repeats];
             matmul(data);
             forward(m, in);
-            SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.UNFOLD);
-            forward(m, in);
-            SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.SHIFTED_SLICES);
             ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
             forwardBackward(m, in);
             for (int i = 0; i < repeats; i++) {      // interleaved, so every measurement sees the same machine load
                 peak[i] = 2.0 * matmulN * matmulN * matmulN / matmul(data) / 1e9;
                 ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(false));
                 fwd[i] = forward(m, in);
-                SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.UNFOLD);
-                unfold[i] = forward(m, in);
-                SpanBasedDynamicConv.use(SpanBasedDynamicConv.Formulation.SHIFTED_SLICES);
                 ConvBertWeights.named(m.block()).values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
                 train[i] = forwardBackward(m, in);
             }
             Arrays.sort(peak);
             Arrays.sort(fwd);
-            Arrays.sort(unfold);
             Arrays.sort(train);
             double peakMed = peak[repeats / 2];
             r.put("config", config);
@@ -100,12 +91,10 @@ public final class ModelBenchmark implements Callable<Integer> {
             r.put("matmul_gflops_max", peak[repeats - 1]);
             r.put("forward_gflop", fwdFlops / 1e9);
             put(r, "forward", fwd, tokens, fwdFlops, peakMed);
-            put(r, "forward_unfold", unfold, tokens, fwdFlops, peakMed);
             put(r, "forward_backward", train, tokens, 3 * fwdFlops, peakMed);
             System.out.printf(Locale.ROOT, "%s, batch %d x seq %d, %d repeats (min / median seconds)%n", config, batch, seq, repeats);
             System.out.printf(Locale.ROOT, "fp32 matmul n=%d: %.1f GFLOP/s median (max %.1f)%n", matmulN, peakMed, peak[repeats - 1]);
             line("forward (shifted slices)", fwd, tokens, fwdFlops, peakMed);
-            line("forward (unfold copy)", unfold, tokens, fwdFlops, peakMed);
             line("forward+backward", train, tokens, 3 * fwdFlops, peakMed);
         }
         if (output != null) {

@@ -68,10 +68,6 @@ public enum ConvBertOps {
         return domain;
     }
 
-    public int since() {
-        return since;
-    }
-
     /** Whether the op is a standard ONNX operator (the default domain). */
     public boolean standard() {
         return domain.isEmpty();

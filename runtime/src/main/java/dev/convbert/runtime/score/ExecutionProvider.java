@@ -52,9 +52,10 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
 
     /**
      * Adds this provider to {@code so}. Returns the provider actually used ("cpu (fallback: …)" when the requested
-     * one could not load and fallback is allowed).
+     * one could not load and fallback is allowed). Native options it creates go to {@code owned}, for the caller to
+     * close after the session that uses them.
      */
-    public String configure(OrtSession.SessionOptions so) {
+    public String configure(OrtSession.SessionOptions so, java.util.List<AutoCloseable> owned) {
         if (name.equals("cpu")) {
             return "cpu";
         }
@@ -65,6 +66,7 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
             } else {
                 require(OrtProvider.TENSOR_RT);
                 OrtTensorRTProviderOptions trt = new OrtTensorRTProviderOptions(deviceId);
+                owned.add(trt);
                 trt.add("trt_fp16_enable", trtFp16 ? "1" : "0");
                 if (trtCache != null) {
                     trt.add("trt_engine_cache_enable", "1");

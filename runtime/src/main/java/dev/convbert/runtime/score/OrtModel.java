@@ -13,6 +13,8 @@ import dev.convbert.core.predict.Predictor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -23,6 +25,8 @@ import java.util.Optional;
 public final class OrtModel implements Predictor {
     private final Path file;
     private final OrtSession.SessionOptions options;
+    /** Provider options the session options point to; closed after the session, as the options themselves. */
+    private final List<AutoCloseable> providerOptions;
     private final OrtSession session;
     private final ConvBertConfig config;
     private final Map<String, String> metadata;
@@ -30,10 +34,11 @@ public final class OrtModel implements Predictor {
     private final NodePlacement.Verdict placement;
     private volatile boolean closed;
 
-    private OrtModel(Path file, OrtSession.SessionOptions options, OrtSession session, ConvBertConfig config,
-                     Map<String, String> metadata, String provider, NodePlacement.Verdict placement) {
+    private OrtModel(Path file, OrtSession.SessionOptions options, List<AutoCloseable> providerOptions, OrtSession session,
+                     ConvBertConfig config, Map<String, String> metadata, String provider, NodePlacement.Verdict placement) {
         this.file = file;
         this.options = options;
+        this.providerOptions = providerOptions;
         this.session = session;
         this.config = config;
         this.metadata = metadata;
@@ -96,6 +101,7 @@ public final class OrtModel implements Predictor {
             throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        List<AutoCloseable> owned = new ArrayList<>();
         OrtSession session = null;
         try {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -105,7 +111,7 @@ public final class OrtModel implements Predictor {
             if (optimizedModel != null) {
                 so.setOptimizedModelFilePath(optimizedModel.toString());
             }
-            String used = provider.configure(so);
+            String used = provider.configure(so, owned);
             boolean checkPlacement = profiles != null && !used.startsWith("cpu");
             if (checkPlacement) {
                 so.enableProfiling(profiles.resolve("placement").toString());
@@ -127,12 +133,13 @@ public final class OrtModel implements Predictor {
                 throw new ScoringException(file + ": on " + used + ", " + placement.summary() + "; the model would run "
                         + "partly on the CPU. Re-export with 'convbert export' (current exporter), or use --provider cpu");
             }
-            return new OrtModel(file, so, session, config, meta, label != null ? label : used, placement);
+            return new OrtModel(file, so, owned, session, config, meta, label != null ? label : used, placement);
         } catch (OrtException | RuntimeException e) {
             if (session != null) {
                 session.close();
             }
             so.close();
+            closeAll(owned);
             throw e;
         }
     }
@@ -156,6 +163,16 @@ public final class OrtModel implements Predictor {
                 return NodePlacement.check(NodePlacement.fromProfile(new ObjectMapper().readTree(Path.of(profile).toFile())));
             } catch (IOException e) {
                 throw new ScoringException("ORT profile " + profile + " cannot be read: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing ONNX Runtime provider options: " + e.getMessage(), e);
             }
         }
     }
@@ -234,6 +251,7 @@ public final class OrtModel implements Predictor {
                 throw new IllegalStateException(e);
             } finally {
                 options.close();
+                closeAll(providerOptions);
             }
         }
     }
