@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
-import dev.convbert.core.cli.Progress;
+import dev.convbert.core.io.Progress;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;

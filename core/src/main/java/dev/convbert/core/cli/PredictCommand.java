@@ -1,5 +1,6 @@
 package dev.convbert.core.cli;
 
+import dev.convbert.core.io.Progress;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,10 +8,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.predict.PredictorProvider;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.TextPair;
 import dev.convbert.core.tokenize.Vocab;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -127,19 +130,11 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private void flush(Predictor predictor, List<Row> batch, ObjectMapper json, Writer w) throws IOException {
-        int len = batch.stream().mapToInt(r -> r.ids.length).max().orElseThrow();
         int b = batch.size();
-        long[][] ids = new long[b][len];
-        long[][] types = new long[b][len];
-        long[][] mask = new long[b][len];
-        for (int i = 0; i < b; i++) {
-            Row r = batch.get(i);
-            System.arraycopy(r.ids, 0, ids[i], 0, r.ids.length);
-            System.arraycopy(r.types, 0, types[i], 0, r.types.length);
-            System.arraycopy(r.mask, 0, mask[i], 0, r.mask.length);
-        }
+        PaddedBatch padded = PaddedBatch.ofRows(batch.stream().map(Row::ids).toList(), batch.stream().map(Row::types).toList(),
+                batch.stream().map(Row::mask).toList());
         boolean encoder = !predictor.hasClassificationHead();
-        Predictor.Output out = predictor.run(ids, types, mask, hiddenStates || encoder);
+        Predictor.Output out = padded.run(predictor, hiddenStates || encoder);
         for (int i = 0; i < b; i++) {
             ObjectNode o = json.createObjectNode();
             if (encoder) {
@@ -199,21 +194,17 @@ public final class PredictCommand implements Callable<Integer> {
             return new Row(ids, types, mask, false);
         }
         checkFields(node, TEXT_FIELDS, where);
-        JsonNode a = node.get("text_a");
-        JsonNode b = node.get("text_b");
-        if (a == null || !a.isTextual()) {
+        if (!node.has("text_a")) {
             throw new InvalidInputException(where + ": expected \"text_a\" (a string) or \"input_ids\"");
         }
-        if (b != null && !b.isNull() && !b.isTextual()) {
-            throw new InvalidInputException(where + ": field \"text_b\" must be a string or null");
-        }
+        TextPair texts = TextPair.parse(node, where);
         if (tokenizer[0] == null) {
             Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new InvalidInputException(
                     model + ": has no vocab.txt beside it; pass --vocab FILE for text inputs"));
             Predictor.requireVocab(predictor, model, v);
             tokenizer[0] = new BertTokenizer(Vocab.read(v));
         }
-        Encoding e = tokenizer[0].encode(a.asText(), b == null || b.isNull() ? null : b.asText(), limit);
+        Encoding e = texts.encode(tokenizer[0], limit);
         long[] ids = new long[e.length()];
         long[] types = new long[e.length()];
         for (int i = 0; i < ids.length; i++) {

@@ -1,5 +1,6 @@
 package dev.convbert.core.cli;
 
+import dev.convbert.core.io.Progress;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueSubmission;

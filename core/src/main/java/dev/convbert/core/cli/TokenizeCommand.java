@@ -1,5 +1,6 @@
 package dev.convbert.core.cli;
 
+import dev.convbert.core.io.Progress;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.TextPair;
 import dev.convbert.core.tokenize.Vocab;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -98,15 +100,7 @@ public final class TokenizeCommand implements Callable<Integer> {
                 throw new InvalidInputException(input + ":" + lineNo + ": unknown field \"" + f + "\"; expected text_a and optionally text_b");
             }
         }
-        JsonNode a = node.get("text_a");
-        JsonNode b = node.get("text_b");
-        if (a == null || !a.isTextual()) {
-            throw new InvalidInputException(input + ":" + lineNo + ": field \"text_a\" must be a string");
-        }
-        if (b != null && !b.isNull() && !b.isTextual()) {
-            throw new InvalidInputException(input + ":" + lineNo + ": field \"text_b\" must be a string or null");
-        }
-        return tokenizer.encode(a.asText(), b == null || b.isNull() ? null : b.asText(), maxLength);
+        return TextPair.parse(node, input + ":" + lineNo).encode(tokenizer, maxLength);
     }
 
     /** The next line, or an error naming the file and line when the bytes are not UTF-8. */

@@ -1,6 +1,6 @@
 package dev.convbert.core.predict;
 
-import dev.convbert.core.cli.Progress;
+import dev.convbert.core.io.Progress;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.tokenize.BertTokenizer;
@@ -40,20 +40,8 @@ public final class BatchRunner {
     }
 
     private static void run(Predictor predictor, List<Encoding> encodings, List<Integer> batch, float[][] out, Progress progress) {
-        int len = batch.stream().mapToInt(i -> encodings.get(i).length()).max().orElseThrow();
         int b = batch.size();
-        long[][] ids = new long[b][len];
-        long[][] types = new long[b][len];
-        long[][] mask = new long[b][len];
-        for (int r = 0; r < b; r++) {
-            Encoding e = encodings.get(batch.get(r));
-            for (int j = 0; j < e.length(); j++) {
-                ids[r][j] = e.inputIds()[j];
-                types[r][j] = e.tokenTypeIds()[j];
-                mask[r][j] = 1;
-            }
-        }
-        float[][] logits = predictor.run(ids, types, mask, false).logits();
+        float[][] logits = PaddedBatch.of(batch.stream().map(encodings::get).toList()).run(predictor, false).logits();
         for (int r = 0; r < b; r++) {
             out[batch.get(r)] = logits[r];
         }

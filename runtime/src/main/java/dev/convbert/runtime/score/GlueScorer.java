@@ -1,6 +1,6 @@
 package dev.convbert.runtime.score;
 
-import dev.convbert.core.cli.Progress;
+import dev.convbert.core.io.Progress;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;

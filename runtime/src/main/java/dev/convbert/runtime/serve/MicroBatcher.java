@@ -1,5 +1,6 @@
 package dev.convbert.runtime.serve;
 
+import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.Encoding;
 
@@ -151,23 +152,12 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     private void forward(List<Row> rows) {
-        int len = rows.stream().mapToInt(r -> r.encoding.length()).max().orElseThrow();
         int b = rows.size();
-        long[][] ids = new long[b][len];
-        long[][] types = new long[b][len];
-        long[][] mask = new long[b][len];
-        for (int i = 0; i < b; i++) {
-            Encoding e = rows.get(i).encoding;
-            for (int j = 0; j < e.length(); j++) {
-                ids[i][j] = e.inputIds()[j];
-                types[i][j] = e.tokenTypeIds()[j];
-                mask[i][j] = 1;
-            }
-        }
+        PaddedBatch padded = PaddedBatch.of(rows.stream().map(Row::encoding).toList());
         long start = System.nanoTime();
         long queued = rows.stream().mapToLong(r -> (start - r.enqueuedNanos) / 1000).sum();
         try {
-            float[][] logits = predictor.run(ids, types, mask, false).logits();
+            float[][] logits = padded.run(predictor, false).logits();
             metrics.batch(b, queued, (System.nanoTime() - start) / 1000);
             for (int i = 0; i < b; i++) {
                 rows.get(i).result.complete(logits[i]);

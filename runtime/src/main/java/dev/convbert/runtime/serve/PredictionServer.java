@@ -11,7 +11,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.TextPair;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -247,19 +249,18 @@ public final class PredictionServer implements AutoCloseable {
                 error(e, 400, where + ": unknown field \"" + bad + "\"; expected " + INPUT_FIELDS, where + "." + bad);
                 return;
             }
-            JsonNode a = in.get("text_a");
-            JsonNode b = in.get("text_b");
-            if (a == null || !a.isTextual() || (b != null && !b.isNull() && !b.isTextual())) {
-                error(e, 400, where + ": \"text_a\" must be a string and \"text_b\" a string or null", where);
+            TextPair texts;
+            try {
+                texts = TextPair.parse(in, where);
+            } catch (InvalidInputException ex) {
+                error(e, 400, ex.getMessage(), where);
                 return;
             }
-            int chars = a.asText().length() + (b == null || b.isNull() ? 0 : b.asText().length());
-            if (chars > options.maxTextChars()) {
-                error(e, 413, where + ": " + chars + " characters; the limit is " + options.maxTextChars(), where);
+            if (texts.chars() > options.maxTextChars()) {
+                error(e, 413, where + ": " + texts.chars() + " characters; the limit is " + options.maxTextChars(), where);
                 return;
             }
-            rows.add(tokenizer.encode(a.asText(), b == null || b.isNull() ? null : b.asText(),
-                    Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
+            rows.add(texts.encode(tokenizer, Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
         }
         List<CompletableFuture<float[]>> futures = batcher.submit(rows, timeout);
         if (futures == null) {

@@ -20,6 +20,7 @@ import dev.convbert.core.io.Hashing;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
@@ -212,25 +213,16 @@ public final class FineTuner {
 
     /** One forward/backward pass; gradients accumulate on the parameters. */
     private static double forwardBackward(TaskModel model, GlueDataset data, int[] batch) {
-        int len = 0;
-        for (int i : batch) {
-            len = Math.max(len, data.encodings().get(i).length());
-        }
-        long[][] ids = new long[batch.length][len];
-        long[][] types = new long[batch.length][len];
-        long[][] mask = new long[batch.length][len];
+        List<Encoding> rows = new ArrayList<>(batch.length);
         float[] labels = new float[batch.length];
         for (int r = 0; r < batch.length; r++) {
-            Encoding e = data.encodings().get(batch[r]);
-            for (int j = 0; j < e.length(); j++) {
-                ids[r][j] = e.inputIds()[j];
-                types[r][j] = e.tokenTypeIds()[j];
-                mask[r][j] = 1;
-            }
+            rows.add(data.encodings().get(batch[r]));
             labels[r] = (float) data.labels()[batch[r]];
         }
+        PaddedBatch padded = PaddedBatch.of(rows);
         try (NDManager step = model.manager().newSubManager()) {
-            NDList in = new NDList(TaskModel.matrix(step, ids), TaskModel.matrix(step, types), TaskModel.matrix(step, mask));
+            NDList in = new NDList(TaskModel.matrix(step, padded.inputIds()), TaskModel.matrix(step, padded.tokenTypeIds()),
+                    TaskModel.matrix(step, padded.attentionMask()));
             NDArray y = step.create(labels);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = model.block().run(model.parameterStore(), in, true, null).get(0);

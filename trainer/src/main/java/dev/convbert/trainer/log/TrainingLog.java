@@ -2,7 +2,7 @@ package dev.convbert.trainer.log;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.convbert.core.cli.Progress;
+import dev.convbert.core.io.Progress;
 
 import java.io.IOException;
 import java.io.PrintWriter;

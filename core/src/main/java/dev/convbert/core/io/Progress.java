@@ -1,4 +1,4 @@
-package dev.convbert.core.cli;
+package dev.convbert.core.io;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
