@@ -94,15 +94,16 @@ public final class ServeLoadTest implements Callable<Integer> {
             Path v = vocab != null ? vocab : m.vocab().orElseThrow();
             Predictor.requireVocab(m, model, v);
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
-            var steady = new PredictionServer.Options("127.0.0.1", 0, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 60_000, 128, concurrency + 8);
+            var d = PredictionServer.Options.defaults();
+            var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {
                 Phase p = run(server.port(), requests, concurrency);
                 ObjectNode o = report(mapper, result, "steady", p, server);
                 ok = p.lost() == 0 && p.byStatus().getOrDefault(200, 0) == p.sent();
                 o.put("zero_errors_no_loss", ok);
             }
-            var tight = new PredictionServer.Options("127.0.0.1", 0, 8, 5, overloadQueue, 1 << 20, 64, 10_000, 30_000, 60_000, 128,
-                    overloadConcurrency + 8);
+            var tight = d.withPort(0).withBatching(8, 5).withQueueCapacity(overloadQueue).withTimeouts(30_000, 60_000)
+                    .withHttpThreads(Math.max(d.httpThreads(), overloadConcurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, tight)) {
                 Phase p = run(server.port(), overloadRequests, overloadConcurrency);
                 ObjectNode o = report(mapper, result, "overload", p, server);

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code convbert serve}: the HTTP prediction server. */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = ServeCommand.Defaults.class,
         description = {"Serve an exported model over HTTP (127.0.0.1 by default) with dynamic micro-batching.",
                 "POST /v1/predict {\"inputs\": [{\"text_a\": …, \"text_b\": …}]}; GET /health; GET /metrics.",
                 "", "Example:", "  convbert serve --model export/sst2.onnx --port 8080"})
@@ -25,32 +25,60 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
     Path model;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1")
+    @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080")
+    @Option(names = "--port", description = "(default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--max-batch", defaultValue = "32", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--max-wait-ms", defaultValue = "5", description = "How long a row waits for company (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-wait-ms", description = "How long a row waits for company (default ${DEFAULT-VALUE}).")
     long maxWaitMs;
 
-    @Option(names = "--queue", defaultValue = "512", description = "Queued rows before 503 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--queue", description = "Queued rows before 503 (default ${DEFAULT-VALUE}).")
     int queue;
 
-    @Option(names = "--max-body-bytes", defaultValue = "1048576")
+    @Option(names = "--max-body-bytes", description = "(default ${DEFAULT-VALUE})")
     int maxBody;
 
-    @Option(names = "--max-inputs", defaultValue = "64", description = "Inputs per request (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-inputs", description = "Inputs per request (default ${DEFAULT-VALUE}).")
     int maxInputs;
 
-    @Option(names = "--max-text-chars", defaultValue = "10000")
+    @Option(names = "--max-text-chars", description = "(default ${DEFAULT-VALUE})")
     int maxChars;
 
-    @Option(names = "--timeout-ms", defaultValue = "30000", description = "Default per-request timeout; requests may ask for less.")
+    @Option(names = "--timeout-ms", description = "Default per-request timeout; requests may ask for less (default ${DEFAULT-VALUE}).")
     long timeoutMs;
+
+    @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
+    static final class Defaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof CommandLine.Model.OptionSpec o)) {
+                return null;
+            }
+            PredictionServer.Options d = PredictionServer.Options.defaults();
+            Object v = switch (o.longestName()) {
+                case "--host" -> d.host();
+                case "--port" -> d.port();
+                case "--max-batch" -> d.maxBatch();
+                case "--max-wait-ms" -> d.maxWaitMs();
+                case "--queue" -> d.queueCapacity();
+                case "--max-body-bytes" -> d.maxBodyBytes();
+                case "--max-inputs" -> d.maxInputs();
+                case "--max-text-chars" -> d.maxTextChars();
+                case "--timeout-ms" -> d.defaultTimeoutMs();
+                case "--max-connections" -> d.httpThreads();
+                default -> null;
+            };
+            return v == null ? null : v.toString();
+        }
+    }
 
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
@@ -70,8 +98,10 @@ public final class ServeCommand implements Callable<Integer> {
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
             Predictor.requireVocab(m, model, v);
-            var options = new PredictionServer.Options(host, port, maxBatch, maxWaitMs, queue, maxBody, maxInputs, maxChars,
-                    timeoutMs, Math.max(timeoutMs, 120_000), 128, PredictionServer.Options.defaults().httpThreads());
+            var d = PredictionServer.Options.defaults();
+            var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
+                    .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
+                    .withHttpThreads(maxConnections);
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {

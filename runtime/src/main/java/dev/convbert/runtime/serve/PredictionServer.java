@@ -58,9 +58,41 @@ public final class PredictionServer implements AutoCloseable {
             return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256);
         }
 
+        public Options withHost(String h) {
+            return new Options(h, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+
         public Options withPort(int p) {
             return new Options(host, p, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
                     defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+
+        /** Up to {@code rows} rows per forward pass, a row waiting at most {@code waitMs} for company. */
+        public Options withBatching(int rows, long waitMs) {
+            return new Options(host, port, rows, waitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+
+        public Options withQueueCapacity(int rows) {
+            return new Options(host, port, maxBatch, maxWaitMs, rows, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+
+        public Options withRequestLimits(int bodyBytes, int inputs, int textChars) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, bodyBytes, inputs, textChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+        }
+
+        /** The timeout a request gets by default, and the most it may ask for (never less than the default). */
+        public Options withTimeouts(long defaultMs, long maxMs) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads);
+        }
+
+        public Options withHttpThreads(int threads) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads);
         }
     }
 

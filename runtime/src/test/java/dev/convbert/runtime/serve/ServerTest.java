@@ -112,7 +112,8 @@ class ServerTest {
 
     @Test
     void badRequestsAreRejectedWithJsonErrorsAndTheServerLives() throws Exception {
-        var opts = new PredictionServer.Options("127.0.0.1", 0, 8, 2, 64, 2048, 4, 200, 5000, 10000, 128, 8);
+        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(8, 2).withQueueCapacity(64)
+                .withRequestLimits(2048, 4, 200).withTimeouts(5000, 10000).withHttpThreads(8);
         try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
             int port = server.port();
             assertEquals(400, post(port, "{not json").statusCode());
@@ -164,7 +165,8 @@ class ServerTest {
     void fullQueueAnswers503FastAndRecovers() throws Exception {
         Blocking blocking = new Blocking();
         // queue of 8 rows, one row per batch: the first request occupies the worker, 8 fill the queue, 2 are refused
-        var opts = new PredictionServer.Options("127.0.0.1", 0, 1, 0, 8, 1 << 20, 64, 10_000, 30_000, 60_000, 128, 32);
+        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
+                .withTimeouts(30_000, 60_000).withHttpThreads(32);
         try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
             blocking.block = true;
             ExecutorService pool = Executors.newFixedThreadPool(16);
@@ -199,7 +201,8 @@ class ServerTest {
     @Test
     void requestTimingOutInQueueIsNotExecuted() throws Exception {
         Blocking blocking = new Blocking();
-        var opts = new PredictionServer.Options("127.0.0.1", 0, 1, 0, 8, 1 << 20, 64, 10_000, 30_000, 60_000, 128, 8);
+        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
+                .withTimeouts(30_000, 60_000).withHttpThreads(8);
         try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
             blocking.block = true;
             ExecutorService pool = Executors.newFixedThreadPool(4);

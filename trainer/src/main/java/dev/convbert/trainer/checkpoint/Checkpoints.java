@@ -37,9 +37,19 @@ public final class Checkpoints {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
+    private final Runnable beforeCommit;
 
     public Checkpoints(Path outputDir) {
+        this(outputDir, () -> { });
+    }
+
+    /**
+     * @param beforeCommit runs after a checkpoint's files are complete and before the pointer names it: the one instant
+     *                     at which a crash must leave the previous checkpoint current (a crash-consistency test stops there)
+     */
+    public Checkpoints(Path outputDir, Runnable beforeCommit) {
         this.dir = outputDir;
+        this.beforeCommit = beforeCommit;
     }
 
     /** A loaded checkpoint. */
@@ -54,7 +64,7 @@ public final class Checkpoints {
         Safetensors.write(target.resolve(OPTIMIZER), optimizer, Map.of());
         state.put("step", step);
         AtomicFiles.writeString(target.resolve(STATE), JSON.writeValueAsString(state));
-        pauseForTests();
+        beforeCommit.run();
         ObjectNode pointer = JSON.createObjectNode().put("step", step).put("dir", name);
         AtomicFiles.writeString(dir.resolve(POINTER), JSON.writeValueAsString(pointer));
         removeOthers(name);
@@ -160,19 +170,6 @@ public final class Checkpoints {
                 if (Files.isDirectory(p) && n.startsWith("checkpoint-") && !n.equals(keep)) {
                     AtomicFiles.deleteTree(p);
                 }
-            }
-        }
-    }
-
-
-    /** Lets the kill-during-checkpoint test stop a run between the data and the pointer. */
-    private static void pauseForTests() {
-        String ms = System.getenv("CONVBERT_TEST_CHECKPOINT_PAUSE_MS");
-        if (ms != null) {
-            try {
-                Thread.sleep(Long.parseLong(ms));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
     }

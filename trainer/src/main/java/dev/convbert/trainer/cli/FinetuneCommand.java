@@ -17,7 +17,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code convbert finetune}: GLUE fine-tuning with the original recipe; resumable. */
-@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "finetune", mixinStandardHelpOptions = true, defaultValueProvider = FinetuneCommand.Defaults.class, sortOptions = false,
         description = {"Fine-tune ConvBERT on a GLUE task (original recipe by default) and keep the best dev checkpoint.",
                 "The output directory is a model directory (HF layout) with training_metrics.json, train.log and metrics.jsonl.",
                 "", "Examples:",
@@ -51,43 +51,43 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --output from its last checkpoint.")
     boolean resume;
 
-    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many steps (0: epochs decide).")
+    @Option(names = "--max-steps", description = "Stop after this many steps (0: epochs decide; default ${DEFAULT-VALUE}).")
     long maxSteps;
 
     @Option(names = "--epochs", description = "Epochs (default: 3; 10 for RTE and STS-B).")
     Double epochs;
 
-    @Option(names = "--max-train-examples", defaultValue = "0", description = "Use only the first n training rows (smoke runs).")
+    @Option(names = "--max-train-examples", description = "Use only the first n training rows (smoke runs; 0: all, the default).")
     int maxTrainExamples;
 
     @Option(names = "--lr", description = "Peak learning rate (default: 3e-4; 1e-4 for base).")
     Double lr;
 
-    @Option(names = "--batch-size", defaultValue = "32")
+    @Option(names = "--batch-size", description = "(default ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--warmup", defaultValue = "0.1", description = "Warm-up fraction of the steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", description = "Warm-up fraction of the steps (default ${DEFAULT-VALUE}).")
     double warmup;
 
-    @Option(names = "--weight-decay", defaultValue = "0.01")
+    @Option(names = "--weight-decay", description = "(default ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--layer-decay", defaultValue = "0.8", description = "Layer-wise lr decay (1 = off; default ${DEFAULT-VALUE}).")
+    @Option(names = "--layer-decay", description = "Layer-wise lr decay (1 = off; default ${DEFAULT-VALUE}).")
     double layerDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0")
+    @Option(names = "--max-grad-norm", description = "(default ${DEFAULT-VALUE})")
     double maxGradNorm;
 
-    @Option(names = "--max-seq-length", defaultValue = "128")
+    @Option(names = "--max-seq-length", description = "(default ${DEFAULT-VALUE})")
     int maxSeqLength;
 
-    @Option(names = "--seed", defaultValue = "42")
+    @Option(names = "--seed", description = "(default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate on dev every n steps (0: once per epoch).")
+    @Option(names = "--eval-every", description = "Evaluate on dev every n steps (0: once per epoch; default ${DEFAULT-VALUE}).")
     int evalEvery;
 
-    @Option(names = "--save-every", defaultValue = "200", description = "Checkpoint every n steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--save-every", description = "Checkpoint every n steps (default ${DEFAULT-VALUE}).")
     int saveEvery;
 
     @Option(names = "--no-length-bucketing", description = "Plain shuffled batches (default: batches of similar length).")
@@ -101,6 +101,12 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        tuner(() -> { }).run(resume);
+        return ExitCodes.OK;
+    }
+
+    /** The fine-tuner these options describe; {@code beforeCheckpointCommit} as in {@link FineTuner}. */
+    FineTuner tuner(Runnable beforeCheckpointCommit) throws java.io.IOException {
         GlueTask t = GlueTask.fromId(task);
         if (t == GlueTask.AX) {
             throw new InvalidInputException("AX has no training data; fine-tune mnli and run predict-glue --task mnli");
@@ -122,12 +128,38 @@ public final class FinetuneCommand implements Callable<Integer> {
         ConvBertConfig sized = modelConfig != null ? modelConfig : dev.convbert.core.modeldir.ModelDir.open(init.model).config();
         boolean base = sized.hiddenSize() >= 768;
         FineTuneConfig d = FineTuneConfig.original(t, base);
-        FineTuneConfig cfg = new FineTuneConfig(t, lr != null ? lr : d.learningRate(), batchSize,
-                epochs != null ? epochs : d.epochs(), maxSteps, warmup, weightDecay, layerDecay, maxGradNorm, maxSeqLength,
-                seed, evalEvery, saveEvery, !noBucketing, maxTrainExamples, d.doubleUnordered() && !noDouble);
-        FineTuner tuner = new FineTuner(cfg, dataDir, output,
-                new FineTuner.Source(init.model, modelConfig, vocab), DjlPredictorProvider.device(device));
-        tuner.run(resume);
-        return ExitCodes.OK;
+        FineTuneConfig cfg = d.withLearningRate(lr != null ? lr : d.learningRate())
+                .withLength(epochs != null ? epochs : d.epochs(), maxSteps)
+                .withOptimisation(batchSize, warmup, weightDecay, layerDecay, maxGradNorm)
+                .withData(maxSeqLength, maxTrainExamples, !noBucketing, d.doubleUnordered() && !noDouble)
+                .withRun(seed, evalEvery, saveEvery);
+        return new FineTuner(cfg, dataDir, output, new FineTuner.Source(init.model, modelConfig, vocab),
+                DjlPredictorProvider.device(device), beforeCheckpointCommit);
+    }
+
+    /** The recipe's task-independent defaults, read from {@link FineTuneConfig#original} so help and training agree. */
+    static final class Defaults implements picocli.CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(picocli.CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof picocli.CommandLine.Model.OptionSpec o)) {
+                return null;
+            }
+            FineTuneConfig d = FineTuneConfig.original(GlueTask.SST_2, false);
+            Object v = switch (o.longestName()) {
+                case "--max-steps" -> d.maxSteps();
+                case "--max-train-examples" -> d.maxTrainExamples();
+                case "--batch-size" -> d.batchSize();
+                case "--warmup" -> d.warmupFraction();
+                case "--weight-decay" -> d.weightDecay();
+                case "--layer-decay" -> d.layerDecay();
+                case "--max-grad-norm" -> d.maxGradNorm();
+                case "--max-seq-length" -> d.maxSeqLength();
+                case "--seed" -> d.seed();
+                case "--eval-every" -> d.evalEvery();
+                case "--save-every" -> d.saveEvery();
+                default -> null;
+            };
+            return v == null ? null : v.toString();
+        }
     }
 }

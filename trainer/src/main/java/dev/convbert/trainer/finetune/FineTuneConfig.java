@@ -23,6 +23,33 @@ public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, 
                 doubled);
     }
 
+    public FineTuneConfig withLearningRate(double lr) {
+        return new FineTuneConfig(task, lr, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay, maxGradNorm,
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+    }
+
+    /** How long: {@code epochs}, or exactly {@code steps} when positive. */
+    public FineTuneConfig withLength(double epochs, long steps) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, steps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+    }
+
+    public FineTuneConfig withOptimisation(int batch, double warmup, double decay, double layerwiseDecay, double clipNorm) {
+        return new FineTuneConfig(task, learningRate, batch, epochs, maxSteps, warmup, decay, layerwiseDecay, clipNorm,
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+    }
+
+    public FineTuneConfig withData(int seqLength, int trainExamples, boolean bucketing, boolean doubled) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled);
+    }
+
+    public FineTuneConfig withRun(long runSeed, int evalEverySteps, int saveEverySteps) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, maxSeqLength, runSeed, evalEverySteps, saveEverySteps, lengthBucketing, maxTrainExamples,
+                doubleUnordered);
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("task", task.id());

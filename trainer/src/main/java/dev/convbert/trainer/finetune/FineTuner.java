@@ -62,7 +62,15 @@ public final class FineTuner {
     private final Source source;
     private final Device device;
 
+    private final Runnable beforeCheckpointCommit;
+
     public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device) {
+        this(cfg, dataDir, out, source, device, () -> { });
+    }
+
+    /** @param beforeCheckpointCommit see {@link Checkpoints#Checkpoints(Path, Runnable)} */
+    public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device, Runnable beforeCheckpointCommit) {
+        this.beforeCheckpointCommit = beforeCheckpointCommit;
         this.cfg = cfg;
         this.dataDir = dataDir;
         this.out = out;
@@ -91,7 +99,7 @@ public final class FineTuner {
                         + task.glueName() + " needs its train and dev splits in the original GLUE layout");
             }
         }
-        Checkpoints checkpoints = new Checkpoints(out);
+        Checkpoints checkpoints = new Checkpoints(out, beforeCheckpointCommit);
         var loaded = checkpoints.open(resume);
 
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));

@@ -51,10 +51,9 @@ class ResumeAfterKillTest {
 
         Path b = dir.resolve("killed");
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true", "dev.convbert.core.cli.ConvBertCli"));
-        cmd.addAll(args(b, config));
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true", "dev.convbert.trainer.cli.PausingFineTune", "800"));
+        cmd.addAll(args(b, config).subList(1, args(b, config).size()));      // without the "finetune" command name
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile());
-        pb.environment().put("CONVBERT_TEST_CHECKPOINT_PAUSE_MS", "800");
         Process child = pb.start();
         Path pointer = b.resolve(Checkpoints.POINTER);
         long deadline = System.currentTimeMillis() + 120_000;
