@@ -35,8 +35,15 @@ public final class Progress implements AutoCloseable {
         if (System.console() != null) {
             b.setUpdateIntervalMillis(500).continuousUpdate().setConsumer(new ConsoleProgressBarConsumer(out));
         } else {
-            // a log file or CI: one plain line every 10 s instead of carriage-return redraws
-            b.setUpdateIntervalMillis(10_000).setConsumer(new DelegatingProgressBarConsumer(out::println, 140));
+            // a log file or CI: one plain line every 10 s instead of carriage-return redraws, and a line that did not
+            // change (the bar's close re-renders its last state) is not printed twice
+            String[] last = {null};
+            b.setUpdateIntervalMillis(10_000).setConsumer(new DelegatingProgressBarConsumer(line -> {
+                if (!line.equals(last[0])) {
+                    out.println(line);
+                    last[0] = line;
+                }
+            }, 140));
         }
         return new Progress(b.build());
     }
@@ -45,8 +52,9 @@ public final class Progress implements AutoCloseable {
         bar.stepBy(n);
     }
 
+    /** Text after the rate ("loss 0.69 lr 1e-4"), set apart from it. */
     public void extra(String message) {
-        bar.setExtraMessage(message);
+        bar.setExtraMessage(" · " + message);
     }
 
     @Override
