@@ -39,7 +39,8 @@ import java.util.concurrent.TimeoutException;
  * curl -s localhost:8080/v1/predict -d '{"inputs": [{"text_a": "a gripping, funny film"}]}'
  * curl -s localhost:8080/health        # 200 once the model is loaded and warmed up, 503 while starting/stopping
  * curl -s localhost:8080/health/live   # 200 while the process serves HTTP
- * curl -s localhost:8080/metrics       # request counts, latency percentiles, batch sizes, queue
+ * curl -s localhost:8080/metrics       # Prometheus text format: requests, latency and batch histograms, queue, process
+ * curl -s localhost:8080/metrics.json  # the same counters and latency percentiles as JSON
  * </pre>
  * Errors are JSON {@code {"error": "...", "field": "..."}}: 400 bad input, 413 too large, 503 queue full (with
  * Retry-After), 504 timed out in the queue; never a stack trace.
@@ -122,6 +123,7 @@ public final class PredictionServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.options = options;
         this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics);
+        metrics.queueDepth(batcher::queueDepth);
         if (System.getProperty(MAX_REQ_TIME) == null) {
             System.setProperty(MAX_REQ_TIME, Integer.toString(REQUEST_READ_SECONDS));
         }
@@ -141,6 +143,7 @@ public final class PredictionServer implements AutoCloseable {
     public static PredictionServer start(Predictor predictor, BertTokenizer tokenizer, Options options) throws IOException {
         PredictionServer s = new PredictionServer(predictor, tokenizer, options);
         s.http.start();
+        long warmStart = System.nanoTime();
         try {
             Encoding warm = tokenizer.encode("warm up", options.maxLength());
             predictor.run(new long[][]{toLong(warm.inputIds())}, new long[][]{toLong(warm.tokenTypeIds())},
@@ -149,6 +152,7 @@ public final class PredictionServer implements AutoCloseable {
             s.close();      // a server that cannot warm up must not keep its port
             throw e;
         }
+        s.metrics.warmUp((System.nanoTime() - warmStart) / 1e9);
         s.ready = true;
         return s;
     }
@@ -158,7 +162,8 @@ public final class PredictionServer implements AutoCloseable {
         server.createContext("/v1/predict", ex -> handle(ex, "POST", this::predict));
         server.createContext("/health/live", ex -> handle(ex, "GET", e -> reply(e, 200, json.createObjectNode().put("status", "live"))));
         server.createContext("/health", ex -> handle(ex, "GET", this::health));
-        server.createContext("/metrics", ex -> handle(ex, "GET", e -> reply(e, 200, metrics.toJson(json, batcher.queueDepth()))));
+        server.createContext("/metrics", ex -> handle(ex, "GET", this::prometheus));
+        server.createContext("/metrics.json", ex -> handle(ex, "GET", e -> reply(e, 200, metrics.toJson(json, batcher.queueDepth()))));
         server.createContext("/", ex -> handle(ex, null, this::notFound));
     }
 
@@ -172,6 +177,17 @@ public final class PredictionServer implements AutoCloseable {
 
     private interface Handler {
         void handle(HttpExchange e) throws IOException;
+    }
+
+    /** Prometheus's text format, for a scraper; the same counters as JSON are at /metrics.json. */
+    private void prometheus(HttpExchange e) throws IOException {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        metrics.writePrometheus(body);
+        e.getResponseHeaders().set("Content-Type", ServerMetrics.prometheusContentType());
+        e.sendResponseHeaders(200, body.size());
+        try (OutputStream out = e.getResponseBody()) {
+            body.writeTo(out);
+        }
     }
 
     private void health(HttpExchange e) throws IOException {
@@ -219,9 +235,15 @@ public final class PredictionServer implements AutoCloseable {
         }
     }
 
+    /** The route that answered, as a metric label: unknown paths share one label, so clients cannot grow the series. */
+    private static String endpoint(HttpExchange e) {
+        String context = e.getHttpContext().getPath();
+        return context.equals("/") || !context.equals(e.getRequestURI().getPath()) ? "other" : context;
+    }
+
     private void notFound(HttpExchange e) throws IOException {
         error(e, 404, "no such endpoint: " + e.getRequestURI().getPath()
-                + "; expected POST /v1/predict, GET /health, GET /health/live, GET /metrics", null);
+                + "; expected POST /v1/predict, GET /health, GET /health/live, GET /metrics, GET /metrics.json", null);
     }
 
     private void predict(HttpExchange e) throws IOException {
@@ -324,7 +346,7 @@ public final class PredictionServer implements AutoCloseable {
         ObjectNode res = json.createObjectNode();
         res.set("outputs", outputs);
         reply(e, 200, res);
-        metrics.response(200, (System.nanoTime() - start) / 1e6);
+        metrics.response(endpoint(e), 200, (System.nanoTime() - start) / 1e6);
     }
 
     private ObjectNode output(float[] logits) {
@@ -380,7 +402,7 @@ public final class PredictionServer implements AutoCloseable {
         }
         reply(e, status, o);
         if (status != 200) {
-            metrics.response(status, 0);
+            metrics.response(endpoint(e), status, 0);
         }
     }
 

@@ -1,5 +1,13 @@
 package dev.convbert.runtime.serve;
 
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -14,6 +22,46 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ServerMetrics {
     private static final int WINDOW = 10_000;
 
+    /** This server's own registry (not the process-wide default: several servers may share a JVM, as in tests). */
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests = Counter.builder().name("convbert_requests_total")
+            .help("HTTP responses by endpoint and status").labelNames("endpoint", "status").register(registry);
+    private final Histogram latency = Histogram.builder().name("convbert_request_duration_seconds")
+            .help("Time from request to response of successful predictions").labelNames("endpoint")
+            .classicOnly().classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+    private final Histogram batchRows = Histogram.builder().name("convbert_batch_rows")
+            .help("Rows per forward pass of the micro-batcher").classicOnly()
+            .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
+    private final Counter rejectedTotal = Counter.builder().name("convbert_rejected_total")
+            .help("Requests refused because the queue was full (503)").register(registry);
+    private final Counter timedOutTotal = Counter.builder().name("convbert_queue_timeouts_total")
+            .help("Rows whose deadline passed while queued (504)").register(registry);
+    private final Gauge modelLoad = Gauge.builder().name("convbert_model_warmup_seconds")
+            .help("Time the model's warm-up batch took when the server started").register(registry);
+
+    ServerMetrics() {
+        ProcessMetrics.builder().register(registry);
+    }
+
+    /** The queue depth, read at every scrape. */
+    void queueDepth(java.util.function.IntSupplier depth) {
+        GaugeWithCallback.builder().name("convbert_queue_depth").help("Rows waiting for the micro-batcher")
+                .callback(cb -> cb.call(depth.getAsInt())).register(registry);
+    }
+
+    void warmUp(double seconds) {
+        modelLoad.set(seconds);
+    }
+
+    /** Everything above in the Prometheus text exposition format (version 0.0.4). */
+    void writePrometheus(java.io.OutputStream out) throws java.io.IOException {
+        PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    }
+
+    static String prometheusContentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
     private final Map<Integer, LongAdder> responsesByStatus = new ConcurrentHashMap<>();
     private final LongAdder rowsPredicted = new LongAdder();
     private final LongAdder batchesExecuted = new LongAdder();
@@ -24,6 +72,14 @@ public final class ServerMetrics {
     private final Map<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
     private final double[] latenciesMs = new double[WINDOW];
     private final AtomicLong latencyCount = new AtomicLong();
+
+    void response(String endpoint, int status, double latencyMs) {
+        requests.labelValues(endpoint, Integer.toString(status)).inc();
+        if (status == 200 && latencyMs > 0) {
+            latency.labelValues(endpoint).observe(latencyMs / 1000.0);
+        }
+        response(status, latencyMs);
+    }
 
     void response(int status, double latencyMs) {
         responsesByStatus.computeIfAbsent(status, k -> new LongAdder()).increment();
@@ -36,13 +92,16 @@ public final class ServerMetrics {
 
     void rejected() {
         rejected.increment();
+        rejectedTotal.inc();
     }
 
     void timedOut() {
         timedOut.increment();
+        timedOutTotal.inc();
     }
 
     void batch(int rows, long queuedMicros, long computedMicros) {
+        batchRows.observe(rows);
         batchesExecuted.increment();
         rowsPredicted.add(rows);
         batchSizes.computeIfAbsent(rows, k -> new LongAdder()).increment();

@@ -102,7 +102,7 @@ class ServerTest {
                 assertEquals(p1, out.get("scores").get("1").asDouble(), 1e-5, "request " + i + " answered as if alone");
             }
             pool.shutdown();
-            JsonNode metrics = json.readTree(get(server.port(), "/metrics").body());
+            JsonNode metrics = json.readTree(get(server.port(), "/metrics.json").body());
             assertEquals(120, metrics.get("rows_predicted").asInt());
             assertTrue(metrics.get("batches_executed").asInt() < 120, "requests were batched: " + metrics);
             assertEquals(0, metrics.get("queue_depth").asInt());
@@ -221,7 +221,7 @@ class ServerTest {
     }
 
     private static int queueDepth(PredictionServer s) throws Exception {
-        return json.readTree(get(s.port(), "/metrics").body()).get("queue_depth").asInt();
+        return json.readTree(get(s.port(), "/metrics.json").body()).get("queue_depth").asInt();
     }
 
     private static double[] softmax(float[] l) {
