@@ -101,14 +101,16 @@ public final class ServeCommand implements Callable<Integer> {
             var d = PredictionServer.Options.defaults();
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
-                    .withHttpThreads(maxConnections);
+                    .withHttpThreads(maxConnections)
+                    .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""));
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     server.close();
                     stop.countDown();
                 }));
-                System.out.printf("serving %s on http://%s:%d (provider %s); POST /v1/predict, GET /health, GET /metrics%n",
+                System.out.printf("serving %s on http://%s:%d (provider %s); POST /v1/predict, POST /v2/models/" + options.modelName()
+                        + "/infer (Open Inference Protocol), GET /health, GET /metrics%n",
                         model, host, server.port(), m.provider());
                 stop.await();
             }

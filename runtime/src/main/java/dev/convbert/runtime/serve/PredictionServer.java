@@ -54,49 +54,56 @@ public final class PredictionServer implements AutoCloseable {
      */
     public record Options(String host, int port, int maxBatch, long maxWaitMs, int queueCapacity, int maxBodyBytes,
                           int maxInputs, int maxTextChars, long defaultTimeoutMs, long maxTimeoutMs, int maxLength,
-                          int httpThreads) {
+                          int httpThreads, String modelName) {
         public static Options defaults() {
-            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256);
+            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256, "convbert");
         }
 
         public Options withHost(String h) {
             return new Options(h, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
         }
 
         public Options withPort(int p) {
             return new Options(host, p, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
         }
 
         /** Up to {@code rows} rows per forward pass, a row waiting at most {@code waitMs} for company. */
         public Options withBatching(int rows, long waitMs) {
             return new Options(host, port, rows, waitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
         }
 
         public Options withQueueCapacity(int rows) {
             return new Options(host, port, maxBatch, maxWaitMs, rows, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
         }
 
         public Options withRequestLimits(int bodyBytes, int inputs, int textChars) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, bodyBytes, inputs, textChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
         }
 
         /** The timeout a request gets by default, and the most it may ask for (never less than the default). */
         public Options withTimeouts(long defaultMs, long maxMs) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads);
+                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads, modelName);
+        }
+
+        /** The name clients use in the Open Inference Protocol's /v2/models/{name} paths. */
+        public Options withModelName(String name) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, name);
         }
 
         public Options withHttpThreads(int threads) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName);
         }
     }
 
+    static final String VERSION = "0.1.0";
     private static final Set<String> REQUEST_FIELDS = Set.of("inputs", "timeout_ms");
     /**
      * A request's line, headers and body must arrive within this many seconds, or the JDK server closes the
@@ -115,6 +122,7 @@ public final class PredictionServer implements AutoCloseable {
     private final HttpServer http;
     private final ExecutorService executor;
     private final ObjectMapper json = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    private final OpenInferenceProtocol v2;
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -124,6 +132,22 @@ public final class PredictionServer implements AutoCloseable {
         this.options = options;
         this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics);
         metrics.queueDepth(batcher::queueDepth);
+        this.v2 = new OpenInferenceProtocol(json, options.modelName(), tokenizer, options, new OpenInferenceProtocol.Backend() {
+            @Override
+            public boolean ready() {
+                return serving();
+            }
+
+            @Override
+            public dev.convbert.core.config.ConvBertConfig config() {
+                return predictor.config();
+            }
+
+            @Override
+            public OpenInferenceProtocol.Result infer(List<Encoding> rows, long timeoutMs) {
+                return await(batcher.submit(rows, timeoutMs), timeoutMs);
+            }
+        });
         if (System.getProperty(MAX_REQ_TIME) == null) {
             System.setProperty(MAX_REQ_TIME, Integer.toString(REQUEST_READ_SECONDS));
         }
@@ -160,6 +184,7 @@ public final class PredictionServer implements AutoCloseable {
     /** The single place routes are declared. */
     private void routing(HttpServer server) {
         server.createContext("/v1/predict", ex -> handle(ex, "POST", this::predict));
+        server.createContext("/v2", ex -> handle(ex, null, this::openInference));
         server.createContext("/health/live", ex -> handle(ex, "GET", e -> reply(e, 200, json.createObjectNode().put("status", "live"))));
         server.createContext("/health", ex -> handle(ex, "GET", this::health));
         server.createContext("/metrics", ex -> handle(ex, "GET", this::prometheus));
@@ -177,6 +202,44 @@ public final class PredictionServer implements AutoCloseable {
 
     private interface Handler {
         void handle(HttpExchange e) throws IOException;
+    }
+
+    /** The Open Inference Protocol (KServe V2 / Triton HTTP) on the same batcher and limits. */
+    private void openInference(HttpExchange e) throws IOException {
+        byte[] body = e.getRequestMethod().equals("POST") ? readLimited(e.getRequestBody(), options.maxBodyBytes()) : new byte[0];
+        OpenInferenceProtocol.Reply r = body == null
+                ? new OpenInferenceProtocol.Reply(413, json.createObjectNode().put("error", "request body exceeds " + options.maxBodyBytes() + " bytes"))
+                : v2.handle(e.getRequestMethod(), e.getRequestURI().getPath(), body);
+        reply(e, r.status(), r.body());
+        metrics.response(e.getRequestURI().getPath().endsWith("/infer") ? "/v2/infer" : "/v2", r.status(), 0);
+    }
+
+    /** Waits for every row of a request, within its deadline; the status and message that replace the rows otherwise. */
+    private OpenInferenceProtocol.Result await(List<CompletableFuture<float[]>> futures, long timeout) {
+        if (futures == null) {
+            metrics.rejected();
+            return new OpenInferenceProtocol.Result(null, 503, "queue full (" + options.queueCapacity() + " rows); retry later");
+        }
+        List<float[]> out = new ArrayList<>(futures.size());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
+        try {
+            for (CompletableFuture<float[]> f : futures) {
+                long left = Math.max(1, deadline - System.nanoTime());
+                out.add(f.get(left, TimeUnit.NANOSECONDS));
+            }
+            return new OpenInferenceProtocol.Result(out, 200, null);
+        } catch (TimeoutException | ExecutionException ex) {
+            boolean queueTimeout = ex instanceof TimeoutException || ex.getCause() instanceof MicroBatcher.QueueTimeoutException;
+            return queueTimeout ? new OpenInferenceProtocol.Result(null, 504, "request timed out in queue after " + timeout + " ms")
+                    : new OpenInferenceProtocol.Result(null, 500, "inference failed: " + ex.getCause().getMessage());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return new OpenInferenceProtocol.Result(null, 503, "server is stopping");
+        }
+    }
+
+    private boolean serving() {
+        return ready && !closed && batcher.failure().isEmpty();
     }
 
     /** Prometheus's text format, for a scraper; the same counters as JSON are at /metrics.json. */
@@ -316,33 +379,16 @@ public final class PredictionServer implements AutoCloseable {
             }
             rows.add(texts.encode(tokenizer, Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
         }
-        List<CompletableFuture<float[]>> futures = batcher.submit(rows, timeout);
-        if (futures == null) {
-            metrics.rejected();
-            e.getResponseHeaders().add("Retry-After", "1");
-            error(e, 503, "queue full (" + options.queueCapacity() + " rows); retry later", null);
+        OpenInferenceProtocol.Result result = await(batcher.submit(rows, timeout), timeout);
+        if (result.error() != null) {
+            if (result.status() == 503) {
+                e.getResponseHeaders().add("Retry-After", "1");
+            }
+            error(e, result.status(), result.error(), null);
             return;
         }
         ArrayNode outputs = json.createArrayNode();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
-        try {
-            for (CompletableFuture<float[]> f : futures) {
-                long left = Math.max(1, deadline - System.nanoTime());
-                outputs.add(output(f.get(left, TimeUnit.NANOSECONDS)));
-            }
-        } catch (TimeoutException | ExecutionException ex) {
-            boolean queueTimeout = ex instanceof TimeoutException || ex.getCause() instanceof MicroBatcher.QueueTimeoutException;
-            if (queueTimeout) {
-                error(e, 504, "request timed out in queue after " + timeout + " ms", null);
-            } else {
-                error(e, 500, "inference failed: " + ex.getCause().getMessage(), null);
-            }
-            return;
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            error(e, 503, "server is stopping", null);
-            return;
-        }
+        result.logits().forEach(l -> outputs.add(output(l)));
         ObjectNode res = json.createObjectNode();
         res.set("outputs", outputs);
         reply(e, 200, res);

@@ -1,0 +1,325 @@
+package dev.convbert.runtime.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.TextPair;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Open Inference Protocol (KServe V2, Triton's HTTP API) over the same micro-batcher as {@code /v1/predict}:
+ * server and model health, model metadata, and {@code infer} with text inputs as BYTES tensors ({@code text_a},
+ * optional {@code text_b}) or token ids as INT64 tensors ({@code input_ids}, optional {@code attention_mask} and
+ * {@code token_type_ids}, right-padded). Outputs: {@code logits} FP32 [batch, labels] and {@code label} BYTES [batch].
+ * Errors are {@code {"error": "…"}} with status 400 (bad request), 404 (unknown model or path) or 503.
+ *
+ * <p>Specification: kserve/open-inference-protocol, specification/protocol/inference_rest.md.
+ */
+final class OpenInferenceProtocol {
+    static final String VERSION = "1";
+    private static final Pattern MODEL_PATH = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?");
+    private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
+    private static final Set<String> INPUTS = Set.of("text_a", "text_b", "input_ids", "attention_mask", "token_type_ids");
+
+    /** An answer: status and JSON body. */
+    record Reply(int status, ObjectNode body) {}
+
+    /** What the protocol needs of the server. */
+    interface Backend {
+        boolean ready();
+
+        ConvBertConfig config();
+
+        /** Runs the rows through the micro-batcher; the reply for a refusal or timeout when they cannot run. */
+        Result infer(List<Encoding> rows, long timeoutMs);
+    }
+
+    /** Logits per row, or the status and message that replace them. */
+    record Result(List<float[]> logits, int status, String error) {}
+
+    private final ObjectMapper json;
+    private final String modelName;
+    private final BertTokenizer tokenizer;
+    private final PredictionServer.Options options;
+    private final Backend backend;
+
+    OpenInferenceProtocol(ObjectMapper json, String modelName, BertTokenizer tokenizer, PredictionServer.Options options,
+                          Backend backend) {
+        this.json = json;
+        this.modelName = modelName;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        this.backend = backend;
+    }
+
+    /** Routes one {@code /v2…} request. */
+    Reply handle(String method, String path, byte[] body) {
+        switch (path) {
+            case "/v2":
+                return get(method).orElse(new Reply(200, json.createObjectNode().put("name", "convbert").put("version",
+                        PredictionServer.VERSION).set("extensions", json.createArrayNode())));
+            case "/v2/health/live":
+                return get(method).orElse(new Reply(200, json.createObjectNode().put("live", true)));
+            case "/v2/health/ready":
+                return get(method).orElse(new Reply(backend.ready() ? 200 : 503, json.createObjectNode().put("ready", backend.ready())));
+            default:
+                break;
+        }
+        Matcher m = MODEL_PATH.matcher(path);
+        if (!m.matches()) {
+            return error(404, "no such endpoint: " + path);
+        }
+        if (!m.group(1).equals(modelName)) {
+            return error(404, "unknown model \"" + m.group(1) + "\"; this server serves \"" + modelName + "\"");
+        }
+        if (m.group(2) != null && !m.group(2).equals(VERSION)) {
+            return error(404, "unknown version \"" + m.group(2) + "\" of model \"" + modelName + "\"; it has version " + VERSION);
+        }
+        String action = m.group(3);
+        if (action == null) {
+            return get(method).orElse(new Reply(200, metadata()));
+        }
+        if (action.equals("/ready")) {
+            return get(method).orElse(new Reply(backend.ready() ? 200 : 503,
+                    json.createObjectNode().put("name", modelName).put("ready", backend.ready())));
+        }
+        if (!method.equals("POST")) {
+            return error(405, method + " not allowed; use POST");
+        }
+        return infer(body);
+    }
+
+    private java.util.Optional<Reply> get(String method) {
+        return method.equals("GET") ? java.util.Optional.empty() : java.util.Optional.of(error(405, method + " not allowed; use GET"));
+    }
+
+    private ObjectNode metadata() {
+        ObjectNode o = json.createObjectNode().put("name", modelName).put("platform", "onnxruntime_onnx");
+        o.putArray("versions").add(VERSION);
+        ArrayNode inputs = o.putArray("inputs");
+        inputs.addObject().put("name", "text_a").put("datatype", "BYTES").putArray("shape").add(-1);
+        inputs.addObject().put("name", "text_b").put("datatype", "BYTES").putArray("shape").add(-1);
+        for (String n : List.of("input_ids", "attention_mask", "token_type_ids")) {
+            inputs.addObject().put("name", n).put("datatype", "INT64").putArray("shape").add(-1).add(-1);
+        }
+        ArrayNode outputs = o.putArray("outputs");
+        outputs.addObject().put("name", "logits").put("datatype", "FP32").putArray("shape").add(-1).add(backend.config().numLabels());
+        outputs.addObject().put("name", "label").put("datatype", "BYTES").putArray("shape").add(-1);
+        return o;
+    }
+
+    private Reply infer(byte[] body) {
+        if (!backend.ready()) {
+            return error(503, "model is not ready");
+        }
+        if (body.length > options.maxBodyBytes()) {
+            return error(413, "request body exceeds " + options.maxBodyBytes() + " bytes");
+        }
+        JsonNode req;
+        try {
+            req = json.readTree(body);
+        } catch (java.io.IOException e) {
+            return error(400, "body is not valid JSON: " + e.getMessage());
+        }
+        List<Encoding> rows;
+        try {
+            rows = rows(req);
+        } catch (InvalidInputException e) {
+            return error(400, e.getMessage());
+        }
+        if (rows.size() > options.maxInputs()) {
+            return error(413, rows.size() + " rows in one request; the limit is " + options.maxInputs());
+        }
+        Result r = backend.infer(rows, options.defaultTimeoutMs());
+        if (r.error() != null) {
+            return error(r.status(), r.error());
+        }
+        ObjectNode res = json.createObjectNode().put("model_name", modelName).put("model_version", VERSION);
+        if (req.hasNonNull("id")) {
+            res.put("id", req.get("id").asText());
+        }
+        ArrayNode outputs = res.putArray("outputs");
+        ObjectNode logits = outputs.addObject().put("name", "logits").put("datatype", "FP32");
+        logits.putArray("shape").add(rows.size()).add(backend.config().numLabels());
+        ArrayNode data = logits.putArray("data");
+        ObjectNode labels = outputs.addObject().put("name", "label").put("datatype", "BYTES");
+        labels.putArray("shape").add(rows.size());
+        ArrayNode names = labels.putArray("data");
+        for (float[] row : r.logits()) {
+            int best = 0;
+            for (int i = 0; i < row.length; i++) {
+                data.add(row[i]);
+                best = row[i] > row[best] ? i : best;
+            }
+            names.add(backend.config().isRegression() ? Float.toString(row[0]) : backend.config().id2label().get(best));
+        }
+        return new Reply(200, res);
+    }
+
+    /** The request's rows: from BYTES text tensors, or from INT64 id tensors. */
+    private List<Encoding> rows(JsonNode req) {
+        if (req == null || !req.isObject()) {
+            throw new InvalidInputException("body must be a JSON object {\"inputs\": [...]}");
+        }
+        for (Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!REQUEST_FIELDS.contains(f)) {
+                throw new InvalidInputException("unknown field \"" + f + "\"; expected " + REQUEST_FIELDS);
+            }
+        }
+        JsonNode inputs = req.get("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            throw new InvalidInputException("\"inputs\" must be a non-empty array of {\"name\", \"shape\", \"datatype\", \"data\"}");
+        }
+        Map<String, Tensor> byName = new java.util.LinkedHashMap<>();
+        for (JsonNode in : inputs) {
+            Tensor t = Tensor.parse(in);
+            if (!INPUTS.contains(t.name)) {
+                throw new InvalidInputException("unknown input \"" + t.name + "\"; expected text_a (and text_b) as BYTES, or input_ids "
+                        + "(with attention_mask, token_type_ids) as INT64");
+            }
+            if (byName.put(t.name, t) != null) {
+                throw new InvalidInputException("input \"" + t.name + "\" given twice");
+            }
+        }
+        int limit = Math.min(options.maxLength(), backend.config().maxPositionEmbeddings());
+        if (byName.containsKey("text_a")) {
+            Tensor a = byName.get("text_a");
+            Tensor b = byName.get("text_b");
+            a.require("BYTES");
+            if (b != null) {
+                b.require("BYTES");
+                if (b.values.size() != a.values.size()) {
+                    throw new InvalidInputException("text_b has " + b.values.size() + " elements but text_a has " + a.values.size());
+                }
+            }
+            List<Encoding> rows = new ArrayList<>();
+            for (int i = 0; i < a.values.size(); i++) {
+                ObjectNode pair = json.createObjectNode().set("text_a", a.values.get(i));
+                if (b != null) {
+                    pair.set("text_b", b.values.get(i));
+                }
+                TextPair texts = TextPair.parse(pair, "inputs text_a[" + i + "]");
+                if (texts.chars() > options.maxTextChars()) {
+                    throw new InvalidInputException("row " + i + ": " + texts.chars() + " characters; the limit is " + options.maxTextChars());
+                }
+                rows.add(texts.encode(tokenizer, limit));
+            }
+            return rows;
+        }
+        Tensor ids = byName.get("input_ids");
+        if (ids == null) {
+            throw new InvalidInputException("expected input text_a (BYTES) or input_ids (INT64)");
+        }
+        ids.require("INT64");
+        if (ids.shape.length != 2) {
+            throw new InvalidInputException("input_ids must have shape [batch, sequence], found " + java.util.Arrays.toString(ids.shape));
+        }
+        int batch = (int) ids.shape[0];
+        int len = (int) ids.shape[1];
+        Tensor mask = byName.get("attention_mask");
+        Tensor types = byName.get("token_type_ids");
+        for (Tensor t : new Tensor[]{mask, types}) {
+            if (t != null) {
+                t.require("INT64");
+                if (!java.util.Arrays.equals(t.shape, ids.shape)) {
+                    throw new InvalidInputException(t.name + " has shape " + java.util.Arrays.toString(t.shape) + " but input_ids has "
+                            + java.util.Arrays.toString(ids.shape));
+                }
+            }
+        }
+        if (len < 1 || len > backend.config().maxPositionEmbeddings()) {
+            throw new InvalidInputException("sequence length " + len + "; expected 1 to " + backend.config().maxPositionEmbeddings());
+        }
+        List<Encoding> rows = new ArrayList<>();
+        for (int r = 0; r < batch; r++) {
+            int real = 0;
+            for (int j = 0; j < len; j++) {
+                long m = mask == null ? 1 : mask.longAt(r * len + j);
+                if (m != 0 && m != 1 || (m == 1 && real != j)) {
+                    throw new InvalidInputException("attention_mask row " + r + " must be ones followed by zeros (right padding)");
+                }
+                real += (int) m;
+            }
+            int[] rowIds = new int[real];
+            int[] rowTypes = new int[real];
+            for (int j = 0; j < real; j++) {
+                long id = ids.longAt(r * len + j);
+                if (id < 0 || id >= backend.config().vocabSize()) {
+                    throw new InvalidInputException("input_ids[" + r + "][" + j + "] = " + id + " is outside the vocabulary [0, "
+                            + backend.config().vocabSize() + ")");
+                }
+                rowIds[j] = (int) id;
+                rowTypes[j] = types == null ? 0 : (int) types.longAt(r * len + j);
+            }
+            rows.add(new Encoding(rowIds, rowTypes, List.of()));
+        }
+        return rows;
+    }
+
+    /** One request tensor; {@code data} flattened row-major (the protocol allows nested arrays too). */
+    private record Tensor(String name, String datatype, long[] shape, List<JsonNode> values) {
+        static Tensor parse(JsonNode in) {
+            if (!in.isObject() || !in.path("name").isTextual() || !in.path("datatype").isTextual() || !in.path("shape").isArray()
+                    || !in.has("data")) {
+                throw new InvalidInputException("each input needs \"name\", \"shape\", \"datatype\" and \"data\"");
+            }
+            String name = in.get("name").asText();
+            long[] shape = new long[in.get("shape").size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = in.get("shape").get(i);
+                if (!d.canConvertToLong() || d.asLong() < 0) {
+                    throw new InvalidInputException("input \"" + name + "\": shape must be non-negative integers");
+                }
+                shape[i] = d.asLong();
+                count *= shape[i];
+            }
+            List<JsonNode> values = new ArrayList<>();
+            flatten(in.get("data"), values);
+            if (values.size() != count) {
+                throw new InvalidInputException("input \"" + name + "\": shape " + java.util.Arrays.toString(shape) + " holds " + count
+                        + " elements but data has " + values.size());
+            }
+            return new Tensor(name, in.get("datatype").asText(), shape, values);
+        }
+
+        private static void flatten(JsonNode n, List<JsonNode> out) {
+            if (n.isArray()) {
+                n.forEach(c -> flatten(c, out));
+            } else {
+                out.add(n);
+            }
+        }
+
+        void require(String type) {
+            if (!datatype.equals(type)) {
+                throw new InvalidInputException("input \"" + name + "\" must be " + type + ", found " + datatype);
+            }
+        }
+
+        long longAt(int i) {
+            JsonNode v = values.get(i);
+            if (!v.canConvertToLong() || !v.isIntegralNumber()) {
+                throw new InvalidInputException("input \"" + name + "\" element " + i + " is not an integer");
+            }
+            return v.asLong();
+        }
+    }
+
+    private Reply error(int status, String message) {
+        return new Reply(status, json.createObjectNode().put("error", message));
+    }
+}

@@ -1,0 +1,144 @@
+package dev.convbert.runtime.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.runtime.TinyModel;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+
+import static dev.convbert.runtime.serve.ServerTest.client;
+import static dev.convbert.runtime.serve.ServerTest.get;
+import static dev.convbert.runtime.serve.ServerTest.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Open Inference Protocol endpoints against the shapes of the protocol's REST specification (inference_rest.md):
+ * health, model metadata and readiness, infer with BYTES text and with INT64 ids, and its error object.
+ */
+class OpenInferenceProtocolTest {
+    static OrtModel model;
+    static BertTokenizer tokenizer;
+    static PredictionServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = OrtModel.open(TinyModel.ONNX, ExecutionProvider.cpu());
+        tokenizer = new BertTokenizer(Vocab.read(TinyModel.VOCAB));
+        server = PredictionServer.start(model, tokenizer, PredictionServer.Options.defaults().withPort(0).withModelName("sst2"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+        model.close();
+    }
+
+    static HttpResponse<String> post(String path, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void healthMetadataAndReadiness() throws Exception {
+        assertEquals("{\"live\":true}", get(server.port(), "/v2/health/live").body());
+        HttpResponse<String> ready = get(server.port(), "/v2/health/ready");
+        assertEquals(200, ready.statusCode());
+        assertEquals(true, json.readTree(ready.body()).get("ready").asBoolean());
+        JsonNode meta = json.readTree(get(server.port(), "/v2/models/sst2").body());
+        assertEquals("sst2", meta.get("name").asText());
+        assertEquals("1", meta.get("versions").get(0).asText());
+        assertEquals("onnxruntime_onnx", meta.get("platform").asText());
+        JsonNode logits = meta.get("outputs").get(0);
+        assertEquals("logits", logits.get("name").asText());
+        assertEquals("FP32", logits.get("datatype").asText());
+        assertEquals(List.of(-1, 2), List.of(logits.get("shape").get(0).asInt(), logits.get("shape").get(1).asInt()));
+        assertTrue(meta.get("inputs").toString().contains("{\"name\":\"text_a\",\"datatype\":\"BYTES\",\"shape\":[-1]}"), meta.toString());
+        assertEquals(200, get(server.port(), "/v2/models/sst2/ready").statusCode());
+        assertEquals(200, get(server.port(), "/v2/models/sst2/versions/1/ready").statusCode());
+        HttpResponse<String> unknown = get(server.port(), "/v2/models/mnli");
+        assertEquals(404, unknown.statusCode());
+        assertTrue(json.readTree(unknown.body()).get("error").asText().contains("unknown model \"mnli\""), unknown.body());
+    }
+
+    /** Text as BYTES and the same text as INT64 ids give the logits ONNX Runtime gives for the encoding alone. */
+    @Test
+    void inferWithTextAndWithIds() throws Exception {
+        String text = "a gripping , funny film";
+        Encoding e = tokenizer.encode(text, 128);
+        long[] ids = new long[e.length()];
+        long[] types = new long[e.length()];
+        long[] mask = new long[e.length()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = e.inputIds()[i];
+            mask[i] = 1;
+        }
+        float[] alone = model.run(new long[][]{ids}, new long[][]{types}, new long[][]{mask}, false).logits()[0];
+
+        HttpResponse<String> r = post("/v2/models/sst2/infer", "{\"id\": \"42\", \"inputs\": [{\"name\": \"text_a\", \"shape\": [1], "
+                + "\"datatype\": \"BYTES\", \"data\": [\"" + text + "\"]}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode res = json.readTree(r.body());
+        assertEquals("sst2", res.get("model_name").asText());
+        assertEquals("1", res.get("model_version").asText());
+        assertEquals("42", res.get("id").asText());
+        JsonNode out = res.get("outputs").get(0);
+        assertEquals("logits", out.get("name").asText());
+        assertEquals("FP32", out.get("datatype").asText());
+        assertEquals("[1,2]", out.get("shape").toString());
+        for (int c = 0; c < 2; c++) {
+            assertEquals(alone[c], out.get("data").get(c).floatValue(), 1e-5);
+        }
+        JsonNode label = res.get("outputs").get(1);
+        assertEquals("label", label.get("name").asText());
+        assertEquals(alone[1] > alone[0] ? "1" : "0", label.get("data").get(0).asText());
+
+        // the same row as ids, padded to 12 with a mask, beside a second row: the first row's logits do not change
+        int len = 12;
+        StringBuilder idData = new StringBuilder();
+        StringBuilder maskData = new StringBuilder();
+        for (int row = 0; row < 2; row++) {
+            for (int j = 0; j < len; j++) {
+                boolean real = row == 0 ? j < ids.length : j < 3;
+                long id = row == 0 ? (j < ids.length ? ids[j] : 0) : new long[]{101, 2204, 102}[Math.min(j, 2)];
+                idData.append(idData.length() == 0 ? "" : ",").append(real ? id : 0);
+                maskData.append(maskData.length() == 0 ? "" : ",").append(real ? 1 : 0);
+            }
+        }
+        r = post("/v2/models/sst2/versions/1/infer", "{\"inputs\": [{\"name\": \"input_ids\", \"shape\": [2, " + len + "], \"datatype\": \"INT64\", "
+                + "\"data\": [" + idData + "]}, {\"name\": \"attention_mask\", \"shape\": [2, " + len + "], \"datatype\": \"INT64\", \"data\": ["
+                + maskData + "]}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode logits = json.readTree(r.body()).get("outputs").get(0);
+        assertEquals("[2,2]", logits.get("shape").toString());
+        for (int c = 0; c < 2; c++) {
+            assertEquals(alone[c], logits.get("data").get(c).floatValue(), 1e-5);
+        }
+    }
+
+    @Test
+    void badRequestsGetTheProtocolsErrorObject() throws Exception {
+        for (String body : List.of("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"FP32\", \"data\": [1.0]}]}",
+                "{\"inputs\": [{\"name\": \"text_a\", \"shape\": [2], \"datatype\": \"BYTES\", \"data\": [\"only one\"]}]}",
+                "{\"inputs\": [{\"name\": \"pixels\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"x\"]}]}",
+                "{\"inputs\": [{\"name\": \"input_ids\", \"shape\": [1, 3], \"datatype\": \"INT64\", \"data\": [101, 99999999, 102]}]}",
+                "not json")) {
+            HttpResponse<String> r = post("/v2/models/sst2/infer", body);
+            assertEquals(400, r.statusCode(), body + " -> " + r.body());
+            JsonNode err = json.readTree(r.body());
+            assertEquals(1, err.size(), r.body());
+            assertTrue(err.get("error").asText().length() > 10, r.body());
+        }
+        assertEquals(405, get(server.port(), "/v2/models/sst2/infer").statusCode());
+    }
+}
