@@ -55,6 +55,19 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    /** What the export recorded about the model, for the page and GET /v1/model. */
+    private static java.util.Map<String, String> card(OrtModel m) {
+        java.util.Map<String, String> c = new java.util.LinkedHashMap<>();
+        for (String k : new String[]{"task", "metric", "dev_split", "dev_metric", "precision"}) {
+            String v = m.metadata().get("convbert." + k);
+            if (v != null) {
+                c.put(k, v);
+            }
+        }
+        c.put("provider", m.provider());
+        return c;
+    }
+
     /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
     static final class Defaults implements CommandLine.IDefaultValueProvider {
         @Override
@@ -102,7 +115,8 @@ public final class ServeCommand implements Callable<Integer> {
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
-                    .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""));
+                    .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
+                    .withCard(card(m));
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {

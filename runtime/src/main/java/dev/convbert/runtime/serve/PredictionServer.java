@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -54,52 +55,58 @@ public final class PredictionServer implements AutoCloseable {
      */
     public record Options(String host, int port, int maxBatch, long maxWaitMs, int queueCapacity, int maxBodyBytes,
                           int maxInputs, int maxTextChars, long defaultTimeoutMs, long maxTimeoutMs, int maxLength,
-                          int httpThreads, String modelName) {
+                          int httpThreads, String modelName, Map<String, String> card) {
         public static Options defaults() {
-            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256, "convbert");
+            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256, "convbert", Map.of());
         }
 
         public Options withHost(String h) {
             return new Options(h, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
         }
 
         public Options withPort(int p) {
             return new Options(host, p, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
         }
 
         /** Up to {@code rows} rows per forward pass, a row waiting at most {@code waitMs} for company. */
         public Options withBatching(int rows, long waitMs) {
             return new Options(host, port, rows, waitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
         }
 
         public Options withQueueCapacity(int rows) {
             return new Options(host, port, maxBatch, maxWaitMs, rows, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
         }
 
         public Options withRequestLimits(int bodyBytes, int inputs, int textChars) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, bodyBytes, inputs, textChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
         }
 
         /** The timeout a request gets by default, and the most it may ask for (never less than the default). */
         public Options withTimeouts(long defaultMs, long maxMs) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads, modelName);
+                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads, modelName, card);
         }
 
         /** The name clients use in the Open Inference Protocol's /v2/models/{name} paths. */
         public Options withModelName(String name) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, name);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, name, card);
+        }
+
+        /** What the page and GET /v1/model show about the model (task, training-time metric, precision, …). */
+        public Options withCard(Map<String, String> modelCard) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, Map.copyOf(modelCard));
         }
 
         public Options withHttpThreads(int threads) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName, card);
         }
     }
 
@@ -189,7 +196,8 @@ public final class PredictionServer implements AutoCloseable {
         server.createContext("/health", ex -> handle(ex, "GET", this::health));
         server.createContext("/metrics", ex -> handle(ex, "GET", this::prometheus));
         server.createContext("/metrics.json", ex -> handle(ex, "GET", e -> reply(e, 200, metrics.toJson(json, batcher.queueDepth()))));
-        server.createContext("/", ex -> handle(ex, null, this::notFound));
+        server.createContext("/v1/model", ex -> handle(ex, "GET", e -> reply(e, 200, card())));
+        server.createContext("/", ex -> handle(ex, null, this::pageOrNotFound));
     }
 
     public int port() {
@@ -302,6 +310,34 @@ public final class PredictionServer implements AutoCloseable {
     private static String endpoint(HttpExchange e) {
         String context = e.getHttpContext().getPath();
         return context.equals("/") || !context.equals(e.getRequestURI().getPath()) ? "other" : context;
+    }
+
+    /** The model card: name, labels and what the export recorded (task, training-time metric, precision). */
+    private ObjectNode card() {
+        ObjectNode o = json.createObjectNode().put("name", options.modelName());
+        ArrayNode labels = o.putArray("labels");
+        predictor.config().id2label().forEach(labels::add);
+        o.put("regression", predictor.config().isRegression());
+        options.card().forEach(o::put);
+        return o;
+    }
+
+    /** GET / is the page to try the model (static HTML and JS from the jar, no build step); other paths are 404. */
+    private void pageOrNotFound(HttpExchange e) throws IOException {
+        if (!e.getRequestURI().getPath().equals("/") || !e.getRequestMethod().equals("GET")) {
+            notFound(e);
+            return;
+        }
+        byte[] page;
+        try (java.io.InputStream in = PredictionServer.class.getResourceAsStream("index.html")) {
+            page = in.readAllBytes();
+        }
+        e.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        e.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'");
+        e.sendResponseHeaders(200, page.length);
+        try (OutputStream out = e.getResponseBody()) {
+            out.write(page);
+        }
     }
 
     private void notFound(HttpExchange e) throws IOException {

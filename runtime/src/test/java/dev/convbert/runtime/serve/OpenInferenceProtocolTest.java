@@ -126,6 +126,20 @@ class OpenInferenceProtocolTest {
         }
     }
 
+    /** GET / is the page to try the model; it reads the card from /v1/model and posts to /v1/predict. */
+    @Test
+    void thePageAndTheModelCardAreServed() throws Exception {
+        HttpResponse<String> page = get(server.port(), "/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+        assertTrue(page.body().contains("id=\"predict\"") && page.body().contains("fetch(\"/v1/predict\"")
+                && page.body().contains("fetch(\"/v1/model\")"), "the page calls the API");
+        JsonNode card = json.readTree(get(server.port(), "/v1/model").body());
+        assertEquals("sst2", card.get("name").asText());
+        assertEquals("[\"0\",\"1\"]", card.get("labels").toString());
+        assertEquals(404, get(server.port(), "/index.html").statusCode());
+    }
+
     @Test
     void badRequestsGetTheProtocolsErrorObject() throws Exception {
         for (String body : List.of("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"FP32\", \"data\": [1.0]}]}",

@@ -1,0 +1,44 @@
+package dev.convbert.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.cli.ConvBertCli;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The model page in headless Chromium: a sentence typed, Predict clicked, the label, two probability bars and the
+ * latency read back, a screenshot saved. Runs where Chromium is installed (apt-get install chromium), skipped elsewhere.
+ */
+class PageCheckTest {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+    @Test
+    void aPersonCanTryTheModelInABrowser(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed (apt-get install chromium)");
+        Path model = Path.of(System.getProperty("convbert.testdata", "../testdata"), "tiny-sst2", "model.onnx");
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err, true))
+                .execute("page-check", "--model", model.toString(), "--output", dir.toString(), "--browser", CHROMIUM.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("page-check.json").toFile());
+        assertTrue(r.get("label").asText().matches("[01] \\(\\d+\\.\\d %\\)"), r.toString());
+        assertEquals(2, r.get("bars").size(), r.toString());
+        double sum = r.get("bars").get(0).get("probability").asDouble() + r.get("bars").get(1).get("probability").asDouble();
+        assertEquals(1.0, sum, 1e-6, r.toString());
+        assertTrue(r.get("latency").asText().matches("answered in \\d+ ms.*"), r.toString());
+        assertTrue(r.get("card").asText().contains("task sst-2"), r.toString());
+        byte[] png = Files.readAllBytes(dir.resolve("page.png"));
+        assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+    }
+}
