@@ -53,6 +53,9 @@ public final class PageCheck implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Directory for page.png and page-check.json.")
     Path output;
 
+    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
+    Path vocab;
+
     @Option(names = "--browser", defaultValue = "/usr/bin/chromium", description = "Chromium or Chrome (default ${DEFAULT-VALUE}).")
     Path browser;
 
@@ -69,9 +72,9 @@ public final class PageCheck implements Callable<Integer> {
         Files.createDirectories(output);
         ObjectNode report;
         try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu());
-             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(m.vocab().orElseThrow(
-                     () -> new CommandFailedException(model + ": no vocab.txt beside it")))), PredictionServer.Options.defaults()
-                     .withPort(0).withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", "")))) {
+             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(vocab != null ? vocab : m.vocab().orElseThrow(
+                     () -> new CommandFailedException(model + ": no vocab.txt beside it; pass --vocab")))), PredictionServer.Options.defaults()
+                     .withPort(0).withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", "")).withCard(m.card()))) {
             report = drive("http://127.0.0.1:" + server.port() + "/");
         }
         AtomicFiles.writeString(output.resolve("page-check.json"),
@@ -126,8 +129,14 @@ public final class PageCheck implements Callable<Integer> {
                 return report;
             }
         } finally {
+            // the renderer and helper processes first, or they keep writing into the profile while it is deleted
+            chromium.descendants().forEach(ProcessHandle::destroyForcibly);
             chromium.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            AtomicFiles.deleteTree(profile);
+            try {
+                AtomicFiles.deleteTree(profile);
+            } catch (IOException e) {
+                System.err.println("warning: could not remove the browser profile " + profile + ": " + e.getMessage());
+            }
         }
     }
 

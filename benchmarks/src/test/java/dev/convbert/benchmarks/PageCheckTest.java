@@ -29,7 +29,8 @@ class PageCheckTest {
         Path model = Path.of(System.getProperty("convbert.testdata", "../testdata"), "tiny-sst2", "model.onnx");
         StringWriter err = new StringWriter();
         int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err, true))
-                .execute("page-check", "--model", model.toString(), "--output", dir.toString(), "--browser", CHROMIUM.toString());
+                .execute("page-check", "--model", model.toString(), "--output", dir.toString(), "--browser", CHROMIUM.toString(),
+                        "--vocab", model.resolveSibling("../vocab/bert-base-uncased-vocab.txt").normalize().toString());
         assertEquals(0, code, err.toString());
         JsonNode r = new ObjectMapper().readTree(dir.resolve("page-check.json").toFile());
         assertTrue(r.get("label").asText().matches("[01] \\(\\d+\\.\\d %\\)"), r.toString());

@@ -55,19 +55,6 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    /** What the export recorded about the model, for the page and GET /v1/model. */
-    private static java.util.Map<String, String> card(OrtModel m) {
-        java.util.Map<String, String> c = new java.util.LinkedHashMap<>();
-        for (String k : new String[]{"task", "metric", "dev_split", "dev_metric", "precision"}) {
-            String v = m.metadata().get("convbert." + k);
-            if (v != null) {
-                c.put(k, v);
-            }
-        }
-        c.put("provider", m.provider());
-        return c;
-    }
-
     /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
     static final class Defaults implements CommandLine.IDefaultValueProvider {
         @Override
@@ -116,7 +103,7 @@ public final class ServeCommand implements Callable<Integer> {
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
                     .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
-                    .withCard(card(m));
+                    .withCard(m.card());
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -197,6 +197,19 @@ public final class OrtModel implements Predictor {
         return Optional.ofNullable(placement);
     }
 
+    /** What the export recorded about the model (task, training-time metric, precision) and the provider in use. */
+    public Map<String, String> card() {
+        Map<String, String> c = new java.util.LinkedHashMap<>();
+        for (String k : new String[]{"task", "metric", "dev_split", "dev_metric", "precision"}) {
+            String v = metadata.get("convbert." + k);
+            if (v != null) {
+                c.put(k, v);
+            }
+        }
+        c.put("provider", provider);
+        return c;
+    }
+
     public Map<String, String> metadata() {
         return metadata;
     }

@@ -214,12 +214,14 @@ public final class PredictionServer implements AutoCloseable {
 
     /** The Open Inference Protocol (KServe V2 / Triton HTTP) on the same batcher and limits. */
     private void openInference(HttpExchange e) throws IOException {
+        long start = System.nanoTime();
         byte[] body = e.getRequestMethod().equals("POST") ? readLimited(e.getRequestBody(), options.maxBodyBytes()) : new byte[0];
         OpenInferenceProtocol.Reply r = body == null
                 ? new OpenInferenceProtocol.Reply(413, json.createObjectNode().put("error", "request body exceeds " + options.maxBodyBytes() + " bytes"))
                 : v2.handle(e.getRequestMethod(), e.getRequestURI().getPath(), body);
         reply(e, r.status(), r.body());
-        metrics.response(e.getRequestURI().getPath().endsWith("/infer") ? "/v2/infer" : "/v2", r.status(), 0);
+        boolean infer = e.getRequestURI().getPath().endsWith("/infer");
+        metrics.response(infer ? "/v2/infer" : "/v2", r.status(), infer ? (System.nanoTime() - start) / 1e6 : 0);
     }
 
     /** Waits for every row of a request, within its deadline; the status and message that replace the rows otherwise. */
