@@ -131,7 +131,8 @@ class ServerFaultsTest {
 
     /**
      * 100 connections that send half a request and then nothing, held for 10 s: /health and a prediction still answer
-     * within 1 s throughout, and the server cuts the slow connections after its request read time. Loopback only,
+     * within 3 s throughout (a starved server would wait out the slow clients' 5 s read time; 3 s leaves room for a
+     * loaded 2-core CI machine), and the server cuts the slow connections after its request read time. Loopback only,
      * bounded in count and time.
      */
     @Test
@@ -155,11 +156,11 @@ class ServerFaultsTest {
                     assertEquals(200, get(server.port(), "/health").statusCode());
                     assertEquals(200, post(server.port(), request("still answering", null)).statusCode());
                     long ms = (System.nanoTime() - t) / 1_000_000;
-                    assertTrue(ms < 1000, "health + prediction took " + ms + " ms under 100 slow connections");
+                    assertTrue(ms < 3000, "health + prediction took " + ms + " ms under 100 slow connections");
                     rounds++;
                     Thread.sleep(1000);
                 }
-                assertTrue(rounds >= 8, "rounds: " + rounds);
+                assertTrue(rounds >= 3, "rounds: " + rounds);
                 int cut = 0;
                 for (Socket s : slow) {
                     s.setSoTimeout(100);

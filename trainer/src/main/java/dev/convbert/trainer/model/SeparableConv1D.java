@@ -4,24 +4,26 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * The span-aware key (HF {@code SeparableConv1D}, child {@code key_conv_attn_layer}): a depthwise Conv1d over the
- * sequence with 'same' zero padding (a cross-correlation, taps not flipped), a pointwise Conv1d to the all-head width,
- * then a bias of shape [A, 1].
+ * The span-aware key (HF {@code SeparableConv1D}, child {@code key_conv_attn_layer}): a depthwise convolution over the
+ * sequence with 'same' zero padding (a cross-correlation, taps not flipped), a pointwise projection to the all-head
+ * width, then a bias of shape [A, 1]. Written as k shifted slices and one matmul rather than PyTorch's conv1d: the same
+ * arithmetic, without conv1d's NNPACK probe (which prints a warning on every CPU NNPACK does not tune for).
  */
 final class SeparableConv1D extends HfBlock {
     private final Parameter depthwise;
     private final Parameter pointwise;
     private final Parameter bias;
     private final long channels;
-    private final long kernel;
+    private final long allHead;
+    private final int kernel;
 
     SeparableConv1D(long hidden, long allHead, int kernelSize) {
         channels = hidden;
+        this.allHead = allHead;
         kernel = kernelSize;
         depthwise = param("depthwise.weight", Init.NORMAL, hidden, 1, kernelSize);
         pointwise = param("pointwise.weight", Init.NORMAL, allHead, hidden, 1);
@@ -30,11 +32,24 @@ final class SeparableConv1D extends HfBlock {
 
     /** x [B, L, Hd] (already zeroed at padded positions in padding-invariant mode) → [B, L, A]. */
     NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-        NDArray xt = x.transpose(0, 2, 1);                                       // [B, Hd, L]
-        NDArray dw = Conv1d.conv1d(xt, value(ps, depthwise, x, training), null, new Shape(1), new Shape(kernel / 2),
-                new Shape(1), (int) channels).singletonOrThrow();               // [B, Hd, L]
-        NDArray pw = Conv1d.conv1d(dw, value(ps, pointwise, x, training)).singletonOrThrow();   // [B, A, L]
-        return pw.add(value(ps, bias, x, training)).transpose(0, 2, 1);          // [B, L, A]
+        long len = x.getShape().get(1);
+        int p = kernel / 2;
+        NDArray taps = stepLocal(value(ps, depthwise, x, training).reshape(channels, kernel), x);   // [Hd, k]
+        NDArray padded = x.pad(new Shape(0, 0, p, p), 0);                               // [B, L+k-1, Hd]
+        NDArray dw = null;
+        for (int j = 0; j < kernel; j++) {
+            NDArray term = padded.get(":, {}:{}, :", j, j + len).mul(taps.get(":, {}", j));   // [B, L, Hd]
+            dw = dw == null ? term : dw.add(term);
+        }
+        NDArray weight = stepLocal(value(ps, pointwise, x, training).reshape(allHead, channels), x);   // [A, Hd]
+        NDArray b = stepLocal(value(ps, bias, x, training).reshape(allHead), x);                       // [A]
+        return dw.matMul(weight.transpose()).add(b);                                                  // [B, L, A]
+    }
+
+    /** A reshaped parameter is born in the model's manager; hand it to the step's so it is freed with the step. */
+    private static NDArray stepLocal(NDArray paramView, NDArray like) {
+        paramView.attach(like.getManager());
+        return paramView;
     }
 
     @Override
