@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  * server and model health, model metadata, and {@code infer} with text inputs as BYTES tensors ({@code text_a},
  * optional {@code text_b}) or token ids as INT64 tensors ({@code input_ids}, optional {@code attention_mask} and
  * {@code token_type_ids}, right-padded). Outputs: {@code logits} FP32 [batch, labels] and {@code label} BYTES [batch].
- * Errors are {@code {"error": "…"}} with status 400 (bad request), 404 (unknown model or path) or 503.
+ * A request's {@code outputs} choose among them; tensors travel as JSON only (Triton's binary data extension is refused
+ * with a message saying how to turn it off). Errors are {@code {"error": "…"}} with status 400 (bad request), 404
+ * (unknown model or path) or 503.
  *
  * <p>Specification: kserve/open-inference-protocol, specification/protocol/inference_rest.md.
  */
@@ -32,6 +34,7 @@ final class OpenInferenceProtocol {
     private static final Pattern MODEL_PATH = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?");
     private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
     private static final Set<String> INPUTS = Set.of("text_a", "text_b", "input_ids", "attention_mask", "token_type_ids");
+    private static final Set<String> OUTPUTS = Set.of("logits", "label");
 
     /** An answer: status and JSON body. */
     record Reply(int status, ObjectNode body) {}
@@ -134,8 +137,10 @@ final class OpenInferenceProtocol {
             return error(400, "body is not valid JSON: " + e.getMessage());
         }
         List<Encoding> rows;
+        Set<String> wanted;
         try {
             rows = rows(req);
+            wanted = requestedOutputs(req);
         } catch (InvalidInputException e) {
             return error(400, e.getMessage());
         }
@@ -150,22 +155,57 @@ final class OpenInferenceProtocol {
         if (req.hasNonNull("id")) {
             res.put("id", req.get("id").asText());
         }
-        ArrayNode outputs = res.putArray("outputs");
-        ObjectNode logits = outputs.addObject().put("name", "logits").put("datatype", "FP32");
-        logits.putArray("shape").add(rows.size()).add(backend.config().numLabels());
-        ArrayNode data = logits.putArray("data");
-        ObjectNode labels = outputs.addObject().put("name", "label").put("datatype", "BYTES");
-        labels.putArray("shape").add(rows.size());
-        ArrayNode names = labels.putArray("data");
+        ArrayNode logits = json.createArrayNode();
+        ArrayNode names = json.createArrayNode();
         for (float[] row : r.logits()) {
             int best = 0;
             for (int i = 0; i < row.length; i++) {
-                data.add(row[i]);
+                logits.add(row[i]);
                 best = row[i] > row[best] ? i : best;
             }
             names.add(backend.config().isRegression() ? Float.toString(row[0]) : backend.config().id2label().get(best));
         }
+        ArrayNode outputs = res.putArray("outputs");
+        if (wanted.contains("logits")) {
+            ObjectNode o = outputs.addObject().put("name", "logits").put("datatype", "FP32");
+            o.putArray("shape").add(rows.size()).add(backend.config().numLabels());
+            o.set("data", logits);
+        }
+        if (wanted.contains("label")) {
+            ObjectNode o = outputs.addObject().put("name", "label").put("datatype", "BYTES");
+            o.putArray("shape").add(rows.size());
+            o.set("data", names);
+        }
         return new Reply(200, res);
+    }
+
+    /** The outputs the request names (every output when it names none), refusing unknown ones and binary data. */
+    private static Set<String> requestedOutputs(JsonNode req) {
+        if (req.path("parameters").path("binary_data_output").asBoolean(false)) {
+            // tritonclient sets this when a request names no outputs
+            throw new InvalidInputException("the request asks for binary output data, which this server does not write; name the"
+                    + " outputs as JSON (tritonclient: outputs=[InferRequestedOutput(\"logits\", binary_data=False)])");
+        }
+        JsonNode outputs = req.get("outputs");
+        if (outputs == null || outputs.isNull()) {
+            return OUTPUTS;
+        }
+        if (!outputs.isArray()) {
+            throw new InvalidInputException("\"outputs\" must be an array of {\"name\"}");
+        }
+        Set<String> wanted = new java.util.HashSet<>();
+        for (JsonNode out : outputs) {
+            String name = out.path("name").asText("");
+            if (!OUTPUTS.contains(name)) {
+                throw new InvalidInputException("unknown output \"" + name + "\"; expected one of " + OUTPUTS);
+            }
+            if (out.path("parameters").path("binary_data").asBoolean(false)) {
+                throw new InvalidInputException("output \"" + name + "\" asks for binary data, which this server does not write;"
+                        + " ask for JSON data (tritonclient: InferRequestedOutput(name, binary_data=False))");
+            }
+            wanted.add(name);
+        }
+        return wanted.isEmpty() ? OUTPUTS : wanted;
     }
 
     /** The request's rows: from BYTES text tensors, or from INT64 id tensors. */

@@ -212,12 +212,19 @@ public final class PredictionServer implements AutoCloseable {
         void handle(HttpExchange e) throws IOException;
     }
 
+    /** Triton's binary tensor data extension: a JSON header of this length followed by raw tensor bytes. */
+    private static final String BINARY_HEADER = "Inference-Header-Content-Length";
+
     /** The Open Inference Protocol (KServe V2 / Triton HTTP) on the same batcher and limits. */
     private void openInference(HttpExchange e) throws IOException {
         long start = System.nanoTime();
         byte[] body = e.getRequestMethod().equals("POST") ? readLimited(e.getRequestBody(), options.maxBodyBytes()) : new byte[0];
         OpenInferenceProtocol.Reply r = body == null
                 ? new OpenInferenceProtocol.Reply(413, json.createObjectNode().put("error", "request body exceeds " + options.maxBodyBytes() + " bytes"))
+                : e.getRequestHeaders().containsKey(BINARY_HEADER)
+                ? new OpenInferenceProtocol.Reply(400, json.createObjectNode().put("error", "the request carries Triton's binary tensor"
+                        + " extension (" + BINARY_HEADER + "), which this server does not read; send tensors as JSON data"
+                        + " (tritonclient: binary_data=False on every InferInput and InferRequestedOutput)"))
                 : v2.handle(e.getRequestMethod(), e.getRequestURI().getPath(), body);
         reply(e, r.status(), r.body());
         boolean infer = e.getRequestURI().getPath().endsWith("/infer");

@@ -155,4 +155,35 @@ class OpenInferenceProtocolTest {
         }
         assertEquals(405, get(server.port(), "/v2/models/sst2/infer").statusCode());
     }
+
+    /** A request's outputs choose what comes back; Triton's binary extension is refused saying how to turn it off. */
+    @Test
+    void requestedOutputsAndTheBinaryExtension() throws Exception {
+        String text = "{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a fine film\"]}";
+        JsonNode only = json.readTree(post("/v2/models/sst2/infer",
+                "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"label\"}]}").body());
+        assertEquals(1, only.get("outputs").size(), only.toString());
+        assertEquals("label", only.get("outputs").get(0).get("name").asText());
+
+        HttpResponse<String> unknown = post("/v2/models/sst2/infer", "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"probs\"}]}");
+        assertEquals(400, unknown.statusCode(), unknown.body());
+        assertTrue(unknown.body().contains("probs"), unknown.body());
+
+        HttpResponse<String> binaryOut = post("/v2/models/sst2/infer",
+                "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"logits\", \"parameters\": {\"binary_data\": true}}]}");
+        assertEquals(400, binaryOut.statusCode(), binaryOut.body());
+        assertTrue(binaryOut.body().contains("binary_data=False"), binaryOut.body());
+
+        HttpResponse<String> binaryAll = post("/v2/models/sst2/infer",
+                "{\"inputs\": [" + text + "], \"parameters\": {\"binary_data_output\": true}}");
+        assertEquals(400, binaryAll.statusCode(), binaryAll.body());
+        assertTrue(binaryAll.body().contains("binary_data=False"), binaryAll.body());
+
+        String header = "{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"parameters\": {\"binary_data_size\": 15}}]}";
+        HttpResponse<String> binaryIn = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/models/sst2/infer"))
+                .header("Inference-Header-Content-Length", Integer.toString(header.length()))
+                .POST(HttpRequest.BodyPublishers.ofString(header + "\u000b\u0000\u0000\u0000a fine film")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, binaryIn.statusCode(), binaryIn.body());
+        assertTrue(binaryIn.body().contains("binary_data=False"), binaryIn.body());
+    }
 }
