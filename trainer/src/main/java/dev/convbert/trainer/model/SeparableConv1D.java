@@ -36,10 +36,14 @@ final class SeparableConv1D extends HfBlock {
         int p = kernel / 2;
         NDArray taps = stepLocal(value(ps, depthwise, x, training).reshape(channels, kernel), x);   // [Hd, k]
         NDArray padded = x.pad(new Shape(0, 0, p, p), 0);                               // [B, L+k-1, Hd]
-        NDArray dw = null;
-        for (int j = 0; j < kernel; j++) {
-            NDArray term = padded.get(":, {}:{}, :", j, j + len).mul(taps.get(":, {}", j));   // [B, L, Hd]
-            dw = dw == null ? term : dw.add(term);
+        NDArray dw = padded.get(":, 0:{}, :", len).mul(taps.get(":, 0"));                   // [B, L, Hd]
+        for (int j = 1; j < kernel; j++) {
+            // accumulate in place and free each tap's product at once: k live [B, L, Hd] temporaries per layer would
+            // otherwise dominate inference memory; add's gradient needs none of them
+            try (NDArray window = padded.get(":, {}:{}, :", j, j + len); NDArray tap = taps.get(":, {}", j);
+                 NDArray term = window.mul(tap)) {
+                dw.addi(term);
+            }
         }
         NDArray weight = stepLocal(value(ps, pointwise, x, training).reshape(allHead, channels), x);   // [A, Hd]
         NDArray b = stepLocal(value(ps, bias, x, training).reshape(allHead), x);                       // [A]
