@@ -121,6 +121,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long started = System.nanoTime();
         List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "djl");
         for (String b : backends) {
             if (!known.contains(b)) {
@@ -182,6 +183,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
         }
         List<Cell> cells = measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
         write(result, cells, mapper);
+        System.out.printf(Locale.ROOT, "benchmark: %d cells of %d backends measured in %.0f s; wrote %s (results.json, results.csv,"
+                + " latency.png, summary.md)%n", cells.size() / Math.max(1, measured.size()), measured.size(),
+                (System.nanoTime() - started) / 1e9, output);
         return ExitCodes.OK;
     }
 
@@ -308,7 +312,6 @@ public final class LatencyBenchmark implements Callable<Integer> {
         LatencyChart.write(output.resolve("latency.png"), cells.stream()
                 .map(c -> new LatencyChart.Point(c.backend(), c.seq(), c.batch(), c.percentile(0.5))).toList());
         AtomicFiles.writeString(output.resolve("summary.md"), summary(cells, result));
-        System.out.println("wrote " + output.resolve("results.json") + ", results.csv, latency.png, summary.md");
     }
 
     private String summary(List<Cell> cells, ObjectNode result) {

@@ -54,11 +54,12 @@ public final class ExportCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--fp16 and --int8 exclude each other: pick one precision");
         }
         var precision = fp16 ? ExportOptions.Precision.FLOAT16 : int8 ? ExportOptions.Precision.INT8 : ExportOptions.Precision.FLOAT32;
+        long started = System.nanoTime();
         var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(precision, inline, hiddenStates, formulation));
         var proto = exporter.export(output);
         long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(SpanDynamicConvFunction.NAME)).count();
-        System.out.printf("wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s)%n", output,
-                proto.getGraph().getNodeCount(), convNodes, precision.label());
+        System.out.printf(java.util.Locale.ROOT, "wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s) in %.1f s%n", output,
+                proto.getGraph().getNodeCount(), convNodes, precision.label(), (System.nanoTime() - started) / 1e9);
         return ExitCodes.OK;
     }
 }

@@ -147,9 +147,11 @@ public final class ScoreCommand implements Callable<Integer> {
                 var files = result.putArray("submission_files");
                 for (GlueTask each : tasks) {
                     for (GlueTask.Split s : each.testSplits()) {
+                        long started = System.nanoTime();
                         GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, each, s.name(), batchSize, maxLength, true);
                         Path f = GlueSubmission.write(subDir, each, s.name(), scored.rows(), scored.predictions());
-                        console.println(f + ": " + scored.rows().size() + " predictions");
+                        console.printf(java.util.Locale.ROOT, "%s: %d predictions in %.1f s%n", f, scored.rows().size(),
+                                (System.nanoTime() - started) / 1e9);
                         files.add(f.toString());
                     }
                 }

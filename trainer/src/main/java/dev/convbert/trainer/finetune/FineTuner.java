@@ -204,8 +204,9 @@ public final class FineTuner {
                 }
                 ObjectNode metrics = trainingMetrics(state, total, modelConfig, train);
                 AtomicFiles.writeString(out.resolve(ModelDir.TRAINING_METRICS), JSON.writeValueAsString(metrics));
-                log.info(fmt("done: best %s %s = %.4f at step %d; model in %s", task.glueName(),
-                        task.metric().key(), state.get("best_value").asDouble(), state.get("best_step").asLong(), out));
+                log.info(fmt("done: best %s %s = %.4f at step %d; model in %s; %.0f s of training", task.glueName(),
+                        task.metric().key(), state.get("best_value").asDouble(), state.get("best_step").asLong(), out,
+                        state.get("elapsed_seconds").asDouble()));
                 return metrics;
             }
         }
