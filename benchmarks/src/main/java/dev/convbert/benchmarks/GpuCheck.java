@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +15,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.reference.ReferenceData;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.exporter.onnx.ExportOptions;
@@ -29,8 +29,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,17 +127,17 @@ public final class GpuCheck implements Callable<Integer> {
     /** The reference models' logits on CUDA vs the CPU and vs the independent reference. */
     private void djlForward(String set, Device gpu, ObjectNode check) throws IOException {
         Path dir = testdata.resolve("reference").resolve(set);
-        Inputs in = inputs(dir);
+        ReferenceData in = ReferenceData.read(dir);
         float[][] cpu;
         float[][] cuda;
         try (TaskModel m = TaskModel.load(dir, Device.cpu())) {
-            cpu = in.logits(m);
+            cpu = logits(m, in);
         }
         try (TaskModel m = TaskModel.load(dir, gpu)) {
-            cuda = in.logits(m);
+            cuda = logits(m, in);
         }
         double vsCpu = maxDiff(cpu, cuda);
-        double vsRef = maxDiff(cuda, f64(dir.resolve("logits.f64.bin")));
+        double vsRef = maxDiff(cuda, in.f64("logits"));
         judge(check, "djl-forward " + set, vsCpu <= FLOAT32_TOLERANCE && vsRef <= FLOAT32_TOLERANCE,
                 Map.of("logits_max_abs_diff_vs_cpu", vsCpu, "logits_max_abs_diff_vs_reference", vsRef));
     }
@@ -183,7 +181,7 @@ public final class GpuCheck implements Callable<Integer> {
     /** A reference model exported (float32, and float16 for fp16 engines) and run on {@code provider} vs the CPU. */
     private void ortLogits(String set, ExecutionProvider provider, ObjectNode check) throws IOException {
         Path dir = testdata.resolve("reference").resolve(set);
-        Inputs in = inputs(dir);
+        ReferenceData in = ReferenceData.read(dir);
         boolean half = provider.trtFp16();
         Path onnx = output.resolve(set + (half ? "-fp16" : "") + ".onnx");
         if (!Files.isRegularFile(onnx)) {
@@ -193,8 +191,8 @@ public final class GpuCheck implements Callable<Integer> {
         String name = "ort " + provider.name() + (half ? " fp16" : "") + " " + set;
         try (OrtModel cpu = OrtModel.open(onnx, ExecutionProvider.cpu());
              OrtModel gpu = OrtModel.open(onnx, provider)) {
-            float[][] a = in.logits(cpu);
-            float[][] b = in.logits(gpu);
+            float[][] a = logits(cpu, in);
+            float[][] b = logits(gpu, in);
             boolean finite = Arrays.stream(b).allMatch(r -> {
                 for (float v : r) {
                     if (!Float.isFinite(v)) {
@@ -317,33 +315,11 @@ public final class GpuCheck implements Callable<Integer> {
         return max;
     }
 
-    private static double[] f64(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        double[] out = new double[b.remaining() / 8];
-        b.asDoubleBuffer().get(out);
-        return out;
-    }
 
-    /** A reference set's padded inputs ({@code inputs.json}). */
-    private record Inputs(long[][] ids, long[][] types, long[][] mask) {
-        float[][] logits(Predictor p) {
-            return p.run(ids, types, mask, false).logits();
-        }
-    }
 
-    private Inputs inputs(Path dir) throws IOException {
-        JsonNode in = json.readTree(dir.resolve("inputs.json").toFile());
-        return new Inputs(matrix(in.get("input_ids")), matrix(in.get("token_type_ids")), matrix(in.get("attention_mask")));
-    }
 
-    private static long[][] matrix(JsonNode rows) {
-        long[][] out = new long[rows.size()][];
-        for (int i = 0; i < rows.size(); i++) {
-            out[i] = new long[rows.get(i).size()];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = rows.get(i).get(j).asLong();
-            }
-        }
-        return out;
+
+    private static float[][] logits(Predictor p, ReferenceData in) {
+        return p.run(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), false).logits();
     }
 }

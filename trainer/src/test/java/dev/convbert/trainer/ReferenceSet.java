@@ -1,12 +1,9 @@
 package dev.convbert.trainer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.reference.ReferenceData;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +15,13 @@ public record ReferenceSet(String name, Path dir, long[][] inputIds, long[][] to
 
     public static ReferenceSet load(String name) throws IOException {
         Path dir = Path.of(System.getProperty("convbert.testdata", "../testdata")).resolve("reference").resolve(name);
-        JsonNode in = new ObjectMapper().readTree(dir.resolve("inputs.json").toFile());
-        return new ReferenceSet(name, dir, matrix(in.get("input_ids")), matrix(in.get("token_type_ids")),
-                matrix(in.get("attention_mask")));
+        ReferenceData in = ReferenceData.read(dir);
+        return new ReferenceSet(name, dir, in.inputIds(), in.tokenTypeIds(), in.attentionMask());
     }
 
     /** A float64 little-endian output file, flattened in C order. */
     public double[] f64(String output) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(output + ".f64.bin"))).order(ByteOrder.LITTLE_ENDIAN);
-        double[] out = new double[b.remaining() / 8];
-        b.asDoubleBuffer().get(out);
-        return out;
+        return ReferenceData.readF64(dir.resolve(output + ".f64.bin"));
     }
 
     /** The inputs as predict's JSONL id lines, one per row, padding included. */
@@ -53,14 +46,4 @@ public record ReferenceSet(String name, Path dir, long[][] inputIds, long[][] to
         return inputIds[0].length;
     }
 
-    private static long[][] matrix(JsonNode rows) {
-        long[][] out = new long[rows.size()][];
-        for (int i = 0; i < rows.size(); i++) {
-            out[i] = new long[rows.get(i).size()];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = rows.get(i).get(j).asLong();
-            }
-        }
-        return out;
-    }
 }

@@ -3,11 +3,10 @@ package dev.convbert.exporter.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.checkpoint.Checkpoint;
 import dev.convbert.core.checkpoint.CheckpointConverter;
 import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.reference.ReferenceData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,10 +34,10 @@ class EncoderExportTest {
         Path onnx = dir.resolve("encoder.onnx");
         new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, false, true,
                 SpanDynamicConvFunction.Formulation.BANDED_MATMUL)).export(onnx);
-        JsonNode in = new ObjectMapper().readTree(TESTDATA.resolve("reference").resolve(set).resolve("inputs.json").toFile());
-        long[][] ids = ExportParityTest.matrix(in.get("input_ids"));
-        long[][] mask = ExportParityTest.matrix(in.get("attention_mask"));
-        long[][] types = ExportParityTest.matrix(in.get("token_type_ids"));
+        ReferenceData in = ReferenceData.read(TESTDATA.resolve("reference").resolve(set));
+        long[][] ids = in.inputIds();
+        long[][] mask = in.attentionMask();
+        long[][] types = in.tokenTypeIds();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions();
              OrtSession s = env.createSession(onnx.toString(), so);
@@ -48,7 +47,7 @@ class EncoderExportTest {
              OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
             assertEquals(Set.of("last_hidden_state"), s.getOutputNames());
             float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
-            double[] want = ExportParityTest.f64(TESTDATA.resolve("reference").resolve(set).resolve("last_hidden_state.f64.bin"));
+            double[] want = ReferenceData.readF64(TESTDATA.resolve("reference").resolve(set).resolve("last_hidden_state.f64.bin"));
             double max = 0;
             for (int i = 0; i < hidden.length; i++) {
                 int len = hidden[i].length, h = hidden[i][0].length;

@@ -4,17 +4,14 @@ import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.reference.ReferenceData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,10 +34,10 @@ class ExportParityTest {
     void matchesReference(String set, boolean inline, SpanDynamicConvFunction.Formulation f, @TempDir Path dir) throws Exception {
         Path onnx = dir.resolve("model.onnx");
         new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(ExportOptions.Precision.FLOAT32, inline, true, f)).export(onnx);
-        JsonNode in = new ObjectMapper().readTree(REF.resolve(set).resolve("inputs.json").toFile());
-        long[][] ids = matrix(in.get("input_ids"));
-        long[][] mask = matrix(in.get("attention_mask"));
-        long[][] types = matrix(in.get("token_type_ids"));
+        ReferenceData ref = ReferenceData.read(REF.resolve(set));
+        long[][] ids = ref.inputIds();
+        long[][] mask = ref.attentionMask();
+        long[][] types = ref.tokenTypeIds();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -51,8 +48,8 @@ class ExportParityTest {
                  OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
                 float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
                 float[][][] hidden = (float[][][]) r.get("last_hidden_state").orElseThrow().getValue();
-                double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
-                double[] wantH = f64(REF.resolve(set).resolve("last_hidden_state.f64.bin"));
+                double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
+                double[] wantH = ReferenceData.readF64(REF.resolve(set).resolve("last_hidden_state.f64.bin"));
                 int labels = logits[0].length;
                 double max = 0, maxH = 0;
                 for (int i = 0; i < logits.length; i++) {
@@ -82,7 +79,7 @@ class ExportParityTest {
         Path onnx = dir.resolve("model.onnx");
         new OnnxExporter(ModelDir.open(REF.resolve(set)), ExportOptions.defaults()).export(onnx);
         float[][] logits = run(onnx, REF.resolve(set));
-        double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
+        double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
         double max = 0;
         for (int i = 0; i < logits.length; i++) {
             for (int j = 0; j < logits[i].length; j++) {
@@ -107,7 +104,7 @@ class ExportParityTest {
         assertEquals(layers * (2 + 2L * groups), integerProducts, "projection, attention output and feed-forward per layer");
         assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.precision") && p.getValue().equals("int8")));
         float[][] logits = run(onnx, REF.resolve(set));
-        double[] want = f64(REF.resolve(set).resolve("logits.f64.bin"));
+        double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
         double max = 0, scale = 0;
         for (int i = 0; i < logits.length; i++) {
             for (int j = 0; j < logits[i].length; j++) {
@@ -120,14 +117,14 @@ class ExportParityTest {
     }
 
     static float[][] run(Path onnx, Path set) throws Exception {
-        JsonNode in = new ObjectMapper().readTree(set.resolve("inputs.json").toFile());
+        ReferenceData in = ReferenceData.read(set);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession s = env.createSession(onnx.toString(), so);
-                 OnnxTensor a = OnnxTensor.createTensor(env, matrix(in.get("input_ids")));
-                 OnnxTensor b = OnnxTensor.createTensor(env, matrix(in.get("attention_mask")));
-                 OnnxTensor c = OnnxTensor.createTensor(env, matrix(in.get("token_type_ids")));
+                 OnnxTensor a = OnnxTensor.createTensor(env, in.inputIds());
+                 OnnxTensor b = OnnxTensor.createTensor(env, in.attentionMask());
+                 OnnxTensor c = OnnxTensor.createTensor(env, in.tokenTypeIds());
                  OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
                 return (float[][]) r.get("logits").orElseThrow().getValue();
             }
@@ -181,21 +178,5 @@ class ExportParityTest {
         assertTrue(ex.getMessage().contains("needs a fine-tuned task model"), ex.getMessage());
     }
 
-    static long[][] matrix(JsonNode rows) {
-        long[][] out = new long[rows.size()][];
-        for (int i = 0; i < rows.size(); i++) {
-            out[i] = new long[rows.get(i).size()];
-            for (int j = 0; j < out[i].length; j++) {
-                out[i][j] = rows.get(i).get(j).asLong();
-            }
-        }
-        return out;
-    }
 
-    static double[] f64(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        double[] out = new double[b.remaining() / 8];
-        b.asDoubleBuffer().get(out);
-        return out;
-    }
 }

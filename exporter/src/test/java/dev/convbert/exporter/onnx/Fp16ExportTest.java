@@ -4,9 +4,8 @@ import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.reference.ReferenceData;
 import dev.convbert.core.safetensors.HalfFloats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,13 +81,13 @@ class Fp16ExportTest {
     }
 
     private static float[][] logits(Path onnx, String set) throws Exception {
-        JsonNode in = new ObjectMapper().readTree(REF.resolve(set).resolve("inputs.json").toFile());
+        ReferenceData in = ReferenceData.read(REF.resolve(set));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions();
              OrtSession s = env.createSession(onnx.toString(), so);
-             OnnxTensor a = OnnxTensor.createTensor(env, ExportParityTest.matrix(in.get("input_ids")));
-             OnnxTensor b = OnnxTensor.createTensor(env, ExportParityTest.matrix(in.get("attention_mask")));
-             OnnxTensor c = OnnxTensor.createTensor(env, ExportParityTest.matrix(in.get("token_type_ids")));
+             OnnxTensor a = OnnxTensor.createTensor(env, in.inputIds());
+             OnnxTensor b = OnnxTensor.createTensor(env, in.attentionMask());
+             OnnxTensor c = OnnxTensor.createTensor(env, in.tokenTypeIds());
              OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
             return (float[][]) r.get("logits").orElseThrow().getValue();
         }
