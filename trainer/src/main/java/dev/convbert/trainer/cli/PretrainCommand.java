@@ -57,6 +57,14 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--resume")
     boolean resume;
 
+    @Option(names = "--temperature", description = "Sampling temperature of the generator's replacements (default 1, "
+            + "ELECTRA's; 0 takes its most likely token).")
+    Double temperature;
+
+    @Option(names = "--stop-after", paramLabel = "STEP", description = "Stop after this step with a checkpoint, keeping "
+            + "the --max-steps schedule; continue later with --resume (for jobs that run in time windows).")
+    Long stopAfter;
+
     @Option(names = "--device", defaultValue = "cpu",
             description = "cpu, gpu (data-parallel over every visible GPU), gpu:N or gpu:N,M,… (default ${DEFAULT-VALUE}).")
     String device;
@@ -81,8 +89,16 @@ public final class PretrainCommand implements Callable<Integer> {
         }
         PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
                 maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), dataLength, seed,
-                saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight());
-        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device)).run(resume);
+                saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight(),
+                temperature != null ? temperature : d.temperature());
+        if (cfg.temperature() < 0) {
+            throw new InvalidInputException("--temperature " + cfg.temperature() + ": expected 0 (the generator's argmax) or more");
+        }
+        if (stopAfter != null && (stopAfter < 1 || stopAfter > maxSteps)) {
+            throw new InvalidInputException("--stop-after " + stopAfter + ": expected a step from 1 to --max-steps " + maxSteps);
+        }
+        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device))
+                .run(resume, stopAfter != null ? stopAfter : maxSteps);
         return ExitCodes.OK;
     }
 }

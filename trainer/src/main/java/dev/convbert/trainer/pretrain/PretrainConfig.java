@@ -9,17 +9,19 @@ import java.util.List;
 /**
  * Pre-training hyper-parameters; defaults from the original per model size (convbert-spec.md §c): lr 3e-4 small,
  * 5e-4 medium-small, 2e-4 base; batch 128 (256 base); warm-up 10,000 steps; weight decay 0.01; clip 1.0; seq 128;
- * generator a quarter of the discriminator's width (a third for base); loss = MLM + 50 × discriminator.
+ * generator a quarter of the discriminator's width (a third for base); loss = MLM + 50 × discriminator; the
+ * discriminator's input sampled from the generator at temperature 1 (ELECTRA's {@code temperature}; 0 takes the
+ * generator's most likely token, which makes the corrupted input independent of the random stream).
  */
 public record PretrainConfig(double learningRate, int batchSize, long maxSteps, long warmupSteps, double weightDecay,
                              double maxGradNorm, int maxSeqLength, long seed, int saveEvery, double generatorSize,
-                             double discWeight) {
+                             double discWeight, double temperature) {
 
     public static PretrainConfig original(ConvBertConfig disc, long maxSteps) {
         boolean base = disc.hiddenSize() >= 768;
         double lr = base ? 2e-4 : disc.numGroups() > 1 ? 5e-4 : 3e-4;
         return new PretrainConfig(lr, base ? 256 : 128, maxSteps, Math.min(10_000, maxSteps / 10), 0.01, 1.0, 128, 42, 1000,
-                base ? 1.0 / 3 : 0.25, 50.0);
+                base ? 1.0 / 3 : 0.25, 50.0, 1.0);
     }
 
     /**
@@ -41,6 +43,11 @@ public record PretrainConfig(double learningRate, int batchSize, long maxSteps, 
                 d.paddingInvariant(), null);
     }
 
+    public PretrainConfig withTemperature(double t) {
+        return new PretrainConfig(learningRate, batchSize, maxSteps, warmupSteps, weightDecay, maxGradNorm, maxSeqLength,
+                seed, saveEvery, generatorSize, discWeight, t);
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("learning_rate", learningRate);
@@ -54,6 +61,7 @@ public record PretrainConfig(double learningRate, int batchSize, long maxSteps, 
         o.put("save_every", saveEvery);
         o.put("generator_size", generatorSize);
         o.put("disc_weight", discWeight);
+        o.put("temperature", temperature);
         o.put("mask_prob", 0.15);
         o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
         return o;

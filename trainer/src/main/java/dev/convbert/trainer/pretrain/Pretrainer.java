@@ -62,7 +62,6 @@ public final class Pretrainer {
     private final Path vocab;
     private final Path out;
     private final List<Device> devices;
-    private boolean samplingNoise = true;
 
     /** {@code devices}: one replica per entry, the first owns the optimizer and the checkpoints. */
     public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, List<Device> devices) {
@@ -79,15 +78,6 @@ public final class Pretrainer {
         this.vocab = vocab;
         this.out = out;
         this.devices = List.copyOf(devices);
-    }
-
-    /**
-     * Replaces the generator's sample by its argmax, so that runs over different device counts see the same corrupted
-     * input and can be compared exactly (tests only: it is not ELECTRA's recipe).
-     */
-    Pretrainer withoutSamplingNoise() {
-        samplingNoise = false;
-        return this;
     }
 
     /** Sums over one slice of a batch; the loss terms are already divided by the whole batch's counts. */
@@ -133,11 +123,11 @@ public final class Pretrainer {
     }
 
     public ObjectNode run(boolean resume) throws IOException {
-        return runUntil(resume, cfg.maxSteps());
+        return run(resume, cfg.maxSteps());
     }
 
-    /** As {@link #run}, but stops after step {@code stopAt} with a checkpoint (an interrupted run, for tests). */
-    ObjectNode runUntil(boolean resume, long stopAt) throws IOException {
+    /** As {@link #run(boolean)}, but stops after step {@code stopAt} with a checkpoint; {@code resume} continues. */
+    public ObjectNode run(boolean resume, long stopAt) throws IOException {
         PretrainData data = new PretrainData(dataDir);
         Vocab v = Vocab.read(vocab);
         if (data.manifest().get("vocab_size").asInt() != v.size() || discConfig.vocabSize() != v.size()) {
@@ -248,7 +238,9 @@ public final class Pretrainer {
                     }
                 }
                 ObjectNode metrics = JSON.createObjectNode();
+                long done = Math.min(stopAt, cfg.maxSteps());
                 metrics.put("steps", cfg.maxSteps());
+                metrics.put("completed_steps", done);
                 metrics.put("wall_time_seconds", state.get("elapsed_seconds").asDouble());
                 metrics.set("hyperparameters", cfg.toJson());
                 metrics.put("examples", data.size());
@@ -256,6 +248,11 @@ public final class Pretrainer {
                 metrics.put("generator_hidden_size", genConfig.hiddenSize());
                 metrics.put("devices", devices.toString());
                 AtomicFiles.writeString(out.resolve("pretrain_metrics.json"), JSON.writeValueAsString(metrics));
+                log.info(done < cfg.maxSteps()
+                        ? fmt("stopped after step %d of %d; continue with --resume; %.0f s of training", done, cfg.maxSteps(),
+                                state.get("elapsed_seconds").asDouble())
+                        : fmt("done: %d steps; discriminator in %s; %.0f s of training", done, out.resolve("discriminator"),
+                                state.get("elapsed_seconds").asDouble()));
                 return metrics;
             }
         }
@@ -364,13 +361,15 @@ public final class Pretrainer {
                 NDArray nll = logp.gather(originals.expandDims(2), 2).squeeze(2).neg();     // [B, N]
                 NDArray mlmLoss = nll.mul(weights).sum().div(Scalars.like(nll, maskedSlots));
 
-                // sampling: Gumbel-max at temperature 1, no gradient into the generator
+                // sampling: Gumbel-max at the configured temperature, no gradient into the generator
                 long[] predicted = logits.stopGradient().argMax(2).toLongArray();
                 long[] sampled = predicted;
-                if (samplingNoise) {
+                if (cfg.temperature() > 0) {
+                    NDArray scaled = cfg.temperature() == 1.0 ? logits.stopGradient()
+                            : logits.stopGradient().div(Scalars.like(logits, cfg.temperature()));
                     NDArray u = step.randomUniform(0f, 1f, logits.getShape());
                     NDArray gumbel = u.add(1e-9f).log().neg().add(1e-9f).log().neg();
-                    sampled = logits.stopGradient().add(gumbel).argMax(2).toLongArray();
+                    sampled = scaled.add(gumbel).argMax(2).toLongArray();
                 }
 
                 // discriminator on the corrupted input: every weighted slot replaced by the sample

@@ -43,7 +43,7 @@ class PretrainerTest {
     }
 
     static PretrainConfig config(long steps) {
-        return new PretrainConfig(2e-3, 8, steps, 2, 0.01, 1.0, 64, 7, 5, 0.25, 50.0);
+        return new PretrainConfig(2e-3, 8, steps, 2, 0.01, 1.0, 64, 7, 5, 0.25, 50.0, 1.0);
     }
 
     @BeforeAll
@@ -93,22 +93,23 @@ class PretrainerTest {
         Path a = dir.resolve("a");
         new Pretrainer(config(10), tiny(), data, VOCAB, a, CPU).run(false);
         Path partial = dir.resolve("b");
-        new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).runUntil(false, 5);   // interrupted at 5
+        new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).run(false, 5);   // interrupted at 5
         new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).run(true);
         assertSameWeights(a.resolve("checkpoint-00000010"), partial.resolve("checkpoint-00000010"), 0);
     }
 
     /**
      * Two replicas (both on the CPU here; on GPUs the same code with one device each) must train exactly as one device
-     * on the whole batch: slices' losses divided by the whole batch's counts, gradients summed. Sampling noise off so
-     * both runs corrupt the same tokens; dropout is 0 in the tiny config.
+     * on the whole batch: slices' losses divided by the whole batch's counts, gradients summed. Temperature 0 (the
+     * generator's argmax) so both runs corrupt the same tokens; dropout is 0 in the tiny config.
      */
     @Test
     void dataParallelReplicasTrainAsOneDeviceOnTheWholeBatch() throws Exception {
         Path one = dir.resolve("dp1");
         Path two = dir.resolve("dp2");
-        new Pretrainer(config(3), tiny(), data, VOCAB, one, CPU).withoutSamplingNoise().run(false);
-        new Pretrainer(config(3), tiny(), data, VOCAB, two, List.of(Device.cpu(), Device.cpu())).withoutSamplingNoise().run(false);
+        PretrainConfig argmax = config(3).withTemperature(0);
+        new Pretrainer(argmax, tiny(), data, VOCAB, one, CPU).run(false);
+        new Pretrainer(argmax, tiny(), data, VOCAB, two, List.of(Device.cpu(), Device.cpu())).run(false);
         List<String> a = Files.readAllLines(one.resolve("metrics.jsonl"));
         List<String> b = Files.readAllLines(two.resolve("metrics.jsonl"));
         var json = new ObjectMapper();
@@ -157,7 +158,7 @@ class PretrainerTest {
             assertTrue(none.getMessage().contains("--device cpu"), none.getMessage());
         }
         var tooMany = assertThrows(InvalidInputException.class, () -> new Pretrainer(
-                new PretrainConfig(2e-3, 1, 1, 0, 0.01, 1.0, 64, 7, 5, 0.25, 50.0), tiny(), data, VOCAB, dir.resolve("x"),
+                new PretrainConfig(2e-3, 1, 1, 0, 0.01, 1.0, 64, 7, 5, 0.25, 50.0, 1.0), tiny(), data, VOCAB, dir.resolve("x"),
                 List.of(Device.cpu(), Device.cpu())));
         assertTrue(tooMany.getMessage().contains("--batch-size 1"), tooMany.getMessage());
     }
