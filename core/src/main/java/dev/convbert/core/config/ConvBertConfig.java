@@ -95,7 +95,7 @@ public record ConvBertConfig(
         }
     }
 
-    // ---- derived geometry (names as in convbert-spec.md §a.2) ----
+    // ---- derived geometry (names as in docs/RECIPE.md §a.2) ----
 
     /** H' = H / head_ratio: heads of ordinary self-attention, and equally many convolution heads. */
     public int selfAttentionHeads() {
@@ -124,7 +124,7 @@ public record ConvBertConfig(
         return classifierDropout != null ? classifierDropout : hiddenDropoutProb;
     }
 
-    // ---- presets (paper / original code, convbert-spec.md §b) ----
+    // ---- presets (paper / original code, docs/RECIPE.md §b) ----
 
     public static ConvBertConfig small() {
         return preset(256, 4, 1024, 128, 1);

@@ -22,7 +22,7 @@ class ConvBertConfigTest {
 
     @Test
     void presetParameterCountsMatchThePaper() {
-        // convbert-spec.md §b: computed 13.14M / 17.48M / 105.68M; README claims 17M for medium-small
+        // docs/RECIPE.md §b: computed 13.14M / 17.48M / 105.68M; README claims 17M for medium-small
         assertEquals(13_143_768, ConvBertConfig.small().parameterCount());
         assertEquals(17.48e6, ConvBertConfig.mediumSmall().parameterCount(), 0.01e6);
         assertEquals(105.68e6, ConvBertConfig.base().parameterCount(), 0.01e6);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.glue.GlueTask;
 
 /**
- * Hyper-parameters of a fine-tuning run; the defaults are the original recipe (convbert-spec.md §d): AdamW ε 1e-6
+ * Hyper-parameters of a fine-tuning run; the defaults are the original recipe (docs/RECIPE.md §d): AdamW ε 1e-6
  * without bias correction, weight decay 0.01 (not on biases/LayerNorm), 10 % warm-up then linear decay, layer-wise lr
  * decay 0.8, global-norm clipping at 1.0, batch 32, max_seq_length 128, 3 epochs (10 for RTE and STS-B).
  * Printed at start and stored with every checkpoint; a resumed run must match it.

@@ -9,7 +9,7 @@ import ai.djl.util.PairList;
 import dev.convbert.core.config.ConvBertConfig;
 
 /**
- * ELECTRA-style replaced-token detection as ConvBERT pre-trains (convbert-spec.md §c): a small generator (masked-LM)
+ * ELECTRA-style replaced-token detection as ConvBERT pre-trains (docs/RECIPE.md §c): a small generator (masked-LM)
  * and the discriminator, sharing the token, position and token-type embeddings (and their LayerNorm).
  *
  * <p>Children: {@code discriminator} (the encoder that is kept), {@code discriminator_predictions} (dense + GELU,

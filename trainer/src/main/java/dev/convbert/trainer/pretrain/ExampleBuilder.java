@@ -6,7 +6,7 @@ import java.util.Random;
 
 /**
  * Packs tokenised sentences into pre-training examples exactly as ELECTRA's {@code ExampleBuilder} after its fix
- * (commit 1ed0852; ConvBERT ships the pre-fix condition, see convbert-spec.md §c): lines accumulate until the target
+ * (commit 1ed0852; ConvBERT ships the pre-fix condition, see docs/RECIPE.md §c): lines accumulate until the target
  * length is reached; then, with probability 0.1 everything goes to one segment, otherwise sentences fill segment A up
  * to (target − 3)/2 and the rest go to B; layout {@code [CLS] A [SEP] (B [SEP])}, A truncated to max − 2, B to what is
  * left. With probability 0.05 the next target length is uniform in [5, max].

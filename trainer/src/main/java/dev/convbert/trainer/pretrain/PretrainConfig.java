@@ -7,7 +7,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import java.util.List;
 
 /**
- * Pre-training hyper-parameters; defaults from the original per model size (convbert-spec.md §c): lr 3e-4 small,
+ * Pre-training hyper-parameters; defaults from the original per model size (docs/RECIPE.md §c): lr 3e-4 small,
  * 5e-4 medium-small, 2e-4 base; batch 128 (256 base); warm-up 10,000 steps; weight decay 0.01; clip 1.0; seq 128;
  * generator a quarter of the discriminator's width (a third for base); loss = MLM + 50 × discriminator; the
  * discriminator's input sampled from the generator at temperature 1 (ELECTRA's {@code temperature}; 0 takes the
