@@ -179,7 +179,19 @@ public final class OrtModel implements Predictor {
 
     static int threads() {
         String env = System.getenv("CONVBERT_ORT_THREADS");
-        return env != null ? Integer.parseInt(env) : Runtime.getRuntime().availableProcessors();
+        if (env == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(env.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException notANumber) {
+            // reported below with the value
+        }
+        throw new dev.convbert.core.InvalidInputException("CONVBERT_ORT_THREADS=\"" + env + "\": expected a thread count of 1"
+                + " or more (unset it to use every core)");
     }
 
     @Override
@@ -212,10 +224,6 @@ public final class OrtModel implements Predictor {
 
     public Map<String, String> metadata() {
         return metadata;
-    }
-
-    public Path file() {
-        return file;
     }
 
     @Override
