@@ -299,7 +299,7 @@ public final class ReliabilityCases implements Callable<Integer> {
                     o.ok() ? "" : " **differs**", shorten(o.message)));
         }
         md.append("\nThe server's cases run as `ServerFaultsTest` (loopback only, bounded): 100 slow connections held 10 s")
-                .append(" (health and a prediction answer within 1 s throughout; every slow connection is cut), a fault in a")
+                .append(" (health and a prediction answer within 3 s throughout, where a starved server would wait out the 5 s read time; every slow connection is cut), a fault in a")
                 .append(" handler (JSON 500), an Error in the model (/health 503 \"failed\", requests refused at once), a failed")
                 .append(" warm-up (port released), unknown paths such as /v1/predictXYZ (404).\n");
         AtomicFiles.writeString(output, md.toString());
@@ -307,13 +307,13 @@ public final class ReliabilityCases implements Callable<Integer> {
         ArrayNode rows = json.createArrayNode();
         for (Outcome o : outcomes) {
             ObjectNode r = rows.addObject();
-            r.put("area", o.c.area).put("input", o.c.input).put("exit", o.exit).put("expected", o.c.expected).put("message", o.message);
+            r.put("area", o.c.area).put("input", o.c.input).put("exit", o.exit).put("expected", o.c.expected).put("message", shorten(o.message));
         }
         String name = output.getFileName().toString().replaceFirst("\\.md$", "");
         AtomicFiles.writeString(output.resolveSibling(name + ".json"), json.writeValueAsString(rows) + "\n");
     }
 
-    /** Paths of the scratch directory are the same for every run but one: keep only their file names. */
+    /** Paths in the scratch directory differ in every run and name this machine: keep them relative to it. */
     private static String shorten(String message) {
         return message.replaceAll("/[^ :]*/(convbert-reliability|junit)[^/ ]*/", "").replaceAll("(/tmp|/work)[^ :]*/", "");
     }

@@ -11,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One set of an independent ConvBERT implementation's outputs (a folder of {@code ../shared/reference}, or its copy
- * under testdata): the padded batch of {@code inputs.json} and float64 little-endian output files such as
+ * One set of an independent ConvBERT implementation's outputs (a folder of the reference outputs a user points us
+ * at, or its copy under testdata): the padded batch of {@code inputs.json} and float64 little-endian output files such as
  * {@code logits.f64.bin}, flattened in C order. Parity checks compare our numbers against these, never against our own.
  */
 public record ReferenceData(Path dir, long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask) {
