@@ -172,6 +172,10 @@ public final class Pretrainer {
                 state = Checkpoints.restore(ck, run, groups, optimizer, manager);
                 start = ck.step();
             }
+            if (stopAt < cfg.maxSteps() && stopAt <= start) {
+                throw new InvalidInputException("--stop-after " + stopAt + ": " + out + " is already at step " + start
+                        + "; give a later step, or leave --stop-after out to finish the run");
+            }
             broadcast(replicas);
             replicas.forEach(r -> r.params().forEach(p -> p.getArray().setRequiresGradient(true)));
             try (TrainingLog log = new TrainingLog(out, "pretrain", start, cfg.maxSteps())) {
