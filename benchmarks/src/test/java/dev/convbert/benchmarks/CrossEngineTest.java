@@ -3,6 +3,7 @@ package dev.convbert.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
@@ -91,6 +92,39 @@ class CrossEngineTest {
             assertTrue(max <= 1e-4, "padding_invariant=" + invariant + ": DJL vs ORT max |Δlogit| " + max);
             System.out.printf("padding_invariant=%s: %d examples, DJL vs ORT max |Δlogit| %.2e%n", invariant, dev.size(), max);
         }
+    }
+
+    /** --head electra on STS-B: trained from the tiny model, exported, and the two engines agree on the 0–5 scores. */
+    @Test
+    void electraHeadTrainsAndExports() throws IOException {
+        Path sts = dir.resolve("sts-electra");
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute(
+                "finetune", "--task", "sts-b", "--data-dir", TESTDATA.resolve("glue").toString(), "--model", tuned.toString(),
+                "--output", sts.toString(), "--max-steps", "4", "--batch-size", "3", "--lr", "2e-3", "--head", "electra");
+        assertEquals(0, code, err.toString());
+        ModelDir md = ModelDir.open(sts);
+        assertEquals(ClassifierHead.ELECTRA, md.config().classifierHead());
+        assertTrue(md.weights().tensors().containsKey("classifier.out_proj.weight"));
+        assertTrue(md.weights().tensors().keySet().stream().noneMatch(n -> n.startsWith("classifier.dense")),
+                "the original head has no dense layer");
+        Path onnx = dir.resolve("sts-electra.onnx");
+        new OnnxExporter(md, ExportOptions.defaults()).export(onnx);
+        float[][] djl;
+        float[][] ort;
+        try (TaskModel m = TaskModel.load(sts, ai.djl.Device.cpu()); OrtModel o = OrtModel.open(onnx, ExecutionProvider.cpu())) {
+            djl = BatchRunner.logits(m, dev, 16, null);
+            ort = BatchRunner.logits(o, dev, 16, null);
+        }
+        double max = 0;
+        double spread = 0;
+        for (int i = 0; i < djl.length; i++) {
+            max = Math.max(max, Math.abs(djl[i][0] - ort[i][0]));
+            spread = Math.max(spread, Math.abs(djl[i][0] - djl[0][0]));
+        }
+        System.out.printf("electra head, STS-B: DJL vs ORT max |Δscore| %.2e over %d examples%n", max, djl.length);
+        assertTrue(max <= 1e-4, "DJL vs ORT max |Δscore| " + max);
+        assertTrue(spread > 0, "scores depend on the input");
     }
 
     @Test

@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * {@code ConvBertConfig} field names (so hub checkpoints load unchanged and ours load in HF).
  *
  * <p>Fields this class does not model ({@code architectures}, {@code torch_dtype}, …) are kept in {@link #extra()} and
- * written back. Our one addition, {@code padding_invariant}, masks padded positions out of the span-based dynamic
- * convolution; absent means HF/TF semantics, where padding leaks into the windows of the last real tokens.
+ * written back. Our additions: {@code padding_invariant} masks padded positions out of the span-based dynamic
+ * convolution (absent means HF/TF semantics, where padding leaks into the windows of the last real tokens);
+ * {@code classifier_head} = {@code electra} selects the original fine-tuning head ({@link ClassifierHead}; absent = HF's).
  *
  * @param numAttentionHeads the config value H; self-attention runs on H / head_ratio heads, the convolution on as many
  * @param classifierDropout {@code null} means "use hidden_dropout_prob", as in HF
@@ -70,6 +71,9 @@ public record ConvBertConfig(
         }
         validate(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 maxPositionEmbeddings, typeVocabSize, embeddingSize, headRatio, convKernelSize, numGroups, id2label);
+        if (extra.has("classifier_head")) {
+            ClassifierHead.of(extra.get("classifier_head").asText());
+        }
         validateRanges(hiddenDropoutProb, attentionProbsDropoutProb, classifierDropout, initializerRange, layerNormEps,
                 padTokenId, vocabSize);
     }
@@ -171,6 +175,24 @@ public record ConvBertConfig(
     public ConvBertConfig withExtra(String key, String value) {
         ObjectNode e = extra.deepCopy();
         e.put(key, value);
+        return new ConvBertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
+                hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
+                layerNormEps, padTokenId, embeddingSize, headRatio, convKernelSize, numGroups, classifierDropout,
+                id2label, paddingInvariant, e);
+    }
+
+    /** The task head; {@code classifier_head} in config.json, absent for HF's. */
+    public ClassifierHead classifierHead() {
+        return extra.has("classifier_head") ? ClassifierHead.of(extra.get("classifier_head").asText()) : ClassifierHead.HF;
+    }
+
+    public ConvBertConfig withClassifierHead(ClassifierHead head) {
+        ObjectNode e = extra.deepCopy();
+        if (head == ClassifierHead.HF) {
+            e.remove("classifier_head");       // HF's config.json, unchanged
+        } else {
+            e.put("classifier_head", head.id());
+        }
         return new ConvBertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
                 layerNormEps, padTokenId, embeddingSize, headRatio, convKernelSize, numGroups, classifierDropout,

@@ -15,8 +15,10 @@ public final class ParameterShapes {
         Map<String, long[]> m = new LinkedHashMap<>();
         encoder(c, "convbert.", m);
         long h = c.hiddenSize();
-        m.put("classifier.dense.weight", new long[]{h, h});
-        m.put("classifier.dense.bias", new long[]{h});
+        if (c.classifierHead().hasDense()) {
+            m.put("classifier.dense.weight", new long[]{h, h});
+            m.put("classifier.dense.bias", new long[]{h});
+        }
         m.put("classifier.out_proj.weight", new long[]{c.numLabels(), h});
         m.put("classifier.out_proj.bias", new long[]{c.numLabels()});
         return m;

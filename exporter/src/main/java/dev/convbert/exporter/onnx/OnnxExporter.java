@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.config.ParameterShapes;
 import dev.convbert.core.io.AtomicFiles;
@@ -158,7 +159,12 @@ public final class OnnxExporter {
         List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
         if (!encoderOnly) {
             String cls = options.hiddenStates() ? g.gather(x, g.scalarInt(0), 1) : x;                   // [B,Hd]
-            String logits = linear(g, g.gelu(linear(g, cls, "classifier.dense"), type), "classifier.out_proj");
+            ClassifierHead head = c.classifierHead();
+            String features = head.hasDense() ? g.gelu(linear(g, cls, "classifier.dense"), type) : cls;
+            String logits = linear(g, features, "classifier.out_proj");
+            if (c.isRegression() && head.regressionScale() != 1.0) {
+                logits = g.mul(logits, g.scalar((float) head.regressionScale(), type));                // back to the label's scale
+            }
             g.node(ConvBertOps.CAST, Map.of("to", (long) FLOAT), List.of("logits"), logits);
             outputs.add(valueInfo("logits", FLOAT, "batch", Long.toString(c.numLabels())));
         }

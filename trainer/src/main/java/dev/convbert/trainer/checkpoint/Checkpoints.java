@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import ai.djl.ndarray.NDManager;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.trainer.optim.AdamW;
@@ -93,7 +92,7 @@ public final class Checkpoints {
      * Puts a checkpoint back: checks it belongs to this run, copies every parameter and the Adam moments; returns the
      * saved trainer state.
      */
-    public static ObjectNode restore(Loaded ck, ObjectNode run, List<ParamGroup> groups, AdamW optimizer, NDManager manager) {
+    public static ObjectNode restore(Loaded ck, ObjectNode run, List<ParamGroup> groups, AdamW optimizer) {
         requireSameRun(ck, run);
         for (ParamGroup g : groups) {
             SafeTensor t = ck.model().get(g.name());
@@ -102,7 +101,7 @@ public final class Checkpoints {
             }
             g.parameter().getArray().set(t.toFloats());
         }
-        optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), manager, ck.dir().resolve(OPTIMIZER).toString());
+        optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), ck.dir().resolve(OPTIMIZER).toString());
         return ck.state();
     }
 

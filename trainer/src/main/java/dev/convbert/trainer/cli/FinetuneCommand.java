@@ -2,6 +2,7 @@ package dev.convbert.trainer.cli;
 
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.tokenize.Vocab;
@@ -16,9 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code convbert finetune}: GLUE fine-tuning with the original recipe; resumable. */
+/** {@code convbert finetune}: GLUE fine-tuning with the original optimisation recipe; resumable. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, defaultValueProvider = FinetuneCommand.Defaults.class, sortOptions = false,
-        description = {"Fine-tune ConvBERT on a GLUE task (original recipe by default) and keep the best dev checkpoint.",
+        description = {"Fine-tune ConvBERT on a GLUE task and keep the best dev checkpoint. Optimisation follows the original",
+                "ConvBERT/ELECTRA recipe; the head is HF's unless --head electra (docs/RECIPE.md lists every difference).",
                 "The output directory is a model directory (HF layout) with training_metrics.json, train.log and metrics.jsonl.",
                 "", "Examples:",
                 "  convbert finetune --task sst-2 --data-dir $GLUE_DIR --model pretrained/ --output runs/sst2",
@@ -96,6 +98,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-double-unordered", description = "Do not add swapped pairs for MRPC/STS-B.")
     boolean noDouble;
 
+    @Option(names = "--head", description = "Task head: hf (dense + GELU + out_proj, loads in HF) or electra (the original's: "
+            + "out_proj on [CLS]; STS-B trained on label / 5). Default ${DEFAULT-VALUE}.")
+    String head;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu.")
     String device;
 
@@ -132,9 +138,18 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .withLength(epochs != null ? epochs : d.epochs(), maxSteps)
                 .withOptimisation(batchSize, warmup, weightDecay, layerDecay, maxGradNorm)
                 .withData(maxSeqLength, maxTrainExamples, !noBucketing, d.doubleUnordered() && !noDouble)
-                .withRun(seed, evalEvery, saveEvery);
+                .withRun(seed, evalEvery, saveEvery)
+                .withHead(headOption());
         return new FineTuner(cfg, dataDir, output, new FineTuner.Source(init.model, modelConfig, vocab),
                 DjlPredictorProvider.device(device), beforeCheckpointCommit);
+    }
+
+    private ClassifierHead headOption() {
+        try {
+            return ClassifierHead.of(head);
+        } catch (dev.convbert.core.config.ConfigException e) {
+            throw new InvalidInputException("--head " + head + ": expected hf or electra");
+        }
     }
 
     /** The recipe's task-independent defaults, read from {@link FineTuneConfig#original} so help and training agree. */
@@ -157,6 +172,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 case "--seed" -> d.seed();
                 case "--eval-every" -> d.evalEvery();
                 case "--save-every" -> d.saveEvery();
+                case "--head" -> d.head().id();
                 default -> null;
             };
             return v == null ? null : v.toString();

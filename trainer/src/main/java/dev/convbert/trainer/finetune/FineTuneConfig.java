@@ -2,52 +2,62 @@ package dev.convbert.trainer.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.glue.GlueTask;
 
 /**
- * Hyper-parameters of a fine-tuning run; the defaults are the original recipe (docs/RECIPE.md §d): AdamW ε 1e-6
- * without bias correction, weight decay 0.01 (not on biases/LayerNorm), 10 % warm-up then linear decay, layer-wise lr
- * decay 0.8, global-norm clipping at 1.0, batch 32, max_seq_length 128, 3 epochs (10 for RTE and STS-B).
- * Printed at start and stored with every checkpoint; a resumed run must match it.
+ * Hyper-parameters of a fine-tuning run. The optimisation defaults are the original ConvBERT/ELECTRA recipe
+ * (docs/RECIPE.md §d): AdamW ε 1e-6 without bias correction, weight decay 0.01 (not on biases/LayerNorm), 10 % warm-up
+ * then linear decay, layer-wise lr decay 0.8, global-norm clipping at 1.0, batch 32, max_seq_length 128, 3 epochs
+ * (10 for RTE and STS-B). The head (HF's; {@link ClassifierHead#ELECTRA} for the original's), length bucketing and
+ * best-dev selection follow HF (docs/RECIPE.md §f says why). Printed at start and stored with every checkpoint; a
+ * resumed run must match it.
  */
 public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, double epochs, long maxSteps,
                              double warmupFraction, double weightDecay, double layerDecay, double maxGradNorm,
                              int maxSeqLength, long seed, int evalEvery, int saveEvery, boolean lengthBucketing,
-                             int maxTrainExamples, boolean doubleUnordered) {
+                             int maxTrainExamples, boolean doubleUnordered, ClassifierHead head) {
 
     /** The original recipe for {@code task} with the lr of {@code modelSize} (3e-4 small/medium-small, 1e-4 base). */
     public static FineTuneConfig original(GlueTask task, boolean base) {
         double epochs = task == GlueTask.RTE || task == GlueTask.STS_B ? 10 : 3;
         boolean doubled = task == GlueTask.MRPC || task == GlueTask.STS_B;
         return new FineTuneConfig(task, base ? 1e-4 : 3e-4, 32, epochs, 0, 0.1, 0.01, 0.8, 1.0, 128, 42, 0, 500, true, 0,
-                doubled);
+                doubled, ClassifierHead.HF);
     }
 
     public FineTuneConfig withLearningRate(double lr) {
         return new FineTuneConfig(task, lr, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay, maxGradNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
     }
 
     /** How long: {@code epochs}, or exactly {@code steps} when positive. */
     public FineTuneConfig withLength(double epochs, long steps) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, steps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
     }
 
     public FineTuneConfig withOptimisation(int batch, double warmup, double decay, double layerwiseDecay, double clipNorm) {
         return new FineTuneConfig(task, learningRate, batch, epochs, maxSteps, warmup, decay, layerwiseDecay, clipNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered);
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
     }
 
     public FineTuneConfig withData(int seqLength, int trainExamples, boolean bucketing, boolean doubled) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled);
+                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled, head);
     }
 
     public FineTuneConfig withRun(long runSeed, int evalEverySteps, int saveEverySteps) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
                 maxGradNorm, maxSeqLength, runSeed, evalEverySteps, saveEverySteps, lengthBucketing, maxTrainExamples,
-                doubleUnordered);
+                doubleUnordered, head);
+    }
+
+    /** The task head: HF's (the default, for HF checkpoints and tooling) or the original ELECTRA head and loss. */
+    public FineTuneConfig withHead(ClassifierHead classifierHead) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
+                classifierHead);
     }
 
     public ObjectNode toJson() {
@@ -68,6 +78,7 @@ public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, 
         o.put("length_bucketing", lengthBucketing);
         o.put("max_train_examples", maxTrainExamples);
         o.put("double_unordered", doubleUnordered);
+        o.put("classifier_head", head.id());
         o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
         return o;
     }

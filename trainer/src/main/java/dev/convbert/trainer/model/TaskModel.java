@@ -4,14 +4,21 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
+import dev.convbert.core.config.ClassifierHead;
+import dev.convbert.core.predict.PaddedBatch;
 import ai.djl.training.ParameterStore;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.core.safetensors.Safetensors;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +34,7 @@ public final class TaskModel implements Predictor {
     private final ParameterStore parameters;
     private final Device device;
     private boolean closed;
+    private boolean trainable;
 
     private TaskModel(Path dir, NDManager manager, ConvBertForSequenceClassification model, Device device) {
         this.dir = dir;
@@ -51,16 +59,24 @@ public final class TaskModel implements Predictor {
     }
 
     /**
-     * A model directory as the start of fine-tuning on {@code labels}: the encoder loads, a task head that is absent
-     * or sized for other labels is initialised afresh (and reported), other heads are dropped.
+     * A model directory as the start of fine-tuning on {@code labels} with {@code head}: the encoder loads; a task head
+     * that is absent, sized for other labels or of the other kind is initialised afresh (and reported), other heads
+     * are dropped.
      */
-    public static TaskModel fromPretrained(Path dir, java.util.List<String> labels, Device device, long seed) {
+    public static TaskModel fromPretrained(Path dir, List<String> labels, ClassifierHead head, Device device, long seed) {
         ModelDir md = ModelDir.open(dir);
-        ConvBertConfig config = md.config().withLabels(labels);
+        ConvBertConfig config = md.config().withLabels(labels).withClassifierHead(head);
+        Safetensors.Contents weights = md.weights();
+        if (md.config().classifierHead() != head) {
+            // an out_proj trained on the other head's features would load by shape but mean nothing here
+            Map<String, SafeTensor> encoder = new LinkedHashMap<>(weights.tensors());
+            encoder.keySet().removeIf(name -> name.startsWith("classifier."));
+            weights = new Safetensors.Contents(encoder, weights.metadata());
+        }
         NDManager manager = NDManager.newBaseManager(device);
         try {
             var model = new ConvBertForSequenceClassification(config);
-            var report = ConvBertWeights.load(model, config, md.weights(), md.weightsFile(), manager, true, seed);
+            var report = ConvBertWeights.load(model, config, weights, md.weightsFile(), manager, true, seed);
             if (!report.initialised().isEmpty()) {
                 System.err.println("initialised " + report.initialised().size() + " task-head tensors not in "
                         + md.weightsFile() + ": " + report.initialised());
@@ -100,16 +116,61 @@ public final class TaskModel implements Predictor {
         return dir == null ? Optional.empty() : ModelDir.open(dir).vocabSha256();
     }
 
-    public ConvBertForSequenceClassification block() {
+    // the block, its manager and parameter store stay inside this package: callers train and run through the methods
+    // below, so no one else creates arrays on the model's manager or runs the block with the wrong mode
+    ConvBertForSequenceClassification block() {
         return model;
     }
 
-    public NDManager manager() {
+    NDManager manager() {
         return manager;
     }
 
-    public ParameterStore parameterStore() {
+    ParameterStore parameterStore() {
         return parameters;
+    }
+
+    /** The parameters by HF name, in forward order: what an optimizer updates. */
+    public Map<String, ConvBertWeights.Named> namedParameters() {
+        return ConvBertWeights.named(model);
+    }
+
+    /** Arrays alive in the model's manager: the parameters, their gradients and optimizer moments; constant in training. */
+    public int nativeArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    /**
+     * One training forward pass (dropout on) and its backward: gradients accumulate on the parameters; returns the
+     * loss. Classification: cross-entropy. Regression: squared error against the label — scaled by the head's
+     * {@link ClassifierHead#regressionScale()}, so the ELECTRA head trains on label / 5 as the original does.
+     */
+    public double forwardBackward(PaddedBatch batch, float[] labels) {
+        if (!trainable) {
+            namedParameters().values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
+            trainable = true;
+        }
+        int b = labels.length;
+        ConvBertConfig c = config();
+        try (NDManager step = manager.newSubManager(device)) {
+            NDList in = new NDList(matrix(step, batch.inputIds()), matrix(step, batch.tokenTypeIds()),
+                    matrix(step, batch.attentionMask()));
+            NDArray y = step.create(labels);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.run(parameters, in, true, null).get(0);
+                NDArray loss;
+                if (c.isRegression()) {
+                    NDArray error = logits.reshape(b).sub(y);
+                    double scale = c.classifierHead().regressionScale();
+                    loss = (scale == 1 ? error : error.div(Scalars.like(error, scale))).square().mean();
+                } else {
+                    NDArray gold = y.toType(DataType.INT64, false).oneHot(c.numLabels());
+                    loss = logits.logSoftmax(1).mul(gold).sum(new int[]{1}).neg().mean();
+                }
+                gc.backward(loss);
+                return loss.getFloat();
+            }
+        }
     }
 
     public Device device() {

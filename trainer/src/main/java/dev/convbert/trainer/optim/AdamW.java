@@ -1,7 +1,6 @@
 package dev.convbert.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.convbert.core.safetensors.SafeTensor;
 
 import java.util.ArrayList;
@@ -96,8 +95,7 @@ public final class AdamW {
     }
 
     /** Restores moments saved by {@link #state()}; a checkpoint missing a parameter's moments is an error. */
-    public void restore(Map<String, SafeTensor> tensors, List<ParamGroup> groups, long updates, NDManager manager,
-                        String source) {
+    public void restore(Map<String, SafeTensor> tensors, List<ParamGroup> groups, long updates, String source) {
         this.updates = updates;
         for (ParamGroup p : groups) {
             SafeTensor mt = tensors.get("m." + p.name());
@@ -110,8 +108,9 @@ public final class AdamW {
                         + "\"; the checkpoint does not belong to this model");
             }
             NDArray w = p.parameter().getArray();
-            m.put(p.name(), manager.create(mt.toFloats(), w.getShape()));
-            v.put(p.name(), manager.create(vt.toFloats(), w.getShape()));
+            // beside their parameter: in the manager that holds the model for the whole run
+            m.put(p.name(), w.getManager().create(mt.toFloats(), w.getShape()));
+            v.put(p.name(), w.getManager().create(vt.toFloats(), w.getShape()));
         }
     }
 }

@@ -20,7 +20,11 @@ import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.checkpoint.Checkpoints;
-import dev.convbert.trainer.finetune.BatchPlan;
+import dev.convbert.core.safetensors.SafeTensor;
+import dev.convbert.trainer.loop.BatchPlan;
+import dev.convbert.trainer.loop.Seeds;
+import dev.convbert.trainer.loop.TrainState;
+import dev.convbert.trainer.loop.TrainingLoop;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.trainer.model.ConvBertWeights;
 import dev.convbert.trainer.model.ElectraPretraining;
@@ -35,6 +39,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -42,10 +47,10 @@ import java.util.Random;
 import static dev.convbert.trainer.log.TrainingLog.fmt;
 
 /**
- * ELECTRA-style replaced-token-detection pre-training, one loop top to bottom: mask (our RNG, a function of
- * (seed, step)), generator MLM on the masked input, Gumbel-max sampling without gradient, discriminator on the
- * corrupted input, loss = MLM + 50 × discriminator, global-norm clipping, AdamW. The discriminator is saved as a model
- * directory (HF {@code ConvBertModel} names) that {@code finetune --model} takes.
+ * ELECTRA-style replaced-token-detection pre-training on the shared {@link TrainingLoop}. A step: mask (our RNG, a
+ * function of (seed, step)), generator MLM on the masked input, Gumbel-max sampling without gradient, discriminator on
+ * the corrupted input, loss = MLM + 50 × discriminator; the loop clips and applies AdamW. The discriminator is saved as
+ * a model directory (HF {@code ConvBertModel} names) that {@code finetune --model} takes.
  *
  * <p>Data-parallel over several devices: each device holds a replica and takes a contiguous slice of the batch. Every
  * slice's losses are divided by the whole batch's counts (masked slots, real tokens), so the replicas' gradients
@@ -138,7 +143,8 @@ public final class Pretrainer {
         var loaded = checkpoints.open(resume);
         ConvBertConfig genConfig = cfg.generatorConfig(discConfig);
         Masking masking = new Masking(cfg.maxSeqLength(), v.maskId(), v.clsId(), v.sepId(), v.padId());
-        BatchPlan plan = new BatchPlan(data.lengths(), cfg.batchSize(), cfg.seed(), false);
+        Seeds seeds = new Seeds(cfg.seed());
+        BatchPlan plan = new BatchPlan(data.lengths(), cfg.batchSize(), seeds, false);
         LrSchedule schedule = new LrSchedule(cfg.learningRate(), cfg.warmupSteps(), cfg.maxSteps());
 
         List<Replica> replicas = new ArrayList<>();
@@ -151,9 +157,7 @@ public final class Pretrainer {
                 ConvBertWeights.unique(model).values().forEach(n -> params.add(n.parameter()));
                 replicas.add(new Replica(manager, model, new ParameterStore(manager, false), params));
             }
-            Replica master = replicas.get(0);
-            NDManager manager = master.manager();
-            ElectraPretraining model = master.model();
+            ElectraPretraining model = replicas.get(0).model();
             List<ParamGroup> groups = new ArrayList<>();
             for (var n : ConvBertWeights.unique(model).values()) {
                 groups.add(new ParamGroup(n.name(), n.parameter(), ParamGroup.decays(n.name()), 1.0));
@@ -163,102 +167,117 @@ public final class Pretrainer {
             run.put("discriminator_config", discConfig.toJson().toString());
             run.put("generator_config", genConfig.toJson().toString());
             run.put("data_examples", data.size());
-            ObjectNode state = JSON.createObjectNode();
-            state.set("run", run);
-            state.put("elapsed_seconds", 0.0);
-            long start = 0;
-            if (loaded.isPresent()) {
-                Checkpoints.Loaded ck = loaded.get();
-                state = Checkpoints.restore(ck, run, groups, optimizer, manager);
-                start = ck.step();
-            }
-            if (stopAt < cfg.maxSteps() && stopAt <= start) {
-                throw new InvalidInputException("--stop-after " + stopAt + ": " + out + " is already at step " + start
+            TrainState state = loaded.isPresent()
+                    ? TrainState.fromJson(Checkpoints.restore(loaded.get(), run, groups, optimizer))
+                    : TrainState.start(run);
+            if (stopAt < cfg.maxSteps() && stopAt <= state.step()) {
+                throw new InvalidInputException("--stop-after " + stopAt + ": " + out + " is already at step " + state.step()
                         + "; give a later step, or leave --stop-after out to finish the run");
             }
             broadcast(replicas);
             replicas.forEach(r -> r.params().forEach(p -> p.getArray().setRequiresGradient(true)));
-            try (TrainingLog log = new TrainingLog(out, "pretrain", start, cfg.maxSteps())) {
+            try (TrainingLog log = new TrainingLog(out, "pretrain", state.step(), cfg.maxSteps())) {
                 log.info(fmt("%s pre-training: %d examples, %d steps of %d; discriminator %d parameters (hidden %d), generator hidden %d; devices %s",
-                        start > 0 ? "resuming" : "starting", data.size(), cfg.maxSteps(), cfg.batchSize(),
+                        state.step() > 0 ? "resuming" : "starting", data.size(), cfg.maxSteps(), cfg.batchSize(),
                         discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize(), devices));
                 log.info("hyper-parameters: " + cfg.toJson());
-                double before = state.get("elapsed_seconds").asDouble();
-                long t0 = System.nanoTime();
-                long tokens = 0;
-                for (long step = start; step < Math.min(stopAt, cfg.maxSteps()); step++) {
-                    double lr = schedule.lr(step);
-                    Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step));
-                    Random rnd = new Random(cfg.seed() * 7_919L + step);
-                    HostBatch batch = hostBatch(data, plan.batch(step), masking, rnd);
-                    double slots = Math.max(batch.maskedSlots(), 1e-6);
-                    double real = Math.max(batch.tokens(), 1e-6);
-                    Stats s = null;
-                    for (int k = 0; k < replicas.size(); k++) {
-                        int from = k * batch.lengths().length / replicas.size();
-                        int to = (k + 1) * batch.lengths().length / replicas.size();
-                        Replica r = replicas.get(k);
-                        Stats part = step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real);
-                        s = s == null ? part : s.plus(part);
-                    }
-                    double loss = s.mlmLoss() + cfg.discWeight() * s.discLoss();
-                    if (!Double.isFinite(loss)) {
-                        throw new dev.convbert.core.cli.CommandFailedException("training diverged: loss became " + loss + " at step "
-                                + step + "; lower --lr, then resume from the last checkpoint (--resume) or start again");
-                    }
-                    List<NDArray> grads = sumGradients(replicas);
-                    double norm = GradientClipping.globalNorm(grads, cfg.maxGradNorm());
-                    if (Double.isFinite(norm)) {
-                        optimizer.step(groups, grads, lr);
-                        broadcast(replicas);
-                    } else {
-                        log.info(fmt("step %d: gradient norm is %s; update skipped", step + 1, norm));
-                    }
-                    for (NDArray g : grads) {
-                        GradientClipping.zero(g, norm);
-                        g.close();
-                    }
-                    clearGradients(replicas.subList(1, replicas.size()), norm);
-                    tokens += batch.tokens();
-                    double secs = (System.nanoTime() - t0) / 1e9;
-                    double mlmAccuracy = s.mlmCount() == 0 ? 0 : (double) s.mlmRight() / s.mlmCount();
-                    double discAccuracy = (double) s.discRight() / s.real();
-                    ObjectNode rec = JSON.createObjectNode().put("step", step + 1).put("loss", loss)
-                            .put("mlm_loss", s.mlmLoss()).put("mlm_accuracy", mlmAccuracy).put("disc_loss", s.discLoss())
-                            .put("disc_accuracy", discAccuracy)
-                            .put("disc_precision", s.tp() + s.fp() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fp()))
-                            .put("disc_recall", s.tp() + s.fn() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fn()))
-                            .put("lr", lr).put("grad_norm", norm)
-                            .put("tokens_per_s", tokens / Math.max(secs, 1e-9)).put("elapsed_s", before + secs);
-                    log.step(rec, fmt("mlm %.3f (acc %.3f) disc %.4f (acc %.3f) lr %.1e %.0f tok/s", s.mlmLoss(), mlmAccuracy,
-                            s.discLoss(), discAccuracy, lr, tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
-                    state.put("elapsed_seconds", before + (System.nanoTime() - t0) / 1e9);
-                    state.put("updates", optimizer.updates());
-                    boolean last = step + 1 == cfg.maxSteps() || step + 1 == stopAt;
-                    if (last || (cfg.saveEvery() > 0 && (step + 1) % cfg.saveEvery() == 0)) {
-                        checkpoints.save(step + 1, ConvBertWeights.toSafeTensors(model), optimizer.state(), state);
-                        saveDiscriminator(model);
-                        log.info(fmt("step %d: checkpoint and discriminator saved", step + 1));
-                    }
-                }
+                var loop = new TrainingLoop(new TrainingLoop.Schedule(cfg.maxSteps(), stopAt, 0, cfg.saveEvery(), cfg.maxGradNorm()),
+                        schedule, seeds, groups, optimizer, checkpoints, log);
+                state = loop.run(new ReplacedTokenDetection(replicas, data, plan, masking, seeds, log), state);
+
                 ObjectNode metrics = JSON.createObjectNode();
-                long done = Math.min(stopAt, cfg.maxSteps());
                 metrics.put("steps", cfg.maxSteps());
-                metrics.put("completed_steps", done);
-                metrics.put("wall_time_seconds", state.get("elapsed_seconds").asDouble());
+                metrics.put("completed_steps", state.step());
+                metrics.put("wall_time_seconds", state.elapsedSeconds());
                 metrics.set("hyperparameters", cfg.toJson());
                 metrics.put("examples", data.size());
                 metrics.put("discriminator_parameters", discConfig.parameterCount());
                 metrics.put("generator_hidden_size", genConfig.hiddenSize());
                 metrics.put("devices", devices.toString());
                 AtomicFiles.writeString(out.resolve("pretrain_metrics.json"), JSON.writeValueAsString(metrics));
-                log.info(done < cfg.maxSteps()
-                        ? fmt("stopped after step %d of %d; continue with --resume; %.0f s of training", done, cfg.maxSteps(),
-                                state.get("elapsed_seconds").asDouble())
-                        : fmt("done: %d steps; discriminator in %s; %.0f s of training", done, out.resolve("discriminator"),
-                                state.get("elapsed_seconds").asDouble()));
+                log.info(state.step() < cfg.maxSteps()
+                        ? fmt("stopped after step %d of %d; continue with --resume; %.0f s of training", state.step(),
+                                cfg.maxSteps(), state.elapsedSeconds())
+                        : fmt("done: %d steps; discriminator in %s; %.0f s of training", state.step(),
+                                out.resolve("discriminator"), state.elapsedSeconds()));
                 return metrics;
             }
+        }
+    }
+
+    /**
+     * Pre-training as the loop's {@link TrainingLoop.Task}: each step masks its batch, runs every replica on its slice,
+     * sums their gradients into the first; after an update the first replica's weights are copied to the others.
+     */
+    private final class ReplacedTokenDetection implements TrainingLoop.Task {
+        private final List<Replica> replicas;
+        private final PretrainData data;
+        private final BatchPlan plan;
+        private final Masking masking;
+        private final Seeds seeds;
+        private final TrainingLog log;
+
+        ReplacedTokenDetection(List<Replica> replicas, PretrainData data, BatchPlan plan, Masking masking, Seeds seeds,
+                               TrainingLog log) {
+            this.replicas = replicas;
+            this.data = data;
+            this.plan = plan;
+            this.masking = masking;
+            this.seeds = seeds;
+            this.log = log;
+        }
+
+        @Override
+        public TrainingLoop.StepResult forwardBackward(long step) {
+            HostBatch batch = hostBatch(data, plan.batch(step), masking, seeds.masking(step));
+            double slots = Math.max(batch.maskedSlots(), 1e-6);
+            double real = Math.max(batch.tokens(), 1e-6);
+            Stats s = null;
+            for (int k = 0; k < replicas.size(); k++) {
+                int from = k * batch.lengths().length / replicas.size();
+                int to = (k + 1) * batch.lengths().length / replicas.size();
+                Replica r = replicas.get(k);
+                Stats part = step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real);
+                s = s == null ? part : s.plus(part);
+            }
+            double mlmAccuracy = s.mlmCount() == 0 ? 0 : (double) s.mlmRight() / s.mlmCount();
+            double discAccuracy = (double) s.discRight() / s.real();
+            Map<String, Double> metrics = new LinkedHashMap<>();
+            metrics.put("mlm_loss", s.mlmLoss());
+            metrics.put("mlm_accuracy", mlmAccuracy);
+            metrics.put("disc_loss", s.discLoss());
+            metrics.put("disc_accuracy", discAccuracy);
+            metrics.put("disc_precision", s.tp() + s.fp() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fp()));
+            metrics.put("disc_recall", s.tp() + s.fn() == 0 ? 0 : (double) s.tp() / (s.tp() + s.fn()));
+            return new TrainingLoop.StepResult(s.mlmLoss() + cfg.discWeight() * s.discLoss(), batch.lengths().length,
+                    batch.tokens(), metrics, fmt("mlm %.3f (acc %.3f) disc %.4f (acc %.3f)", s.mlmLoss(), mlmAccuracy,
+                    s.discLoss(), discAccuracy));
+        }
+
+        @Override
+        public List<NDArray> gradients() {
+            return sumGradients(replicas);
+        }
+
+        @Override
+        public void updated() {
+            broadcast(replicas);
+        }
+
+        @Override
+        public void cleared(double norm) {
+            clearGradients(replicas.subList(1, replicas.size()), norm);
+        }
+
+        @Override
+        public List<SafeTensor> weights() {
+            return ConvBertWeights.toSafeTensors(replicas.get(0).model());
+        }
+
+        @Override
+        public void checkpointed(long step) throws IOException {
+            saveDiscriminator(replicas.get(0).model());
+            log.info(fmt("step %d: checkpoint and discriminator saved", step));
         }
     }
 

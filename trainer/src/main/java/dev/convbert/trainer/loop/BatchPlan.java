@@ -1,4 +1,4 @@
-package dev.convbert.trainer.finetune;
+package dev.convbert.trainer.loop;
 
 import dev.convbert.core.tokenize.Encoding;
 
@@ -18,20 +18,20 @@ public final class BatchPlan {
 
     private final int[] lengths;
     private final int batchSize;
-    private final long seed;
+    private final Seeds seeds;
     private final boolean bucketing;
     private int cachedEpoch = -1;
     private List<int[]> cachedBatches;
 
-    public BatchPlan(List<Encoding> examples, int batchSize, long seed, boolean bucketing) {
-        this(examples.stream().mapToInt(Encoding::length).toArray(), batchSize, seed, bucketing);
+    public BatchPlan(List<Encoding> examples, int batchSize, Seeds seeds, boolean bucketing) {
+        this(examples.stream().mapToInt(Encoding::length).toArray(), batchSize, seeds, bucketing);
     }
 
     /** @param lengths the length of every example, by index */
-    public BatchPlan(int[] lengths, int batchSize, long seed, boolean bucketing) {
+    public BatchPlan(int[] lengths, int batchSize, Seeds seeds, boolean bucketing) {
         this.lengths = lengths;
         this.batchSize = batchSize;
-        this.seed = seed;
+        this.seeds = seeds;
         this.bucketing = bucketing;
     }
 
@@ -50,7 +50,7 @@ public final class BatchPlan {
     }
 
     private List<int[]> batches(int epoch) {
-        Random rnd = new Random(seed * 7_919L + epoch);
+        Random rnd = seeds.shuffle(epoch);
         Integer[] order = new Integer[lengths.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
