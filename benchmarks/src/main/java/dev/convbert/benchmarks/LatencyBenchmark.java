@@ -77,9 +77,27 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     + "spinning after a run and would slow whichever backend runs next.")
     int settleMs;
 
-    @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-inline,ort-int8,djl",
-            description = "Any of ort-fused, ort-inline, ort-int8 (the fused export with --int8, gated on its own) and djl.")
+    @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-unfused,ort-int8,djl",
+            description = {"Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8, gated on",
+                    "its own), ort-unfused (the standard-export stand-in: export --unfused --inline --conv-formulation",
+                    "GATHER_UNFOLD) and djl (eager). Default ${DEFAULT-VALUE}."})
     List<String> backends;
+
+    @Option(names = "--real-data", split = ",", description = {"Also score these GLUE tasks' dev splits (e.g. sst-2,mrpc,qnli)",
+            "with the fused export in three batchings, same run: dataset order × 32 rows padded to the longest (what HF",
+            "pipelines do), length-sorted × 32, and length-sorted under --real-data-tokens."})
+    List<String> realData = List.of();
+
+    @Option(names = "--real-data-tokens", defaultValue = "4096",
+            description = "Padded-token budget per pass of the token-budget batching (default ${DEFAULT-VALUE}).")
+    int realDataTokens;
+
+    @Option(names = "--real-data-rounds", defaultValue = "3",
+            description = "Passes over each dev split per batching, rotating the order (median reported; default ${DEFAULT-VALUE}).")
+    int realDataRounds;
+
+    @Option(names = "--no-grid", description = "Skip the batch × sequence grid (with --real-data: only the real-data benchmark).")
+    boolean noGrid;
 
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
@@ -122,7 +140,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "djl");
+        List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "ort-unfused", "djl");
         for (String b : backends) {
             if (!known.contains(b)) {
                 throw new CommandFailedException("unknown backend \"" + b + "\" in --backends; expected any of " + known);
@@ -141,10 +159,16 @@ public final class LatencyBenchmark implements Callable<Integer> {
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");
         Path int8 = output.resolve("model-int8.onnx");
+        Path unfused = output.resolve("model-unfused.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
-        new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
+        if (backends.contains("ort-inline")) {
+            new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
+        }
         if (backends.contains("ort-int8")) {
             new OnnxExporter(md, ExportOptions.defaults().withPrecision(ExportOptions.Precision.INT8)).export(int8);
+        }
+        if (backends.contains("ort-unfused")) {
+            new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
         }
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -178,14 +202,23 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 case "ort-fused" -> sources.put(b, fused);
                 case "ort-inline" -> sources.put(b, inline);
                 case "ort-int8" -> sources.put(b, int8);
+                case "ort-unfused" -> sources.put(b, unfused);
                 default -> sources.put(b, model);   // djl
             }
         }
-        List<Cell> cells = measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
+        List<Cell> cells = noGrid ? List.of() : measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
+        if (!realData.isEmpty()) {
+            List<GlueTask> tasks = realData.stream().map(GlueTask::fromId).toList();
+            try (OrtModel m = OrtModel.open(fused, providerOptions.provider());
+                 OrtModel q = measured.contains("ort-int8") ? OrtModel.open(int8, providerOptions.provider()) : null) {
+                result.set("real_data", RealDataBenchmark.run(m, q, md.vocabFile(), dataDir, tasks, realDataRounds,
+                        realDataTokens, mapper));
+            }
+        }
         write(result, cells, mapper);
-        System.out.printf(Locale.ROOT, "benchmark: %d cells of %d backends measured in %.0f s; wrote %s (results.json, results.csv,"
+        System.out.printf(Locale.ROOT, "benchmark: %d cells of %d backends%s measured in %.0f s; wrote %s (results.json, results.csv,"
                 + " latency.png, summary.md)%n", cells.size() / Math.max(1, measured.size()), measured.size(),
-                (System.nanoTime() - started) / 1e9, output);
+                realData.isEmpty() ? "" : " and " + realData.size() + " dev splits", (System.nanoTime() - started) / 1e9, output);
         return ExitCodes.OK;
     }
 
@@ -335,15 +368,23 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     c.sequencesPerSecond(), c.ms().length, ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)),
                     100 * c.farFraction()));
         }
-        Cell djl = find(cells, "djl", 1, 128);
-        for (String b : List.of("ort-fused", "ort-int8")) {
-            Cell ort = find(cells, b, 1, 128);
-            if (ort != null && djl != null) {
-                md.append(String.format(Locale.ROOT, "%nAt batch 1 × seq 128, %s runs %s the sequences/s of DJL eager "
-                                + "(p50 over all runs; %s near, %s far).%n", b, times(djl.percentile(0.5) / ort.percentile(0.5)),
-                        times(Cell.percentile(djl.near(), 0.5) / Cell.percentile(ort.near(), 0.5)),
-                        times(Cell.percentile(djl.far(), 0.5) / Cell.percentile(ort.far(), 0.5))));
+        for (String against : List.of("ort-unfused", "djl")) {
+            for (int batch : new int[]{1, 32}) {
+                Cell base = find(cells, against, batch, 128);
+                for (String b : List.of("ort-fused", "ort-inline", "ort-int8", "djl")) {
+                    Cell c = find(cells, b, batch, 128);
+                    if (base != null && c != null && !b.equals(against)) {
+                        md.append(String.format(Locale.ROOT, "%nAt batch %d × seq 128, %s runs %s the sequences/s of %s "
+                                        + "(p50 over all runs; %s near, %s far).%n", batch, b,
+                                times(base.percentile(0.5) / c.percentile(0.5)), against,
+                                times(Cell.percentile(base.near(), 0.5) / Cell.percentile(c.near(), 0.5)),
+                                times(Cell.percentile(base.far(), 0.5) / Cell.percentile(c.far(), 0.5))));
+                    }
+                }
             }
+        }
+        if (result.has("real_data")) {
+            md.append(RealDataBenchmark.summary(result.get("real_data")));
         }
         return md.toString();
     }

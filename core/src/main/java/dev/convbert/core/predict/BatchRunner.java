@@ -19,24 +19,44 @@ import java.util.stream.IntStream;
 public final class BatchRunner {
     private BatchRunner() {}
 
-    /** Logits per encoding, in input order. {@code progress} may be {@code null}. */
+    /** Logits per encoding, in input order, at most {@code batchSize} rows a pass. {@code progress} may be {@code null}. */
     public static float[][] logits(Predictor predictor, List<Encoding> encodings, int batchSize, Progress progress) {
-        boolean invariant = predictor.config().paddingInvariant();
-        Integer[] order = IntStream.range(0, encodings.size()).boxed().toArray(Integer[]::new);
-        java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+        return logits(predictor, encodings, Batching.rows(batchSize), progress);
+    }
+
+    /** Logits per encoding, in input order, run in the passes {@link #passes} makes. */
+    public static float[][] logits(Predictor predictor, List<Encoding> encodings, Batching batching, Progress progress) {
         float[][] out = new float[encodings.size()][];
-        List<Integer> batch = new ArrayList<>();
-        for (int idx : order) {
-            if (!batch.isEmpty() && (batch.size() == batchSize
-                    || (!invariant && encodings.get(batch.get(0)).length() != encodings.get(idx).length()))) {
-                run(predictor, encodings, batch, out, progress);
-            }
-            batch.add(idx);
-        }
-        if (!batch.isEmpty()) {
-            run(predictor, encodings, batch, out, progress);
+        for (List<Integer> pass : passes(encodings, batching, predictor.config().paddingInvariant())) {
+            run(predictor, encodings, pass, out, progress);
         }
         return out;
+    }
+
+    /**
+     * Rows (indices) grouped into forward passes: ascending length; a pass closes when it holds {@code maxRows} rows
+     * or the next row would take its padded size (rows × longest) past {@code maxTokens} — short rows share a pass with
+     * many others, long ones with few. Without padding invariance only rows of equal length share a pass.
+     */
+    public static List<List<Integer>> passes(List<Encoding> encodings, Batching batching, boolean paddingInvariant) {
+        Integer[] order = IntStream.range(0, encodings.size()).boxed().toArray(Integer[]::new);
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+        List<List<Integer>> passes = new ArrayList<>();
+        List<Integer> pass = new ArrayList<>();
+        for (int idx : order) {
+            int length = encodings.get(idx).length();
+            if (!pass.isEmpty() && (pass.size() == batching.maxRows()
+                    || (long) (pass.size() + 1) * length > batching.maxTokens()
+                    || (!paddingInvariant && encodings.get(pass.get(0)).length() != length))) {
+                passes.add(pass);
+                pass = new ArrayList<>();
+            }
+            pass.add(idx);
+        }
+        if (!pass.isEmpty()) {
+            passes.add(pass);
+        }
+        return passes;
     }
 
     private static void run(Predictor predictor, List<Encoding> encodings, List<Integer> batch, float[][] out, Progress progress) {
@@ -48,7 +68,6 @@ public final class BatchRunner {
         if (progress != null) {
             progress.step(b);
         }
-        batch.clear();
     }
 
     /** Encodes GLUE rows as the model sees them: {@code [CLS] a [SEP] (b [SEP])}, truncated to {@code maxLength}. */

@@ -2,17 +2,30 @@ package dev.convbert.exporter.onnx;
 
 /**
  * How to export: the precision (see {@link Precision}); the convolution inlined instead of a local function; an extra
- * {@code last_hidden_state} output; and the window formulation (a banded matrix product by default; shifted slices
- * and Gather/unfold for measurement).
+ * {@code last_hidden_state} output; the window formulation (a banded matrix product by default; shifted slices
+ * and Gather/unfold for measurement); and {@code unfused}: the graph laid out as a per-module tracer such as
+ * {@code torch.onnx} writes HF's model — four separate projections per layer and the last layer over every token —
+ * the in-repo stand-in for the standard export that benchmarks measure against (same answers, more work).
  */
-public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
+public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
+                            SpanDynamicConvFunction.Formulation formulation, boolean unfused) {
+
+    public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
+        this(precision, inline, hiddenStates, formulation, false);
+    }
+
+    /** The stand-in for HF's standard export: inlined, Gather/unfold windows, unfused layout, float32. */
+    public static ExportOptions standardLayout() {
+        return new ExportOptions(Precision.FLOAT32, true, false, SpanDynamicConvFunction.Formulation.GATHER_UNFOLD, true);
+    }
+
     public static ExportOptions defaults() {
         return new ExportOptions(Precision.FLOAT32, false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL);
     }
 
     /** The same options at another precision. */
     public ExportOptions withPrecision(Precision p) {
-        return new ExportOptions(p, inline, hiddenStates, formulation);
+        return new ExportOptions(p, inline, hiddenStates, formulation, unfused);
     }
 
     public enum Precision {

@@ -149,16 +149,16 @@ public final class OnnxExporter {
         int last = c.numHiddenLayers() - 1;
         for (int l = 0; l <= last; l++) {
             x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens,
-                    conv, views, l == last && !options.hiddenStates());
+                    conv, views, l == last && !options.hiddenStates() && !options.unfused());
         }
-        if (options.hiddenStates()) {
+        if (options.hiddenStates() || options.unfused()) {
             x = g.reshape(x, views.sequence());                                                         // [B,L,Hd]
         }
 
         // classification head on the first token
         List<OnnxMl.ValueInfoProto> outputs = new ArrayList<>();
         if (!encoderOnly) {
-            String cls = options.hiddenStates() ? g.gather(x, g.scalarInt(0), 1) : x;                   // [B,Hd]
+            String cls = options.hiddenStates() || options.unfused() ? g.gather(x, g.scalarInt(0), 1) : x;  // [B,Hd]
             ClassifierHead head = c.classifierHead();
             String features = head.hasDense() ? g.gelu(linear(g, cls, "classifier.dense"), type) : cls;
             String logits = linear(g, features, "classifier.out_proj");
@@ -207,8 +207,11 @@ public final class OnnxExporter {
         int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
         // query, key, value and the convolution's value projection read the same rows: one product, then split
-        String[] projections = g.split(dense(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
-                all, all, all, all);                                                                     // 4 × [N,A]
+        String[] projections = options.unfused()
+                ? new String[]{dense(g, x, s + "query"), dense(g, x, s + "key"), dense(g, x, s + "value"),
+                        dense(g, x, s + "conv_out_layer")}
+                : g.split(dense(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
+                        all, all, all, all);                                                             // 4 × [N,A]
         String q = projections[0], k = projections[1], v = projections[2];
 
         String[] convInputs = {g.reshape(x, views.sequence()), g.reshape(q, views.sequence()),
@@ -409,6 +412,7 @@ public final class OnnxExporter {
         m.put("convbert.precision", options.precision().label());
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
                 + ":" + SpanDynamicConvFunction.NAME);
+        m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)" : "fused");
         m.put("convbert.exporter_version", VERSION);
         if (dir.hasVocab()) {
             m.put("convbert.vocab_sha256", Hashing.sha256(dir.vocabFile()));

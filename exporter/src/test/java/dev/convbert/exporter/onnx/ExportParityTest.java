@@ -90,6 +90,36 @@ class ExportParityTest {
     }
 
     /**
+     * The benchmark's stand-in for the standard export: the same logits as the reference, with the work a per-module
+     * tracer leaves in (four projections per layer, a last layer over every token).
+     */
+    @ParameterizedTest
+    @CsvSource({"public-tiny", "public-grouped"})
+    void unfusedLayoutMatchesTheReferenceWithMoreProducts(String set, @TempDir Path dir) throws Exception {
+        Path unfused = dir.resolve("unfused.onnx");
+        Path fused = dir.resolve("fused.onnx");
+        ModelDir md = ModelDir.open(REF.resolve(set));
+        var standard = new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
+        var ours = new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false,
+                SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)).export(fused);
+        float[][] logits = run(unfused, REF.resolve(set));
+        double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
+        double max = 0;
+        for (int i = 0; i < logits.length; i++) {
+            for (int j = 0; j < logits[i].length; j++) {
+                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
+            }
+        }
+        assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
+        int layers = md.config().numHiddenLayers();
+        assertEquals(matMuls(ours) + 3 * layers, matMuls(standard), "three more projections per layer");
+    }
+
+    private static long matMuls(ai.onnx.proto.OnnxMl.ModelProto model) {
+        return model.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMul")).count();
+    }
+
+    /**
      * int8 changes the numbers, so it is held to the float32 reference within what 8-bit products allow, and its
      * encoder denses must all be integer products (no float MatMul left for them).
      */

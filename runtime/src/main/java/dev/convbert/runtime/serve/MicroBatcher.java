@@ -1,11 +1,12 @@
 package dev.convbert.runtime.serve;
 
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.Batching;
 import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.Encoding;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -138,16 +139,10 @@ public final class MicroBatcher implements AutoCloseable {
         if (live.isEmpty()) {
             return;
         }
-        boolean invariant = predictor.config().paddingInvariant();
-        live.sort(Comparator.comparingInt(r -> r.encoding.length()));
-        int start = 0;
-        while (start < live.size()) {
-            int end = start + 1;
-            while (end < live.size() && (invariant || live.get(end).encoding.length() == live.get(start).encoding.length())) {
-                end++;
-            }
-            forward(live.subList(start, end));
-            start = end;
+        // score's batching: ascending length; HF-semantics models share a pass only among rows of equal length
+        List<Encoding> encodings = live.stream().map(Row::encoding).toList();
+        for (List<Integer> pass : BatchRunner.passes(encodings, Batching.rows(maxBatch), predictor.config().paddingInvariant())) {
+            forward(pass.stream().map(live::get).toList());
         }
     }
 
