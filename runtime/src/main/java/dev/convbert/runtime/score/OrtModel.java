@@ -60,6 +60,16 @@ public final class OrtModel implements Predictor {
      * used only with {@link ExecutionProvider#allowFallback()}, and {@link #provider()} says so.
      */
     public static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData) {
+        return open(file, provider, optimizedModel, allowExternalData, threads());
+    }
+
+    /** As {@link #open(Path, ExecutionProvider)} with {@code intraOpThreads} threads (e.g. a Spark executor's cores). */
+    public static OrtModel open(Path file, ExecutionProvider provider, int intraOpThreads) {
+        return open(file, provider, null, false, intraOpThreads);
+    }
+
+    private static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData,
+                                 int intraOpThreads) {
         if (!Files.isRegularFile(file)) {
             throw new ScoringException(file + ": no such file; expected an .onnx written by 'convbert export'");
         }
@@ -70,7 +80,7 @@ public final class OrtModel implements Predictor {
                 profiles = Files.createTempDirectory("convbert-placement");
             }
             try {
-                return create(file, provider, optimizedModel, profiles, null);
+                return create(file, provider, optimizedModel, profiles, null, intraOpThreads);
             } catch (OrtException e) {
                 if (provider.name().equals("cpu")) {
                     throw e;
@@ -79,7 +89,8 @@ public final class OrtModel implements Predictor {
                 if (!provider.allowFallback()) {
                     throw new ScoringException(file + ": " + why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
                 }
-                return create(file, ExecutionProvider.cpu(), optimizedModel, null, "cpu (fallback: " + why + ")");
+                return create(file, ExecutionProvider.cpu(), optimizedModel, null, "cpu (fallback: " + why + ")",
+                        intraOpThreads);
             }
         } catch (OrtException e) {
             throw new ScoringException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);
@@ -97,8 +108,8 @@ public final class OrtModel implements Predictor {
     }
 
     /** One session; {@code profiles} set means a GPU provider whose placement is checked; {@code label} overrides. */
-    private static OrtModel create(Path file, ExecutionProvider provider, Path optimizedModel, Path profiles, String label)
-            throws OrtException {
+    private static OrtModel create(Path file, ExecutionProvider provider, Path optimizedModel, Path profiles, String label,
+                                   int intraOpThreads) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
         List<AutoCloseable> owned = new ArrayList<>();
@@ -107,7 +118,7 @@ public final class OrtModel implements Predictor {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // ORT defaults to one thread per *physical* core, which on small VMs is half of what PyTorch uses;
             // CONVBERT_ORT_THREADS overrides
-            so.setIntraOpNumThreads(threads());
+            so.setIntraOpNumThreads(intraOpThreads);
             if (optimizedModel != null) {
                 so.setOptimizedModelFilePath(optimizedModel.toString());
             }

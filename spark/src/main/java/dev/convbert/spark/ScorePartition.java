@@ -1,0 +1,87 @@
+package dev.convbert.spark;
+
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.tokenize.Encoding;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.CollectionAccumulator;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Scores one partition on its executor: tokenises its rows, runs them through the executor's shared session in
+ * length-sorted passes ({@link BatchRunner}, as {@code score} does) and returns one output row per input row, in
+ * input order. Reports (executor, rows, seconds) per partition to the driver.
+ */
+final class ScorePartition implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    private final String modelFile;
+    private final String vocabFile;
+    private final int threads;
+    private final int maxLength;
+    private final int batchSize;
+    private final List<String> labels;
+    private final CollectionAccumulator<String> stats;
+
+    /** {@code modelFile}, {@code vocabFile}: names of files added with {@code SparkContext.addFile}. */
+    ScorePartition(String modelFile, String vocabFile, int threads, int maxLength, int batchSize, List<String> labels,
+                   CollectionAccumulator<String> stats) {
+        this.modelFile = modelFile;
+        this.vocabFile = vocabFile;
+        this.threads = threads;
+        this.maxLength = maxLength;
+        this.batchSize = batchSize;
+        this.labels = List.copyOf(labels);
+        this.stats = stats;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        List<Row> rows = new ArrayList<>();
+        input.forEachRemaining(rows::add);
+        if (rows.isEmpty()) {
+            return rows.iterator();
+        }
+        long started = System.nanoTime();
+        int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        ExecutorModel em = ExecutorModel.get(Path.of(SparkFiles.get(modelFile)), Path.of(SparkFiles.get(vocabFile)), cores);
+        List<Encoding> encodings = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            String b = r.getString(SparkInputs.TEXT_B);
+            encodings.add(b == null ? em.tokenizer().encode(r.getString(SparkInputs.TEXT_A), maxLength)
+                    : em.tokenizer().encode(r.getString(SparkInputs.TEXT_A), b, maxLength));
+        }
+        float[][] logits;
+        synchronized (em.lock()) {
+            logits = BatchRunner.logits(em.model(), encodings, batchSize, null);
+        }
+        boolean regression = labels.size() == 1;
+        List<Row> out = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            float[] l = logits[i];
+            int best = 0;
+            for (int c = 1; c < l.length; c++) {
+                best = l[c] > l[best] ? c : best;
+            }
+            double prediction = regression ? l[0] : best;
+            out.add(RowFactory.create(r.getLong(SparkInputs.ROW), r.getString(SparkInputs.ID), r.getString(SparkInputs.LABEL),
+                    l, prediction, regression ? null : labels.get(best)));
+        }
+        stats.add(SparkEnv.get().executorId() + "\t" + rows.size() + "\t" + (System.nanoTime() - started));
+        return out.iterator();
+    }
+
+    /** The class labels the output names, by index ({@code task}'s, or the model's). */
+    static List<String> labels(GlueTask task, List<String> modelLabels) {
+        return task != null ? task.trainingTask().labels() : modelLabels;
+    }
+}

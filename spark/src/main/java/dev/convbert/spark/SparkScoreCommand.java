@@ -1,0 +1,342 @@
+package dev.convbert.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.glue.GlueExample;
+import dev.convbert.core.glue.GlueReader;
+import dev.convbert.core.glue.GlueSubmission;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.Progress;
+import dev.convbert.core.metrics.GlueScore;
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.Predictor;
+import dev.convbert.runtime.score.AccuracyGate;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkException;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.CollectionAccumulator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * {@code convbert spark-score}: scores text with an exported model on Apache Spark — an embedded {@code local[*]}
+ * session by default, or any cluster with {@code --master} / {@code spark-submit}. Output rows (Parquet, or JSON lines)
+ * go through Spark's output committer into a temporary directory that is renamed into place when the job succeeded;
+ * a GLUE dev split is also scored against its labels with the accuracy gate, a test split becomes a submission file.
+ */
+@Command(name = "spark-score", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Score text with an exported .onnx on Apache Spark (embedded local[*] by default).",
+                "Inputs: a GLUE split (--task, --split, --data-dir), JSON lines {\"text_a\", \"text_b\"} or Parquet (--input).",
+                "Writes Parquet (or --format jsonl) with id, label, logits, prediction, and _convbert.json beside the rows.",
+                "", "Examples:",
+                "  convbert spark-score --model sst2.onnx --task sst-2 --split dev --data-dir $GLUE_DIR --output runs/sst2-spark",
+                "  convbert spark-score --model sst2.onnx --input reviews.parquet --text-column body --output runs/reviews --master yarn",
+                "  spark-submit --class dev.convbert.spark.SparkScoreCommand convbert-spark-submit.jar --model sst2.onnx ..."})
+public final class SparkScoreCommand implements Callable<Integer> {
+    static final String SUMMARY = "_convbert.json";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export' (shipped to every executor).")
+    Path model;
+
+    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
+    Path vocab;
+
+    @Option(names = "--output", required = true, description = "Output directory (must not exist).")
+    Path output;
+
+    @Option(names = "--master", description = "local[*] (default unless spark-submit set one), local[N], spark://host:port, yarn, k8s://…")
+    String master;
+
+    @Option(names = "--task", description = "A GLUE task: read --split from --data-dir with core's reader.")
+    String task;
+
+    @Option(names = "--split", defaultValue = "dev", description = "GLUE split (default ${DEFAULT-VALUE}); dev applies the accuracy gate, test writes a submission.")
+    String split;
+
+    @Option(names = "--data-dir", description = "GLUE in its original layout (with --task).")
+    Path dataDir;
+
+    @Option(names = "--input", description = "JSON lines or Parquet (a file or a directory, local or any Hadoop file system URI).")
+    String input;
+
+    @Option(names = "--input-format", description = "jsonl or parquet (default: from --input's name).")
+    String inputFormat;
+
+    @Option(names = "--text-column", defaultValue = "text_a", description = "Column of the first text (default ${DEFAULT-VALUE}).")
+    String textColumn;
+
+    @Option(names = "--pair-column", description = "Column of the second text (default: text_b when present).")
+    String pairColumn;
+
+    @Option(names = "--id-column", defaultValue = "id", description = "Column kept as id (default ${DEFAULT-VALUE}; absent: the row's position).")
+    String idColumn;
+
+    @Option(names = "--label-column", defaultValue = "label", description = "Column kept as label (default ${DEFAULT-VALUE}).")
+    String labelColumn;
+
+    @Option(names = "--format", defaultValue = "parquet", description = "parquet or jsonl (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--partitions", description = "Partitions to score (default: Spark's default parallelism × 2).")
+    Integer partitions;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass, length-sorted (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-length", defaultValue = "128")
+    int maxLength;
+
+    @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default as score: 0.001 float32, 0.005 float16, 0.01 int8).")
+    Double tolerance;
+
+    @Option(names = "--submission-dir", description = "Where a test split's GLUE submission goes (default: OUTPUT/submission).")
+    Path submissionDir;
+
+    /** spark-submit's entry point: the same options, the same exit codes. */
+    public static void main(String[] args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "spark-score";
+        System.arraycopy(args, 0, all, 1, args.length);
+        System.exit(ConvBertCli.commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(all));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter console = spec.commandLine().getOut();
+        long started = System.nanoTime();
+        GlueTask t = task == null ? null : GlueTask.fromId(task);
+        if ((t == null) == (input == null)) {
+            throw new InvalidInputException("give either --task with --data-dir (a GLUE split) or --input (JSON lines or Parquet)");
+        }
+        if (t != null && dataDir == null) {
+            throw new InvalidInputException("--task needs --data-dir (GLUE in its original layout)");
+        }
+        if (!format.equals("parquet") && !format.equals("jsonl")) {
+            throw new InvalidInputException("--format " + format + ": expected parquet or jsonl");
+        }
+        if (Files.exists(output)) {
+            throw new InvalidInputException(output + ": already exists; spark-score writes a new directory (choose another --output)");
+        }
+        List<GlueExample> examples = null;
+        if (t != null) {
+            if (!Files.isRegularFile(GlueReader.file(dataDir, t, split))) {
+                throw new InvalidInputException(GlueReader.file(dataDir, t, split) + ": missing");
+            }
+            examples = GlueReader.read(dataDir, t, split);
+        }
+
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode summary = json.createObjectNode();
+        List<String> labels;
+        Path v;
+        String precision;
+        // the driver opens the model once to check it before any executor does: labels, vocabulary, metadata
+        try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
+            Predictor.requireClassificationHead(m, model, "spark-score");
+            v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new InvalidInputException(
+                    model + ": no vocab.txt beside it; pass --vocab FILE"));
+            Predictor.requireVocab(m, model, v);
+            if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {
+                throw new InvalidInputException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
+                        + " needs " + t.trainingTask().numLabels());
+            }
+            labels = ScorePartition.labels(t, m.config().id2label());
+            precision = m.metadata().getOrDefault("convbert.precision", "float32");
+        }
+
+        SparkSession.Builder builder = SparkSession.builder().appName("convbert spark-score");
+        SparkConf given = new SparkConf();
+        if (master != null) {
+            builder.master(master);
+        } else if (!given.contains("spark.master")) {
+            builder.master("local[*]");
+        }
+        if (!given.contains("spark.ui.enabled")) {
+            builder.config("spark.ui.enabled", "false");       // no web UI port for a batch job nobody watches
+        }
+        // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip
+        Path tmp = output.toAbsolutePath().getParent().resolve(output.getFileName() + ".tmp-" + UUID.randomUUID());
+        try (SparkSession spark = builder.getOrCreate()) {
+            spark.sparkContext().setLogLevel("WARN");
+            spark.sparkContext().addFile(model.toAbsolutePath().toString());
+            spark.sparkContext().addFile(v.toAbsolutePath().toString());
+            CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("convbert partitions");
+            int threads = executorCores(spark.sparkContext().getConf());
+
+            Dataset<Row> in = t != null ? SparkInputs.glue(spark, examples)
+                    : SparkInputs.files(spark, input, inputFormat != null ? inputFormat : SparkInputs.formatOf(input),
+                    textColumn, pairColumn, idColumn, labelColumn);
+            int n = partitions != null ? partitions : Math.max(1, spark.sparkContext().defaultParallelism() * 2);
+            Dataset<Row> scored = scored(in, n, new ScorePartition(model.getFileName().toString(), v.getFileName().toString(),
+                    threads, maxLength, batchSize, labels, stats));
+            long jobStarted = System.nanoTime();
+
+            try (Progress progress = Progress.start("spark-score", n, "partition")) {
+                spark.sparkContext().addSparkListener(new SparkListener() {
+                    @Override
+                    public void onTaskEnd(SparkListenerTaskEnd end) {
+                        if (end.taskInfo().successful() && end.stageId() >= 0 && end.taskInfo().taskLocality() != null
+                                && end.taskMetrics() != null && end.taskMetrics().outputMetrics().recordsWritten() > 0) {
+                            progress.step(1);
+                        }
+                    }
+                });
+                write(scored, tmp.toString());
+            } catch (Exception e) {      // Spark throws its checked SparkException undeclared
+                throw unwrap(e);
+            }
+            double seconds = (System.nanoTime() - jobStarted) / 1e9;
+
+            // what was written is what is scored: read it back, in input order
+            List<Row> written = spark.read().format(format.equals("jsonl") ? "json" : "parquet").load(tmp.toString())
+                    .select("row", "prediction").orderBy("row").collectAsList();
+            long rows = written.size();
+            summary.put("model", model.toString());
+            summary.put("precision", precision);
+            summary.put("master", spark.sparkContext().master());
+            summary.put("spark_version", spark.version());
+            summary.put("input", t != null ? GlueReader.file(dataDir, t, split).toString() : input);
+            summary.put("rows", rows);
+            summary.put("partitions", n);
+            summary.put("intra_op_threads", threads > 0 ? Integer.toString(threads) : "executor's processors");
+            summary.put("seconds", seconds);
+            summary.put("rows_per_s", rows / seconds);
+            summary.put("wall_seconds_with_session_start", (System.nanoTime() - started) / 1e9);
+            summary.set("executors", executors(stats.value(), json));
+            console.printf(Locale.ROOT, "spark-score: %d rows in %d partitions in %.1f s (%.1f rows/s overall; %.1f s with the "
+                            + "session's start) on %s%n", rows, n, seconds, rows / seconds, (System.nanoTime() - started) / 1e9,
+                    spark.sparkContext().master());
+            summary.get("executors").forEach(e -> console.printf(Locale.ROOT, "  executor %s: %d rows, %.1f rows/s while scoring%n",
+                    e.get("executor").asText(), e.get("rows").asLong(), e.get("rows_per_s").asDouble()));
+
+            boolean failed = false;
+            if (t != null) {
+                if (rows != examples.size()) {
+                    throw new CommandFailedException(tmp + ": " + rows + " rows written for " + examples.size() + " inputs");
+                }
+                double[] predictions = written.stream().mapToDouble(r -> r.getDouble(1)).toArray();
+                if (t.split(split).submission() != null) {
+                    Path dir = submissionDir != null ? submissionDir : tmp.resolve("submission");
+                    Path f = GlueSubmission.write(dir, t, split, examples, predictions);
+                    summary.put("submission", (submissionDir != null ? f : output.resolve("submission").resolve(f.getFileName())).toString());
+                } else {
+                    GlueScore score = GlueScore.of(t, split, predictions, BatchRunner.gold(t, examples));
+                    try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
+                        AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
+                        console.println(score);
+                        console.println("accuracy gate: " + gate.report());
+                        summary.set("metrics", json.valueToTree(new TreeMap<>(score.metrics())));
+                        ObjectNode g = summary.putObject("gate");
+                        g.put("report", gate.report());
+                        g.put("applied", gate.applied());
+                        g.put("passed", gate.passed());
+                        failed = !gate.passed();
+                    }
+                }
+            }
+            AtomicFiles.writeString(tmp.resolve(SUMMARY), json.writeValueAsString(summary) + "\n");
+            Files.move(tmp, output);                 // the rows appear all at once, or not at all
+            if (failed) {
+                throw new CommandFailedException("accuracy gate failed for " + model + "; rows and report in " + output);
+            }
+        } finally {
+            if (Files.exists(tmp)) {
+                dev.convbert.core.io.AtomicFiles.deleteTree(tmp);
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    /**
+     * The input scored: hash-partitioned on the row number, so every attempt of a partition sees the same rows
+     * (a retried task rewrites exactly what the failed one would have), then scored partition by partition.
+     */
+    static Dataset<Row> scored(Dataset<Row> in, int partitions, ScorePartition score) {
+        return in.repartition(partitions, col("row")).mapPartitions(score, Encoders.row(SparkInputs.OUTPUT));
+    }
+
+    private void write(Dataset<Row> scored, String dir) {
+        if (format.equals("jsonl")) {
+            scored.write().json(dir);
+        } else {
+            scored.write().parquet(dir);
+        }
+    }
+
+    /**
+     * Intra-op threads for each executor's session: spark.executor.cores when set, N of local[N], and otherwise 0 —
+     * the executor's own processor count, read where it runs.
+     */
+    static int executorCores(SparkConf conf) {
+        if (conf.contains("spark.executor.cores")) {
+            return conf.getInt("spark.executor.cores", 1);
+        }
+        String m = conf.get("spark.master", "local[*]");
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local\\[(\\d+|\\*)(,\\d+)?]").matcher(m);
+        if (local.matches()) {
+            return local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
+        }
+        return m.equals("local") ? 1 : 0;
+    }
+
+    private static ArrayNode executors(List<String> stats, ObjectMapper json) {
+        Map<String, long[]> byExecutor = new TreeMap<>();
+        for (String s : stats) {
+            String[] f = s.split("\t");
+            long[] acc = byExecutor.computeIfAbsent(f[0], k -> new long[3]);
+            acc[0] += Long.parseLong(f[1]);
+            acc[1] += Long.parseLong(f[2]);
+            acc[2]++;
+        }
+        ArrayNode out = json.createArrayNode();
+        byExecutor.forEach((id, a) -> out.addObject().put("executor", id).put("rows", a[0]).put("partitions", a[2])
+                .put("scoring_seconds", a[1] / 1e9).put("rows_per_s", a[0] / Math.max(a[1] / 1e9, 1e-9)));
+        return out;
+    }
+
+    /** A bad input found on an executor reaches the driver wrapped; its own exit code (2) must survive. */
+    private static RuntimeException unwrap(Exception e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof InvalidInputException bad) {
+                return bad;
+            }
+        }
+        if (e instanceof SparkException) {
+            return new CommandFailedException("the Spark job failed: " + e.getMessage());
+        }
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e);
+    }
+
+}

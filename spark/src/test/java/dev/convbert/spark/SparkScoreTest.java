@@ -1,0 +1,174 @@
+package dev.convbert.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.glue.GlueReader;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.runtime.score.OrtModel;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** spark-score on local[2] against score on the committed tiny SST-2 model (testdata/tiny-sst2). */
+class SparkScoreTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    static final Path MODEL = TESTDATA.resolve("tiny-sst2/model.onnx");
+    static final Path GLUE = TESTDATA.resolve("tiny-sst2/glue");
+    static final Path VOCAB = TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt");
+
+    static int run(StringWriter err, String... args) {
+        return ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute(args);
+    }
+
+    static List<Row> read(Path dir, String format) throws java.io.IOException {
+        try (SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate()) {
+            return spark.read().format(format).load(dir.toString()).orderBy("row").collectAsList();
+        }
+    }
+
+    /** The logits score computes: the same tokenizer, the same length-sorted passes, the same session kind. */
+    static float[][] scoreLogits() throws Exception {
+        try (OrtModel m = OrtModel.open(MODEL, ExecutionProvider.cpu())) {
+            var tok = new BertTokenizer(Vocab.read(VOCAB));
+            return BatchRunner.logits(m, BatchRunner.encode(tok, GlueReader.read(GLUE, GlueTask.SST_2, "dev"), 128), 32, null);
+        }
+    }
+
+    @Test
+    void devSplitGivesScoresAccuracyAndLogits(@TempDir Path dir) throws Exception {
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+                "--data-dir", GLUE.toString(), "--output", dir.resolve("score.json").toString()), err.toString());
+        double scoreAccuracy = new ObjectMapper().readTree(dir.resolve("score.json").toFile()).get("dev").get("main").asDouble();
+
+        Path out = dir.resolve("spark");
+        assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+                "--split", "dev", "--data-dir", GLUE.toString(), "--output", out.toString(), "--master", "local[2]"), err.toString());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve(SparkScoreCommand.SUMMARY).toFile());
+        assertEquals(scoreAccuracy, summary.get("metrics").get("accuracy").asDouble(), 0.0, "the same accuracy as score");
+        assertTrue(summary.get("gate").get("passed").asBoolean());
+        assertEquals(60, summary.get("rows").asLong());
+
+        List<Row> rows = read(out, "parquet");
+        float[][] want = scoreLogits();
+        assertEquals(want.length, rows.size());
+        double max = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            assertEquals(i, rows.get(i).getLong(0));
+            List<Object> got = rows.get(i).getList(3);
+            for (int c = 0; c < want[i].length; c++) {
+                max = Math.max(max, Math.abs((Float) got.get(c) - want[i][c]));
+            }
+        }
+        System.out.printf("spark-score vs score: %d rows, max |Δlogit| %.2e%n", rows.size(), max);
+        assertTrue(max <= 1e-5, "max |Δlogit| " + max);
+        assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().contains(".tmp-")), "no temporary directory left");
+    }
+
+    @Test
+    void testSplitWritesTheSubmissionScoreWrites(@TempDir Path dir) throws Exception {
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+                "--data-dir", GLUE.toString(), "--split", "test", "--submission-dir", dir.resolve("score").toString()), err.toString());
+        Path out = dir.resolve("spark");
+        assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+                "--split", "test", "--data-dir", GLUE.toString(), "--output", out.toString(), "--master", "local[2]",
+                "--format", "jsonl"), err.toString());
+        String want = Files.readString(dir.resolve("score/SST-2.tsv"));
+        assertEquals(want, Files.readString(out.resolve("submission/SST-2.tsv")));
+        assertEquals(11, want.lines().count(), "header and the 10 test rows");
+        assertEquals(10, read(out, "json").size());
+    }
+
+    /** JSON lines in, with ids; the same texts as the GLUE path give the same logits; a missing column is exit 2. */
+    @Test
+    void jsonLinesInputKeepsIdsAndRefusesAMissingColumn(@TempDir Path dir) throws Exception {
+        var examples = GlueReader.read(GLUE, GlueTask.SST_2, "dev");
+        List<String> lines = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (var e : examples) {
+            lines.add(json.createObjectNode().put("id", "r" + e.line()).put("text_a", e.textA()).toString());
+        }
+        Path in = dir.resolve("in.jsonl");
+        Files.write(in, lines);
+        Path out = dir.resolve("out");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input", in.toString(),
+                "--output", out.toString(), "--master", "local[2]", "--partitions", "3"), err.toString());
+        List<Row> rows = read(out, "parquet");
+        float[][] want = scoreLogits();
+        assertEquals(examples.size(), rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            assertEquals("r" + examples.get(i).line(), rows.get(i).getString(1));
+            assertEquals(want[i][0], (Float) rows.get(i).getList(3).get(0), 1e-5);
+        }
+
+        StringWriter bad = new StringWriter();
+        assertEquals(2, run(bad, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input", in.toString(),
+                "--text-column", "sentence", "--output", dir.resolve("bad").toString()), bad.toString());
+        assertTrue(bad.toString().contains("sentence"), bad.toString());
+        assertFalse(Files.exists(dir.resolve("bad")));
+    }
+
+    /**
+     * A task that fails on its first attempt is retried (local[2,3] allows 3 attempts) and Spark's committer keeps
+     * exactly one output per partition: every input row once, none missing, none twice.
+     */
+    @Test
+    void aRetriedTaskLeavesExactlyOneRowPerInput(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("retried");
+        java.util.concurrent.atomic.AtomicInteger failedAttempts = new java.util.concurrent.atomic.AtomicInteger();
+        try (SparkSession spark = SparkSession.builder().master("local[2,3]").config("spark.ui.enabled", "false").getOrCreate()) {
+            spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+                @Override
+                public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+                    if (end.taskInfo().failed()) {
+                        failedAttempts.incrementAndGet();
+                    }
+                }
+            });
+            spark.sparkContext().addFile(MODEL.toAbsolutePath().toString());
+            spark.sparkContext().addFile(VOCAB.toAbsolutePath().toString());
+            org.apache.spark.util.CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("stats");
+            var in = SparkInputs.glue(spark, GlueReader.read(GLUE, GlueTask.SST_2, "dev"));
+            var scored = SparkScoreCommand.scored(in, 4, new ScorePartition(MODEL.getFileName().toString(),
+                    VOCAB.getFileName().toString(), 1, 128, 32, GlueTask.SST_2.labels(), stats));
+            scored.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
+                TaskContext task = TaskContext.get();
+                if (task.partitionId() == 1 && task.attemptNumber() == 0) {
+                    rows.next();        // half-way through the partition, as a lost executor would leave it
+                    throw new IllegalStateException("first attempt fails");
+                }
+                return rows;
+            }, Encoders.row(SparkInputs.OUTPUT)).write().parquet(out.toString());
+        }
+        assertEquals(1, failedAttempts.get(), "one attempt failed and was retried");
+        List<Row> rows = read(out, "parquet");
+        Set<Long> seen = new HashSet<>();
+        rows.forEach(r -> seen.add(r.getLong(0)));
+        assertEquals(60, rows.size(), "one row per input");
+        assertEquals(60, seen.size(), "no row twice");
+    }
+}
