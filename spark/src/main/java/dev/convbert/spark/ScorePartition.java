@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * Scores one partition on its executor: tokenises its rows, runs them through the executor's shared session in
  * length-sorted passes ({@link BatchRunner}, as {@code score} does) and returns one output row per input row, in
- * input order. Reports (executor, rows, seconds) per partition to the driver.
+ * input order. Reports (executor, rows, start, end) per partition to the driver.
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -76,7 +76,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             out.add(RowFactory.create(r.getLong(SparkInputs.ROW), r.getString(SparkInputs.ID), r.getString(SparkInputs.LABEL),
                     l, prediction, regression ? null : labels.get(best)));
         }
-        stats.add(SparkEnv.get().executorId() + "\t" + rows.size() + "\t" + (System.nanoTime() - started));
+        // nanoTime is comparable within one JVM: the driver spans each executor's first start to its last end
+        stats.add(SparkEnv.get().executorId() + "\t" + rows.size() + "\t" + started + "\t" + System.nanoTime());
         return out.iterator();
     }
 

@@ -12,7 +12,6 @@ import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueSubmission;
 import dev.convbert.core.glue.GlueTask;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Progress;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.predict.BatchRunner;
@@ -20,6 +19,7 @@ import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
 import org.apache.spark.scheduler.SparkListener;
@@ -73,8 +73,9 @@ public final class SparkScoreCommand implements Callable<Integer> {
     @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
     Path vocab;
 
-    @Option(names = "--output", required = true, description = "Output directory (must not exist).")
-    Path output;
+    @Option(names = "--output", required = true,
+            description = "Output directory (must not exist): a local path or any Hadoop file system URI (hdfs://, s3a://, …).")
+    String output;
 
     @Option(names = "--master", description = "local[*] (default unless spark-submit set one), local[N], spark://host:port, yarn, k8s://…")
     String master;
@@ -146,9 +147,11 @@ public final class SparkScoreCommand implements Callable<Integer> {
         if (!format.equals("parquet") && !format.equals("jsonl")) {
             throw new InvalidInputException("--format " + format + ": expected parquet or jsonl");
         }
-        if (Files.exists(output)) {
-            throw new InvalidInputException(output + ": already exists; spark-score writes a new directory (choose another --output)");
+        if (output.matches(".*[\\[\\]{}*?\\\\].*")) {
+            throw new InvalidInputException("--output " + output + ": has one of [ ] { } * ? \\, which Hadoop file systems read as a "
+                    + "pattern; choose a plain name");
         }
+
         List<GlueExample> examples = null;
         if (t != null) {
             if (!Files.isRegularFile(GlueReader.file(dataDir, t, split))) {
@@ -186,9 +189,19 @@ public final class SparkScoreCommand implements Callable<Integer> {
         if (!given.contains("spark.ui.enabled")) {
             builder.config("spark.ui.enabled", "false");       // no web UI port for a batch job nobody watches
         }
-        // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip
-        Path tmp = output.toAbsolutePath().getParent().resolve(output.getFileName() + ".tmp-" + UUID.randomUUID());
+        org.apache.hadoop.fs.Path out = null;
+        org.apache.hadoop.fs.Path tmp = null;
+        FileSystem fs = null;
         try (SparkSession spark = builder.getOrCreate()) {
+            // a Hadoop path: executors of a cluster write where the driver can rename (HDFS, S3, a shared mount)
+            out = new org.apache.hadoop.fs.Path(output);
+            fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            out = fs.makeQualified(out);
+            if (fs.exists(out)) {
+                throw new InvalidInputException(out + ": already exists; spark-score writes a new directory (choose another --output)");
+            }
+            // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip
+            tmp = new org.apache.hadoop.fs.Path(out.getParent(), out.getName() + ".tmp-" + UUID.randomUUID());
             spark.sparkContext().setLogLevel("WARN");
             spark.sparkContext().addFile(model.toAbsolutePath().toString());
             spark.sparkContext().addFile(v.toAbsolutePath().toString());
@@ -238,7 +251,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "spark-score: %d rows in %d partitions in %.1f s (%.1f rows/s overall; %.1f s with the "
                             + "session's start) on %s%n", rows, n, seconds, rows / seconds, (System.nanoTime() - started) / 1e9,
                     spark.sparkContext().master());
-            summary.get("executors").forEach(e -> console.printf(Locale.ROOT, "  executor %s: %d rows, %.1f rows/s while scoring%n",
+            summary.get("executors").forEach(e -> console.printf(Locale.ROOT, "  executor %s: %d rows, %.1f rows/s from its first partition's start to its last one's end%n",
                     e.get("executor").asText(), e.get("rows").asLong(), e.get("rows_per_s").asDouble()));
 
             boolean failed = false;
@@ -248,9 +261,15 @@ public final class SparkScoreCommand implements Callable<Integer> {
                 }
                 double[] predictions = written.stream().mapToDouble(r -> r.getDouble(1)).toArray();
                 if (t.split(split).submission() != null) {
-                    Path dir = submissionDir != null ? submissionDir : tmp.resolve("submission");
-                    Path f = GlueSubmission.write(dir, t, split, examples, predictions);
-                    summary.put("submission", (submissionDir != null ? f : output.resolve("submission").resolve(f.getFileName())).toString());
+                    Path local = submissionDir != null ? submissionDir : Files.createTempDirectory("convbert-submission");
+                    Path f = GlueSubmission.write(local, t, split, examples, predictions);
+                    if (submissionDir == null) {         // into the output, wherever it lives
+                        fs.copyFromLocalFile(true, new org.apache.hadoop.fs.Path(f.toUri()),
+                                new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(tmp, "submission"), f.getFileName().toString()));
+                        Files.deleteIfExists(local);
+                    }
+                    summary.put("submission", submissionDir != null ? f.toString()
+                            : new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(out, "submission"), f.getFileName().toString()).toString());
                 } else {
                     GlueScore score = GlueScore.of(t, split, predictions, BatchRunner.gold(t, examples));
                     try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
@@ -266,14 +285,19 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     }
                 }
             }
-            AtomicFiles.writeString(tmp.resolve(SUMMARY), json.writeValueAsString(summary) + "\n");
-            Files.move(tmp, output);                 // the rows appear all at once, or not at all
+            try (var o = fs.create(new org.apache.hadoop.fs.Path(tmp, SUMMARY), false)) {
+                o.write((json.writeValueAsString(summary) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            // the rows appear all at once, or not at all (atomic on HDFS and local disks; S3 copies, see docs/SPARK.md)
+            if (!fs.rename(tmp, out)) {
+                throw new java.io.IOException("could not rename " + tmp + " to " + out);
+            }
             if (failed) {
-                throw new CommandFailedException("accuracy gate failed for " + model + "; rows and report in " + output);
+                throw new CommandFailedException("accuracy gate failed for " + model + "; rows and report in " + out);
             }
         } finally {
-            if (Files.exists(tmp)) {
-                dev.convbert.core.io.AtomicFiles.deleteTree(tmp);
+            if (fs != null && tmp != null && fs.exists(tmp)) {
+                fs.delete(tmp, true);
             }
         }
         return ExitCodes.OK;
@@ -311,18 +335,26 @@ public final class SparkScoreCommand implements Callable<Integer> {
         return m.equals("local") ? 1 : 0;
     }
 
+    /**
+     * Per executor: rows, partitions, and the span from its first partition's start to its last one's end — tasks of
+     * one executor overlap, so their own times would count the shared session twice.
+     */
     private static ArrayNode executors(List<String> stats, ObjectMapper json) {
         Map<String, long[]> byExecutor = new TreeMap<>();
         for (String s : stats) {
             String[] f = s.split("\t");
-            long[] acc = byExecutor.computeIfAbsent(f[0], k -> new long[3]);
+            long[] acc = byExecutor.computeIfAbsent(f[0], k -> new long[]{0, 0, Long.MAX_VALUE, Long.MIN_VALUE});
             acc[0] += Long.parseLong(f[1]);
-            acc[1] += Long.parseLong(f[2]);
-            acc[2]++;
+            acc[1]++;
+            acc[2] = Math.min(acc[2], Long.parseLong(f[2]));
+            acc[3] = Math.max(acc[3], Long.parseLong(f[3]));
         }
         ArrayNode out = json.createArrayNode();
-        byExecutor.forEach((id, a) -> out.addObject().put("executor", id).put("rows", a[0]).put("partitions", a[2])
-                .put("scoring_seconds", a[1] / 1e9).put("rows_per_s", a[0] / Math.max(a[1] / 1e9, 1e-9)));
+        byExecutor.forEach((id, a) -> {
+            double span = Math.max((a[3] - a[2]) / 1e9, 1e-9);
+            out.addObject().put("executor", id).put("rows", a[0]).put("partitions", a[1]).put("busy_seconds", span)
+                    .put("rows_per_s", a[0] / span);
+        });
         return out;
     }
 

@@ -125,6 +125,16 @@ class SparkScoreTest {
             assertEquals(want[i][0], (Float) rows.get(i).getList(3).get(0), 1e-5);
         }
 
+        // a rerun gives the same rows; an existing output is never overwritten
+        Path again = dir.resolve("again");
+        assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input", in.toString(),
+                "--output", again.toString(), "--master", "local[2]", "--partitions", "3"), err.toString());
+        assertEquals(rows, read(again, "parquet"), "a rerun writes the same rows");
+        StringWriter exists = new StringWriter();
+        assertEquals(2, run(exists, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input",
+                in.toString(), "--output", again.toString(), "--master", "local[1]"), exists.toString());
+        assertTrue(exists.toString().contains("already exists"), exists.toString());
+
         StringWriter bad = new StringWriter();
         assertEquals(2, run(bad, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input", in.toString(),
                 "--text-column", "sentence", "--output", dir.resolve("bad").toString()), bad.toString());
