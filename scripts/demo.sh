@@ -27,6 +27,9 @@ step "export to ONNX (fused SpanDynamicConv)"
 "$CONVBERT" export --model "$out/sst2" --output "$out/export/sst2.onnx"
 step "score dev with the accuracy gate"
 "$CONVBERT" score --model "$out/export/sst2.onnx" --task sst-2 --data-dir "$data" --split dev --output "$out/score-dev.json"
+step "the same dev split on an embedded Apache Spark (local[2]): the same accuracy, rows through Spark's committer"
+"$CONVBERT" spark-score --model "$out/export/sst2.onnx" --task sst-2 --split dev --data-dir "$data" --output "$out/spark-dev" \
+  --master 'local[2]'
 step "test-set submission"
 "$CONVBERT" score --model "$out/export/sst2.onnx" --task sst-2 --data-dir "$data" --split test --submission-dir "$out/submission"
 step "latency benchmark (short grid; scripts/benchmark.sh for the full one)"
@@ -37,6 +40,7 @@ cat <<TXT
   model directory (HF layout):   $out/sst2  (training_metrics.json, train.log, metrics.jsonl)
   ONNX export + model card:      $out/export/sst2.onnx, $out/export/sst2.card.json
   dev score + gate (JSON):       $out/score-dev.json
+  Spark-scored dev rows:         $out/spark-dev  (Parquet, _convbert.json)
   GLUE submission:               $out/submission/SST-2.tsv
   benchmark:                     $out/benchmark/summary.md, results.json, results.csv, latency.png
 TXT
