@@ -143,8 +143,6 @@ public final class FineTuner {
                 byte[] vocabBytes = Files.readAllBytes(vocabFile);
                 AtomicFiles.write(out.resolve(ModelDir.VOCAB), o -> o.write(vocabBytes));
             }
-            groups.forEach(g -> g.parameter().getArray().setRequiresGradient(true));
-
             try (TrainingLog log = new TrainingLog(out, "finetune " + task.id(), state.step(), total)) {
                 log.info(fmt("%s %s: %d train examples, %d steps of %d (%.1f epochs), warm-up %d, %s, %s head, %d parameters",
                         state.step() > 0 ? "resuming" : "fine-tuning", task.glueName(), train.size(), total, cfg.batchSize(),

@@ -129,8 +129,8 @@ public final class TrainingLoop {
             r.metrics().forEach(rec::put);
             rec.put("lr", rate).put("grad_norm", norm).put("examples_per_s", examples / Math.max(secs, 1e-9))
                     .put("tokens_per_s", tokens / Math.max(secs, 1e-9)).put("elapsed_s", before + secs);
-            log.step(rec, fmt("%s lr %.2e %.0f ex/s", r.summary(), rate, examples / Math.max(secs, 1e-9)),
-                    (step + 1) % 50 == 0);
+            log.step(rec, fmt("%s lr %.2e %.0f ex/s %.0f tok/s", r.summary(), rate, examples / Math.max(secs, 1e-9),
+                    tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
 
             boolean last = step + 1 == end;
             if (schedule.evalEvery() > 0 && (last || (step + 1) % schedule.evalEvery() == 0)) {
