@@ -79,8 +79,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-unfused,ort-int8,djl",
             description = {"Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8, gated on",
-                    "its own), ort-unfused (the standard-export stand-in: export --unfused --inline --conv-formulation",
-                    "GATHER_UNFOLD) and djl (eager). Default ${DEFAULT-VALUE}."})
+                    "its own), ort-mha (export --ort-fused: ONNX Runtime's MultiHeadAttention), ort-unfused (the",
+                    "standard-export stand-in: export --unfused --inline --conv-formulation GATHER_UNFOLD) and djl (eager).",
+                    "Default ${DEFAULT-VALUE}."})
     List<String> backends;
 
     @Option(names = "--real-data", split = ",", description = {"Also score these GLUE tasks' dev splits (e.g. sst-2,mrpc,qnli)",
@@ -140,7 +141,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "ort-unfused", "djl");
+        List<String> known = List.of("ort-fused", "ort-inline", "ort-int8", "ort-mha", "ort-unfused", "djl");
         for (String b : backends) {
             if (!known.contains(b)) {
                 throw new CommandFailedException("unknown backend \"" + b + "\" in --backends; expected any of " + known);
@@ -160,6 +161,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         Path inline = output.resolve("model-inline.onnx");
         Path int8 = output.resolve("model-int8.onnx");
         Path unfused = output.resolve("model-unfused.onnx");
+        Path mha = output.resolve("model-mha.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
         if (backends.contains("ort-inline")) {
             new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
@@ -169,6 +171,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
         }
         if (backends.contains("ort-unfused")) {
             new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
+        }
+        if (backends.contains("ort-mha")) {
+            new OnnxExporter(md, ExportOptions.defaults().withOrtFused(true)).export(mha);
         }
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -203,6 +208,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 case "ort-inline" -> sources.put(b, inline);
                 case "ort-int8" -> sources.put(b, int8);
                 case "ort-unfused" -> sources.put(b, unfused);
+                case "ort-mha" -> sources.put(b, mha);
                 default -> sources.put(b, model);   // djl
             }
         }
@@ -371,7 +377,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         for (String against : List.of("ort-unfused", "djl")) {
             for (int batch : new int[]{1, 32}) {
                 Cell base = find(cells, against, batch, 128);
-                for (String b : List.of("ort-fused", "ort-inline", "ort-int8", "djl")) {
+                for (String b : List.of("ort-fused", "ort-inline", "ort-mha", "ort-int8", "djl")) {
                     Cell c = find(cells, b, batch, 128);
                     if (base != null && c != null && !b.equals(against)) {
                         md.append(String.format(Locale.ROOT, "%nAt batch %d × seq 128, %s runs %s the sequences/s of %s "

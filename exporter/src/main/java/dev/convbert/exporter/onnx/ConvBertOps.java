@@ -6,7 +6,7 @@ import java.util.Set;
  * Every operator the exporter writes, declared once: name, domain, the opset it is taken from, input arity and the
  * attributes it may carry. {@link GraphBuilder} refuses anything else, so a typo in a graph builder fails at export,
  * not in a runtime. All are standard ONNX opset-17 operators except {@link #SPAN_DYNAMIC_CONV}, our model-local
- * function.
+ * function, and {@link #MULTI_HEAD_ATTENTION}, ONNX Runtime's, written only on request.
  */
 public enum ConvBertOps {
     ADD("Add", 2, 2, Set.of()),
@@ -35,10 +35,17 @@ public enum ConvBertOps {
     IDENTITY("Identity", 1, 1, Set.of()),
     DYNAMIC_QUANTIZE_LINEAR("DynamicQuantizeLinear", 1, 1, Set.of()),
     MAT_MUL_INTEGER("MatMulInteger", 2, 4, Set.of()),
+    /**
+     * ONNX Runtime's fused self-attention (contrib operator, {@code com.microsoft} domain): scaled dot-product attention
+     * over {@code num_heads} heads with a key-padding mask, in one kernel. Written only by {@code export --ort-fused}.
+     */
+    MULTI_HEAD_ATTENTION("MultiHeadAttention", ConvBertOps.MICROSOFT, 1, 5, 5, Set.of("num_heads", "mask_filter_value")),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
     SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 9, 9, Set.of());
 
     public static final int ONNX_OPSET = 17;
+    /** ONNX Runtime's contrib-operator domain. */
+    public static final String MICROSOFT = "com.microsoft";
 
     private final String opName;
     private final String domain;

@@ -8,10 +8,23 @@ package dev.convbert.exporter.onnx;
  * the in-repo stand-in for the standard export that benchmarks measure against (same answers, more work).
  */
 public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
-                            SpanDynamicConvFunction.Formulation formulation, boolean unfused) {
+                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortFused) {
 
     public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
-        this(precision, inline, hiddenStates, formulation, false);
+        this(precision, inline, hiddenStates, formulation, false, false);
+    }
+
+    public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation,
+                         boolean unfused) {
+        this(precision, inline, hiddenStates, formulation, unfused, false);
+    }
+
+    /**
+     * The self-attention half as ONNX Runtime's {@code com.microsoft.MultiHeadAttention} (float32 only): fewer, larger
+     * nodes for ONNX Runtime; other runtimes need the standard-operator export.
+     */
+    public ExportOptions withOrtFused(boolean fused) {
+        return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, fused);
     }
 
     /** The stand-in for HF's standard export: inlined, Gather/unfold windows, unfused layout, float32. */
@@ -25,7 +38,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
 
     /** The same options at another precision. */
     public ExportOptions withPrecision(Precision p) {
-        return new ExportOptions(p, inline, hiddenStates, formulation, unfused);
+        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortFused);
     }
 
     public enum Precision {

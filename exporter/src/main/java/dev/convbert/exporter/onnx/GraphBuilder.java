@@ -20,6 +20,7 @@ public final class GraphBuilder {
     public static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT_VALUE;
     public static final int FLOAT16 = OnnxMl.TensorProto.DataType.FLOAT16_VALUE;
     public static final int INT64 = OnnxMl.TensorProto.DataType.INT64_VALUE;
+    public static final int INT32 = OnnxMl.TensorProto.DataType.INT32_VALUE;
     public static final int INT8 = OnnxMl.TensorProto.DataType.INT8_VALUE;
 
     private final String prefix;

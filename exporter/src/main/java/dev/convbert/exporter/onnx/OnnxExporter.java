@@ -28,6 +28,7 @@ import java.util.Map;
 
 import static dev.convbert.exporter.onnx.GraphBuilder.FLOAT;
 import static dev.convbert.exporter.onnx.GraphBuilder.FLOAT16;
+import static dev.convbert.exporter.onnx.GraphBuilder.INT32;
 import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
 
 /**
@@ -143,12 +144,15 @@ public final class OnnxExporter {
         String maskF = g.cast("attention_mask", FLOAT);
         String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(MASKED_SCORE, FLOAT)), 1, 2);
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
+        // MultiHeadAttention takes the padding mask itself, as int32 [B,L]; it applies the same −10000
+        String keyPadding = options.ortFused() ? g.cast("attention_mask", INT32) : null;
 
         // the head reads only the first token: unless all hidden states are wanted, the last layer's attention output
         // and feed-forward run on that token alone (its attention and convolution still read every token)
         int last = c.numHiddenLayers() - 1;
         for (int l = 0; l <= last; l++) {
-            x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x, additive, realTokens,
+            x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x,
+                    options.ortFused() ? keyPadding : additive, realTokens,
                     conv, views, l == last && !options.hiddenStates() && !options.unfused());
         }
         if (options.hiddenStates() || options.unfused()) {
@@ -190,6 +194,9 @@ public final class OnnxExporter {
                 .setDocString("ConvBERT sequence classification exported from " + dir.dir().getFileName())
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
                 .setGraph(graph);
+        if (options.ortFused()) {
+            model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(ConvBertOps.MICROSOFT).setVersion(1));
+        }
         if (!options.inline()) {
             model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(SpanDynamicConvFunction.DOMAIN).setVersion(1));
             model.addFunctions(conv.function());
@@ -222,6 +229,22 @@ public final class OnnxExporter {
         String convOut = options.inline() ? conv.emit(g, convInputs)
                 : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 
+        String context = options.ortFused() ? ortAttention(g, q, k, v, additive, views)
+                : attention(g, q, k, v, additive, views, d, all);                                        // [N,A]
+        String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
+        if (firstTokenOnly) {
+            mixed = g.gather(g.reshape(mixed, views.sequence()), g.scalarInt(0), 1);                     // [B,Hd]
+            x = g.gather(g.reshape(x, views.sequence()), g.scalarInt(0), 1);                             // [B,Hd]
+        }
+
+        String a = g.layerNorm(g.add(dense(g, mixed, p + "attention.output.dense"), x),
+                w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
+        return g.layerNorm(g.add(feedForward(g, a, p), a),
+                w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), c.layerNormEps());
+    }
+
+    /** Scaled dot-product self-attention over H' heads in standard operators; {@code additive} is [B,1,1,L]. */
+    private String attention(GraphBuilder g, String q, String k, String v, String additive, Views views, int d, int all) {
         String qh = g.transpose(g.reshape(q, views.heads()), 0, 2, 1, 3);                               // [B,H',L,D]
         String kh = g.transpose(g.reshape(k, views.heads()), 0, 2, 3, 1);                               // [B,H',D,L]
         String vh = g.transpose(g.reshape(v, views.heads()), 0, 2, 1, 3);                               // [B,H',L,D]
@@ -233,17 +256,16 @@ public final class OnnxExporter {
         if (type == FLOAT16) {
             probs = g.cast(probs, FLOAT16);
         }
-        String context = g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));     // [N,A]
-        String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
-        if (firstTokenOnly) {
-            mixed = g.gather(g.reshape(mixed, views.sequence()), g.scalarInt(0), 1);                     // [B,Hd]
-            x = g.gather(g.reshape(x, views.sequence()), g.scalarInt(0), 1);                             // [B,Hd]
-        }
+        return g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));              // [N,A]
+    }
 
-        String a = g.layerNorm(g.add(dense(g, mixed, p + "attention.output.dense"), x),
-                w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
-        return g.layerNorm(g.add(feedForward(g, a, p), a),
-                w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), c.layerNormEps());
+    /** The same attention as ONNX Runtime's one MultiHeadAttention kernel; {@code keyPadding} is int32 [B,L]. */
+    private String ortAttention(GraphBuilder g, String q, String k, String v, String keyPadding, Views views) {
+        String out = g.op(ConvBertOps.MULTI_HEAD_ATTENTION,
+                Map.of("num_heads", (long) c.selfAttentionHeads(), "mask_filter_value", MASKED_SCORE),
+                g.reshape(q, views.sequence()), g.reshape(k, views.sequence()), g.reshape(v, views.sequence()),
+                "", keyPadding);                                                                         // [B,L,A]
+        return g.reshape(out, g.ints(-1, c.allHeadSize()));                                             // [N,A]
     }
 
     /**
@@ -412,7 +434,8 @@ public final class OnnxExporter {
         m.put("convbert.precision", options.precision().label());
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
                 + ":" + SpanDynamicConvFunction.NAME);
-        m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)" : "fused");
+        m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)"
+                : options.ortFused() ? "fused, com.microsoft.MultiHeadAttention" : "fused");
         m.put("convbert.exporter_version", VERSION);
         if (dir.hasVocab()) {
             m.put("convbert.vocab_sha256", Hashing.sha256(dir.vocabFile()));

@@ -115,6 +115,29 @@ class ExportParityTest {
         assertEquals(matMuls(ours) + 3 * layers, matMuls(standard), "three more projections per layer");
     }
 
+    /** ONNX Runtime's MultiHeadAttention in place of the standard-operator attention: the same logits, fewer nodes. */
+    @ParameterizedTest
+    @CsvSource({"public-tiny", "public-grouped"})
+    void ortFusedAttentionMatchesTheReference(String set, @TempDir Path dir) throws Exception {
+        Path fused = dir.resolve("ort-fused.onnx");
+        ModelDir md = ModelDir.open(REF.resolve(set));
+        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtFused(true)).export(fused);
+        var standard = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve("standard.onnx"));
+        float[][] logits = run(fused, REF.resolve(set));
+        double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
+        double max = 0;
+        for (int i = 0; i < logits.length; i++) {
+            for (int j = 0; j < logits[i].length; j++) {
+                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
+            }
+        }
+        System.out.printf("%s ort-fused attention: logits max |Δ| %.2e%n", set, max);
+        assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
+        assertEquals(md.config().numHiddenLayers(), contrib.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("MultiHeadAttention") && n.getDomain().equals("com.microsoft")).count());
+        assertTrue(contrib.getGraph().getNodeCount() < standard.getGraph().getNodeCount());
+    }
+
     private static long matMuls(ai.onnx.proto.OnnxMl.ModelProto model) {
         return model.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMul")).count();
     }
