@@ -79,7 +79,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-unfused,ort-int8,djl",
             description = {"Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8, gated on",
-                    "its own), ort-mha (export --ort-fused: ONNX Runtime's MultiHeadAttention), ort-unfused (the",
+                    "its own), ort-mha (export --ort-attention: ONNX Runtime's MultiHeadAttention), ort-unfused (the",
                     "standard-export stand-in: export --unfused --inline --conv-formulation GATHER_UNFOLD) and djl (eager).",
                     "Default ${DEFAULT-VALUE}."})
     List<String> backends;
@@ -173,7 +173,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
         }
         if (backends.contains("ort-mha")) {
-            new OnnxExporter(md, ExportOptions.defaults().withOrtFused(true)).export(mha);
+            new OnnxExporter(md, ExportOptions.defaults().withOrtAttention(true)).export(mha);
         }
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -37,7 +37,7 @@ public enum ConvBertOps {
     MAT_MUL_INTEGER("MatMulInteger", 2, 4, Set.of()),
     /**
      * ONNX Runtime's fused self-attention (contrib operator, {@code com.microsoft} domain): scaled dot-product attention
-     * over {@code num_heads} heads with a key-padding mask, in one kernel. Written only by {@code export --ort-fused}.
+     * over {@code num_heads} heads with a key-padding mask, in one kernel. Written only by {@code export --ort-attention}.
      */
     MULTI_HEAD_ATTENTION("MultiHeadAttention", ConvBertOps.MICROSOFT, 1, 5, 5, Set.of("num_heads", "mask_filter_value")),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */

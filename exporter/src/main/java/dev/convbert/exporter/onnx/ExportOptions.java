@@ -8,7 +8,7 @@ package dev.convbert.exporter.onnx;
  * the in-repo stand-in for the standard export that benchmarks measure against (same answers, more work).
  */
 public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
-                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortFused) {
+                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortAttention) {
 
     public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
         this(precision, inline, hiddenStates, formulation, false, false);
@@ -23,7 +23,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
      * The self-attention half as ONNX Runtime's {@code com.microsoft.MultiHeadAttention} (float32 only): fewer, larger
      * nodes for ONNX Runtime; other runtimes need the standard-operator export.
      */
-    public ExportOptions withOrtFused(boolean fused) {
+    public ExportOptions withOrtAttention(boolean fused) {
         return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, fused);
     }
 
@@ -38,7 +38,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
 
     /** The same options at another precision. */
     public ExportOptions withPrecision(Precision p) {
-        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortFused);
+        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortAttention);
     }
 
     public enum Precision {

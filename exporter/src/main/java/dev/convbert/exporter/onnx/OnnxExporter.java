@@ -145,14 +145,14 @@ public final class OnnxExporter {
         String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(MASKED_SCORE, FLOAT)), 1, 2);
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
         // MultiHeadAttention takes the padding mask itself, as int32 [B,L]; it applies the same −10000
-        String keyPadding = options.ortFused() ? g.cast("attention_mask", INT32) : null;
+        String keyPadding = options.ortAttention() ? g.cast("attention_mask", INT32) : null;
 
         // the head reads only the first token: unless all hidden states are wanted, the last layer's attention output
         // and feed-forward run on that token alone (its attention and convolution still read every token)
         int last = c.numHiddenLayers() - 1;
         for (int l = 0; l <= last; l++) {
             x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x,
-                    options.ortFused() ? keyPadding : additive, realTokens,
+                    options.ortAttention() ? keyPadding : additive, realTokens,
                     conv, views, l == last && !options.hiddenStates() && !options.unfused());
         }
         if (options.hiddenStates() || options.unfused()) {
@@ -194,7 +194,7 @@ public final class OnnxExporter {
                 .setDocString("ConvBERT sequence classification exported from " + dir.dir().getFileName())
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
                 .setGraph(graph);
-        if (options.ortFused()) {
+        if (options.ortAttention()) {
             model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(ConvBertOps.MICROSOFT).setVersion(1));
         }
         if (!options.inline()) {
@@ -229,7 +229,7 @@ public final class OnnxExporter {
         String convOut = options.inline() ? conv.emit(g, convInputs)
                 : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 
-        String context = options.ortFused() ? ortAttention(g, q, k, v, additive, views)
+        String context = options.ortAttention() ? multiHeadAttention(g, q, k, v, additive, views)
                 : attention(g, q, k, v, additive, views, d, all);                                        // [N,A]
         String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
         if (firstTokenOnly) {
@@ -260,7 +260,7 @@ public final class OnnxExporter {
     }
 
     /** The same attention as ONNX Runtime's one MultiHeadAttention kernel; {@code keyPadding} is int32 [B,L]. */
-    private String ortAttention(GraphBuilder g, String q, String k, String v, String keyPadding, Views views) {
+    private String multiHeadAttention(GraphBuilder g, String q, String k, String v, String keyPadding, Views views) {
         String out = g.op(ConvBertOps.MULTI_HEAD_ATTENTION,
                 Map.of("num_heads", (long) c.selfAttentionHeads(), "mask_filter_value", MASKED_SCORE),
                 g.reshape(q, views.sequence()), g.reshape(k, views.sequence()), g.reshape(v, views.sequence()),
@@ -435,7 +435,7 @@ public final class OnnxExporter {
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
                 + ":" + SpanDynamicConvFunction.NAME);
         m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)"
-                : options.ortFused() ? "fused, com.microsoft.MultiHeadAttention" : "fused");
+                : options.ortAttention() ? "fused, com.microsoft.MultiHeadAttention" : "fused");
         m.put("convbert.exporter_version", VERSION);
         if (dir.hasVocab()) {
             m.put("convbert.vocab_sha256", Hashing.sha256(dir.vocabFile()));

@@ -118,10 +118,10 @@ class ExportParityTest {
     /** ONNX Runtime's MultiHeadAttention in place of the standard-operator attention: the same logits, fewer nodes. */
     @ParameterizedTest
     @CsvSource({"public-tiny", "public-grouped"})
-    void ortFusedAttentionMatchesTheReference(String set, @TempDir Path dir) throws Exception {
+    void ortAttentionMatchesTheReference(String set, @TempDir Path dir) throws Exception {
         Path fused = dir.resolve("ort-fused.onnx");
         ModelDir md = ModelDir.open(REF.resolve(set));
-        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtFused(true)).export(fused);
+        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtAttention(true)).export(fused);
         var standard = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve("standard.onnx"));
         float[][] logits = run(fused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
