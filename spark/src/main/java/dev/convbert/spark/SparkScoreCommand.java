@@ -59,7 +59,7 @@ import static org.apache.spark.sql.functions.col;
                 "Writes Parquet (or --format jsonl) with id, label, logits, prediction, and _convbert.json beside the rows.",
                 "", "Examples:",
                 "  convbert spark-score --model sst2.onnx --task sst-2 --split dev --data-dir $GLUE_DIR --output runs/sst2-spark",
-                "  convbert spark-score --model sst2.onnx --input reviews.parquet --text-column body --output runs/reviews --master yarn",
+                "  convbert spark-score --model sst2.onnx --input reviews.parquet --text-column body --output runs/reviews --master 'local[4]'",
                 "  spark-submit --class dev.convbert.spark.SparkScoreCommand convbert-spark-submit.jar --model sst2.onnx ..."})
 public final class SparkScoreCommand implements Callable<Integer> {
     static final String SUMMARY = "_convbert.json";
@@ -77,7 +77,8 @@ public final class SparkScoreCommand implements Callable<Integer> {
             description = "Output directory (must not exist): a local path or any Hadoop file system URI (hdfs://, s3a://, …).")
     String output;
 
-    @Option(names = "--master", description = "local[*] (default unless spark-submit set one), local[N], spark://host:port, yarn, k8s://…")
+    @Option(names = "--master", description = {"local[*] (default unless spark-submit set one) or local[N]; a cluster",
+            "(spark://…, yarn, k8s://…) through spark-submit and the shaded jar, which ships this job's classes."})
     String master;
 
     @Option(names = "--task", description = "A GLUE task: read --split from --data-dir with core's reader.")
@@ -185,6 +186,13 @@ public final class SparkScoreCommand implements Callable<Integer> {
             builder.master(master);
         } else if (!given.contains("spark.master")) {
             builder.master("local[*]");
+        }
+        String effective = master != null ? master : given.get("spark.master", "local[*]");
+        if (!effective.startsWith("local") && !given.contains("spark.jars")) {
+            // executors of a cluster load classes from the application's jar, which only spark-submit hands them
+            throw new InvalidInputException("--master " + effective + ": a cluster's executors need this job's jar; submit "
+                    + "spark/target/convbert-spark-*-spark-submit.jar with spark-submit (README, docs/SPARK.md), or "
+                    + "use a local[N] master here");
         }
         if (!given.contains("spark.ui.enabled")) {
             builder.config("spark.ui.enabled", "false");       // no web UI port for a batch job nobody watches
