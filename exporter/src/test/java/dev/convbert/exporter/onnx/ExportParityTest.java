@@ -80,12 +80,7 @@ class ExportParityTest {
         new OnnxExporter(ModelDir.open(REF.resolve(set)), ExportOptions.defaults()).export(onnx);
         float[][] logits = run(onnx, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
-        double max = 0;
-        for (int i = 0; i < logits.length; i++) {
-            for (int j = 0; j < logits[i].length; j++) {
-                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
-            }
-        }
+        double max = maxDiff(logits, want);
         assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
     }
 
@@ -104,12 +99,7 @@ class ExportParityTest {
                 SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)).export(fused);
         float[][] logits = run(unfused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
-        double max = 0;
-        for (int i = 0; i < logits.length; i++) {
-            for (int j = 0; j < logits[i].length; j++) {
-                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
-            }
-        }
+        double max = maxDiff(logits, want);
         assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
         int layers = md.config().numHiddenLayers();
         assertEquals(matMuls(ours) + 3 * layers, matMuls(standard), "three more projections per layer");
@@ -125,17 +115,23 @@ class ExportParityTest {
         var standard = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve("standard.onnx"));
         float[][] logits = run(fused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
+        double max = maxDiff(logits, want);
+        System.out.printf("%s ort-attention: logits max |Δ| %.2e%n", set, max);
+        assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
+        assertEquals(md.config().numHiddenLayers(), contrib.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("MultiHeadAttention") && n.getDomain().equals("com.microsoft")).count());
+        assertTrue(contrib.getGraph().getNodeCount() < standard.getGraph().getNodeCount());
+    }
+
+    /** max |logits − want| over every row and class; {@code want} is row-major. */
+    private static double maxDiff(float[][] logits, double[] want) {
         double max = 0;
         for (int i = 0; i < logits.length; i++) {
             for (int j = 0; j < logits[i].length; j++) {
                 max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
             }
         }
-        System.out.printf("%s ort-fused attention: logits max |Δ| %.2e%n", set, max);
-        assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
-        assertEquals(md.config().numHiddenLayers(), contrib.getGraph().getNodeList().stream()
-                .filter(n -> n.getOpType().equals("MultiHeadAttention") && n.getDomain().equals("com.microsoft")).count());
-        assertTrue(contrib.getGraph().getNodeCount() < standard.getGraph().getNodeCount());
+        return max;
     }
 
     private static long matMuls(ai.onnx.proto.OnnxMl.ModelProto model) {
