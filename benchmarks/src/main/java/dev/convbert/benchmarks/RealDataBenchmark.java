@@ -183,7 +183,7 @@ final class RealDataBenchmark {
         return a.length == 0 ? 1 : (double) same / a.length;
     }
 
-    private static int argmax(float[] v) {
+    static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {

@@ -143,7 +143,7 @@ class CrossEngineTest {
         int agree = 0;
         double max = 0;
         for (int i = 0; i < a.length; i++) {
-            agree += argmax(a[i]) == argmax(b[i]) ? 1 : 0;
+            agree += RealDataBenchmark.argmax(a[i]) == RealDataBenchmark.argmax(b[i]) ? 1 : 0;
             for (int c = 0; c < a[i].length; c++) {
                 max = Math.max(max, Math.abs(a[i][c] - b[i][c]));
             }
@@ -190,15 +190,5 @@ class CrossEngineTest {
         Files.copy(md.weightsFile(), copy.resolve(ModelDir.WEIGHTS), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         md.config().withPaddingInvariant(false).write(copy.resolve(ModelDir.CONFIG));
         return copy;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
