@@ -228,8 +228,9 @@ public final class SparkScoreCommand implements Callable<Integer> {
                 spark.sparkContext().addSparkListener(new SparkListener() {
                     @Override
                     public void onTaskEnd(SparkListenerTaskEnd end) {
-                        if (end.taskInfo().successful() && end.stageId() >= 0 && end.taskInfo().taskLocality() != null
-                                && end.taskMetrics() != null && end.taskMetrics().outputMetrics().recordsWritten() > 0) {
+                        // a scored partition is a write task that wrote rows (an empty partition does not tick)
+                        if (end.taskInfo().successful() && end.taskMetrics() != null
+                                && end.taskMetrics().outputMetrics().recordsWritten() > 0) {
                             progress.step(1);
                         }
                     }
