@@ -78,7 +78,10 @@ public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, 
         o.put("length_bucketing", lengthBucketing);
         o.put("max_train_examples", maxTrainExamples);
         o.put("double_unordered", doubleUnordered);
-        o.put("classifier_head", head.id());
+        if (head != ClassifierHead.HF) {
+            // absent means HF's head, so runs checkpointed before the option existed still resume
+            o.put("classifier_head", head.id());
+        }
         o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
         return o;
     }
