@@ -161,25 +161,6 @@ public final class SparkScoreCommand implements Callable<Integer> {
             examples = GlueReader.read(dataDir, t, split);
         }
 
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode summary = json.createObjectNode();
-        List<String> labels;
-        Path v;
-        String precision;
-        // the driver opens the model once to check it before any executor does: labels, vocabulary, metadata
-        try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
-            Predictor.requireClassificationHead(m, model, "spark-score");
-            v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new InvalidInputException(
-                    model + ": no vocab.txt beside it; pass --vocab FILE"));
-            Predictor.requireVocab(m, model, v);
-            if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {
-                throw new InvalidInputException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
-                        + " needs " + t.trainingTask().numLabels());
-            }
-            labels = ScorePartition.labels(t, m.config().id2label());
-            precision = m.metadata().getOrDefault("convbert.precision", "float32");
-        }
-
         SparkSession.Builder builder = SparkSession.builder().appName("convbert spark-score");
         SparkConf given = new SparkConf();
         if (master != null) {
@@ -197,6 +178,30 @@ public final class SparkScoreCommand implements Callable<Integer> {
         if (!given.contains("spark.ui.enabled")) {
             builder.config("spark.ui.enabled", "false");       // no web UI port for a batch job nobody watches
         }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode summary = json.createObjectNode();
+        List<String> labels;
+        Path v;
+        String precision;
+        // the driver opens the model once, to check it before any executor does (labels, vocabulary) and for the
+        // gate's training-time metric at the end; one thread, it scores nothing
+        OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1);
+        try {
+            Predictor.requireClassificationHead(m, model, "spark-score");
+            v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new InvalidInputException(
+                    model + ": no vocab.txt beside it; pass --vocab FILE"));
+            Predictor.requireVocab(m, model, v);
+            if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {
+                throw new InvalidInputException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
+                        + " needs " + t.trainingTask().numLabels());
+            }
+            labels = ScorePartition.labels(t, m.config().id2label());
+            precision = m.metadata().getOrDefault("convbert.precision", "float32");
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+
         org.apache.hadoop.fs.Path out = null;
         org.apache.hadoop.fs.Path tmp = null;
         FileSystem fs = null;
@@ -281,17 +286,15 @@ public final class SparkScoreCommand implements Callable<Integer> {
                             : new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(out, "submission"), f.getFileName().toString()).toString());
                 } else {
                     GlueScore score = GlueScore.of(t, split, predictions, BatchRunner.gold(t, examples));
-                    try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
-                        AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
-                        console.println(score);
-                        console.println("accuracy gate: " + gate.report());
-                        summary.set("metrics", json.valueToTree(new TreeMap<>(score.metrics())));
-                        ObjectNode g = summary.putObject("gate");
-                        g.put("report", gate.report());
-                        g.put("applied", gate.applied());
-                        g.put("passed", gate.passed());
-                        failed = !gate.passed();
-                    }
+                    AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
+                    console.println(score);
+                    console.println("accuracy gate: " + gate.report());
+                    summary.set("metrics", json.valueToTree(new TreeMap<>(score.metrics())));
+                    ObjectNode g = summary.putObject("gate");
+                    g.put("report", gate.report());
+                    g.put("applied", gate.applied());
+                    g.put("passed", gate.passed());
+                    failed = !gate.passed();
                 }
             }
             try (var o = fs.create(new org.apache.hadoop.fs.Path(tmp, SUMMARY), false)) {
@@ -305,6 +308,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
                 throw new CommandFailedException("accuracy gate failed for " + model + "; rows and report in " + out);
             }
         } finally {
+            m.close();
             if (fs != null && tmp != null && fs.exists(tmp)) {
                 fs.delete(tmp, true);
             }
