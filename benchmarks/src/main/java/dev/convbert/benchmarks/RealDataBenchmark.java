@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Scoring throughput on real GLUE dev splits, where sentence lengths vary: the same model, the same rows, three ways of
@@ -30,7 +31,9 @@ import java.util.Locale;
  *       pipelines and a plain DataLoader with a padding collator do (the baseline);</li>
  *   <li>{@code sorted}: rows in ascending length, 32 a pass ({@code score}'s batching with {@code --max-batch-tokens 0});</li>
  *   <li>{@code token-budget}: rows in ascending length, as many a pass as fit a padded-token budget (up to 256);</li>
- *   <li>{@code sorted-int8}: as {@code sorted}, on the int8 export of the same weights (when it passed its gate).</li>
+ *   <li>{@code sorted-int8}, {@code sorted-contrib}, {@code sorted-contrib-int8}: as {@code sorted}, on the other
+ *       exports of the same weights (int8, ONNX Runtime's contrib operators, both) that were measured and passed their
+ *       gates.</li>
  * </ul>
  * Tokenisation happens once, before timing: the rates are the model's. Every batching must give the baseline's answers
  * (a padding-invariant model's logits do not depend on their company; an HF-semantics model's do, so sorted batchings
@@ -43,13 +46,11 @@ final class RealDataBenchmark {
 
     private RealDataBenchmark() {}
 
-    /** @param int8 the int8 export of the same weights, or {@code null} */
-    static ObjectNode run(Predictor model, Predictor int8, Path vocab, Path dataDir, List<GlueTask> tasks, int rounds,
-                          int tokenBudget, ObjectMapper mapper) throws IOException {
+    /** @param sortedOn other exports of the same weights, each scored in sorted passes as mode "sorted-" + its key */
+    static ObjectNode run(Predictor model, Map<String, ? extends Predictor> sortedOn, Path vocab, Path dataDir, List<GlueTask> tasks,
+                          int rounds, int tokenBudget, ObjectMapper mapper) throws IOException {
         List<String> modes = new ArrayList<>(FP32_MODES);
-        if (int8 != null) {
-            modes.add("sorted-int8");
-        }
+        sortedOn.keySet().forEach(k -> modes.add("sorted-" + k));
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocab));
         int maxLength = Math.min(128, model.config().maxPositionEmbeddings());
         ObjectNode out = mapper.createObjectNode();
@@ -57,6 +58,7 @@ final class RealDataBenchmark {
         out.put("token_budget", tokenBudget);
         out.put("max_seq_length", maxLength);
         out.put("padding_invariant", model.config().paddingInvariant());
+        out.set("modes", mapper.valueToTree(modes));
         ArrayNode rows = out.putArray("tasks");
         for (GlueTask task : tasks) {
             String split = task.devSplits().get(0).name();
@@ -68,7 +70,8 @@ final class RealDataBenchmark {
                 for (int k = 0; k < modes.size(); k++) {
                     int m = (k + r) % modes.size();                 // rotate, so no batching always runs first
                     long t0 = System.nanoTime();
-                    logits[m] = modes.get(m).equals("sorted-int8") ? score(int8, enc, "sorted", tokenBudget)
+                    Predictor other = sortedOn.get(modes.get(m).replaceFirst("^sorted-", ""));
+                    logits[m] = other != null ? score(other, enc, "sorted", tokenBudget)
                             : score(model, enc, modes.get(m), tokenBudget);
                     rates[m][r] = enc.size() / ((System.nanoTime() - t0) / 1e9);
                 }
@@ -81,7 +84,7 @@ final class RealDataBenchmark {
                 mode.put("examples_per_s", median(rates[m]));
                 mode.set("examples_per_s_rounds", mapper.valueToTree(rates[m]));
                 mode.put("speedup", median(rates[m]) / baseline);
-                mode.put("padded_tokens", paddedTokens(enc, modes.get(m).replace("-int8", ""), tokenBudget,
+                mode.put("padded_tokens", paddedTokens(enc, modes.get(m).startsWith("sorted") ? "sorted" : modes.get(m), tokenBudget,
                         model.config().paddingInvariant()));
                 mode.put("max_abs_logit_diff_vs_baseline", maxDiff(logits[0], logits[m]));
                 mode.put("argmax_agreement_vs_baseline", agreement(logits[0], logits[m]));
@@ -140,16 +143,15 @@ final class RealDataBenchmark {
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "%n## Real GLUE dev data%n%nThe fused export scoring "
                         + "whole dev splits (tokenised beforehand), median of %d rounds with the batchings' order rotating. "
                         + "dataset-order: file order, %d rows a pass padded to the longest (HF pipelines); sorted: ascending "
-                        + "length, %d rows; token-budget: ascending length, up to %d rows within %d padded tokens.%n%n",
+                        + "length, %d rows; token-budget: ascending length, up to %d rows within %d padded tokens; "
+                        + "sorted-X: sorted, on export X of the same weights.%n%n",
                 realData.get("rounds").asInt(), BASELINE_ROWS, BASELINE_ROWS, BUDGET_MAX_ROWS, realData.get("token_budget").asInt()));
         md.append("| task | examples | mean tokens | batching | examples/s | speed-up | padded tokens | max |Δlogit| vs dataset-order | argmax agreement |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
         for (JsonNode t : realData.get("tasks")) {
-            for (String mode : List.of("dataset-order", "sorted", "token-budget", "sorted-int8")) {
+            for (JsonNode modeName : realData.get("modes")) {
+                String mode = modeName.asText();
                 JsonNode m = t.get(mode);
-                if (m == null) {
-                    continue;
-                }
                 md.append(String.format(Locale.ROOT, "| %s %s | %d | %.1f | %s | %.1f | %.2f× | %d | %.1e | %.4f |%n",
                         t.get("task").asText(), t.get("split").asText(), t.get("examples").asInt(), t.get("mean_tokens").asDouble(),
                         mode, m.get("examples_per_s").asDouble(), m.get("speedup").asDouble(), m.get("padded_tokens").asLong(),

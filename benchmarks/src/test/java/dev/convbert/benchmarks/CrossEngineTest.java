@@ -154,6 +154,31 @@ class CrossEngineTest {
         assertTrue(max < 0.05, "fp16 logits stay close: " + max);
     }
 
+    /**
+     * {@code benchmark --real-data}: each of the other exports is gated on its own and scored in sorted passes beside
+     * the fused export; the contrib-operator export answers as the fused one does (same model, other kernels).
+     */
+    @Test
+    void realDataBenchmarkScoresEveryGatedExport() throws IOException {
+        Path out = dir.resolve("bench-real");
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute(
+                "benchmark", "--model", tuned.toString(), "--task", "sst-2", "--data-dir", TESTDATA.resolve("glue").toString(),
+                "--output", out.toString(), "--no-grid", "--backends", "ort-fused,ort-contrib,ort-contrib-int8",
+                "--real-data", "sst-2", "--real-data-rounds", "1", "--tolerance", "1");
+        assertEquals(0, code, err.toString());
+        JsonNode result = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertTrue(result.get("accuracy_gate_contrib").get("passed").asBoolean());
+        assertTrue(result.get("accuracy_gate_contrib_int8").get("passed").asBoolean());
+        JsonNode sst2 = result.get("real_data").get("tasks").get(0);
+        assertEquals(List.of("dataset-order", "sorted", "token-budget", "sorted-contrib", "sorted-contrib-int8"),
+                new ObjectMapper().convertValue(result.get("real_data").get("modes"), List.class));
+        assertTrue(sst2.get("sorted-contrib").get("max_abs_logit_diff_vs_baseline").asDouble() <= 1e-4,
+                sst2.get("sorted-contrib").toString());
+        assertTrue(sst2.get("sorted-contrib-int8").get("examples_per_s").asDouble() > 0);
+        assertTrue(Files.readString(out.resolve("summary.md")).contains("sorted-contrib-int8"));
+    }
+
     @Test
     void predictRunsAnOnnxFileLikeAModelDir() throws IOException {
         Path onnx = dir.resolve("predict.onnx");

@@ -48,9 +48,10 @@ public final class ExportCommand implements Callable<Integer> {
             description = "How the window sum is written: BANDED_MATMUL (default), SHIFTED_SLICES or GATHER_UNFOLD (docs/EXPORT.md).")
     SpanDynamicConvFunction.Formulation formulation;
 
-    @Option(names = "--ort-attention", description = {"Write the self-attention as ONNX Runtime's com.microsoft.MultiHeadAttention",
+    @Option(names = "--ort-operators", description = {"Write ONNX Runtime's fused contrib operators (com.microsoft MultiHeadAttention,",
+            "SkipLayerNormalization, EmbedLayerNormalization) where its optimiser does not fuse the standard graph",
             "(float32 or int8; ONNX Runtime only, other runtimes need the default export)."})
-    boolean ortAttention;
+    boolean ortOperators;
 
     @Option(names = "--unfused", description = {"Lay the graph out as torch.onnx writes HF's model: four projections per layer,",
             "the last layer over every token. Slower, same answers: the baseline the benchmark measures against."})
@@ -58,15 +59,15 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ortAttention && (fp16 || unfused)) {
-            throw new ParameterException(spec.commandLine(), "--ort-attention goes with a float32 or int8 export, not --fp16 or --unfused");
+        if (ortOperators && (fp16 || unfused)) {
+            throw new ParameterException(spec.commandLine(), "--ort-operators goes with a float32 or int8 export, not --fp16 or --unfused");
         }
         if (fp16 && int8) {
             throw new ParameterException(spec.commandLine(), "--fp16 and --int8 exclude each other: pick one precision");
         }
         var precision = fp16 ? ExportOptions.Precision.FLOAT16 : int8 ? ExportOptions.Precision.INT8 : ExportOptions.Precision.FLOAT32;
         long started = System.nanoTime();
-        var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortAttention));
+        var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators));
         var proto = exporter.export(output);
         long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(SpanDynamicConvFunction.NAME)).count();
         System.out.printf(java.util.Locale.ROOT, "wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s) in %.1f s%n", output,

@@ -6,7 +6,7 @@ import java.util.Set;
  * Every operator the exporter writes, declared once: name, domain, the opset it is taken from, input arity and the
  * attributes it may carry. {@link GraphBuilder} refuses anything else, so a typo in a graph builder fails at export,
  * not in a runtime. All are standard ONNX opset-17 operators except {@link #SPAN_DYNAMIC_CONV}, our model-local
- * function, and {@link #MULTI_HEAD_ATTENTION}, ONNX Runtime's, written only on request.
+ * function, and ONNX Runtime's contrib operators ({@code com.microsoft}), written only by {@code export --ort-operators}.
  */
 public enum ConvBertOps {
     ADD("Add", 2, 2, Set.of()),
@@ -35,11 +35,12 @@ public enum ConvBertOps {
     IDENTITY("Identity", 1, 1, Set.of()),
     DYNAMIC_QUANTIZE_LINEAR("DynamicQuantizeLinear", 1, 1, Set.of()),
     MAT_MUL_INTEGER("MatMulInteger", 2, 4, Set.of()),
-    /**
-     * ONNX Runtime's fused self-attention (contrib operator, {@code com.microsoft} domain): scaled dot-product attention
-     * over {@code num_heads} heads with a key-padding mask, in one kernel. Written only by {@code export --ort-attention}.
-     */
+    /** ONNX Runtime's scaled dot-product attention over {@code num_heads} heads with a key-padding mask, one kernel. */
     MULTI_HEAD_ATTENTION("MultiHeadAttention", ConvBertOps.MICROSOFT, 1, 5, 5, Set.of("num_heads", "mask_filter_value")),
+    /** ONNX Runtime's LayerNorm(input + skip [+ bias]) · gamma + beta, one kernel: a residual connection and its norm. */
+    SKIP_LAYER_NORMALIZATION("SkipLayerNormalization", ConvBertOps.MICROSOFT, 1, 3, 5, Set.of("epsilon")),
+    /** ONNX Runtime's word + position + token-type lookups, their sum and LayerNorm, one kernel (int32 ids). */
+    EMBED_LAYER_NORMALIZATION("EmbedLayerNormalization", ConvBertOps.MICROSOFT, 1, 7, 7, Set.of("epsilon")),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
     SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 9, 9, Set.of());
 

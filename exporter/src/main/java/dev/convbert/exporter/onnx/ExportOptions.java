@@ -8,7 +8,7 @@ package dev.convbert.exporter.onnx;
  * the in-repo stand-in for the standard export that benchmarks measure against (same answers, more work).
  */
 public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
-                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortAttention) {
+                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortOperators) {
 
     public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
         this(precision, inline, hiddenStates, formulation, false, false);
@@ -20,10 +20,12 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
     }
 
     /**
-     * The self-attention half as ONNX Runtime's {@code com.microsoft.MultiHeadAttention} (float32 only): fewer, larger
-     * nodes for ONNX Runtime; other runtimes need the standard-operator export.
+     * ONNX Runtime's fused contrib operators ({@code com.microsoft}) where the standard graph does not fuse into them:
+     * MultiHeadAttention for the self-attention half, SkipLayerNormalization for each residual connection and its
+     * norm, EmbedLayerNormalization for the embeddings (float32 or int8): fewer, larger nodes for ONNX Runtime; other
+     * runtimes need the standard-operator export.
      */
-    public ExportOptions withOrtAttention(boolean fused) {
+    public ExportOptions withOrtOperators(boolean fused) {
         return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, fused);
     }
 
@@ -38,7 +40,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
 
     /** The same options at another precision. */
     public ExportOptions withPrecision(Precision p) {
-        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortAttention);
+        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortOperators);
     }
 
     public enum Precision {

@@ -148,6 +148,23 @@ public final class GraphBuilder {
         return op(ConvBertOps.LAYER_NORMALIZATION, Map.of("axis", -1L, "epsilon", (float) eps, "stash_type", 1L), x, scale, bias);
     }
 
+    /** ONNX Runtime's LayerNorm(x + skip) in one kernel ({@code com.microsoft}); x and skip are [N,C] or [B,L,C]. */
+    public String skipLayerNorm(String x, String skip, String scale, String bias, double eps) {
+        return op(ConvBertOps.SKIP_LAYER_NORMALIZATION, Map.of("epsilon", (float) eps), x, skip, scale, bias);
+    }
+
+    /**
+     * ONNX Runtime's LayerNorm(word[ids] + position[0..L) + tokenType[types]) in one kernel ({@code com.microsoft});
+     * ids and types are int32 [B,L]. Its second output, a mask index for BERT's Attention operator, is not read.
+     */
+    public String embedLayerNorm(String ids, String types, String word, String position, String tokenType,
+                                 String scale, String bias, double eps) {
+        String base = prefix + "/" + ConvBertOps.EMBED_LAYER_NORMALIZATION.opName() + "_" + (counter[0]++);
+        node(ConvBertOps.EMBED_LAYER_NORMALIZATION, Map.of("epsilon", (float) eps), List.of(base, base + "_mask_index"),
+                ids, types, word, position, tokenType, scale, bias);
+        return base;
+    }
+
     public String reduceSum(String x, long... axes) {
         return op(ConvBertOps.REDUCE_SUM, Map.of("keepdims", 0L), x, ints(axes));
     }

@@ -124,13 +124,11 @@ public final class OnnxExporter {
 
         // embeddings
         String batchAndLength = g.shape("input_ids");                                                   // [2] = B, L
-        String seqLen = g.gather(batchAndLength, g.scalarInt(1), 0);
-        String positions = g.unsqueeze(g.range(g.scalarInt(0), seqLen, g.scalarInt(1)), 0);             // [1,L]
-        String e = g.add(g.add(
-                g.gather(w("convbert.embeddings.word_embeddings.weight"), "input_ids", 0),
-                g.gather(w("convbert.embeddings.position_embeddings.weight"), positions, 0)),
-                g.gather(w("convbert.embeddings.token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
-        String x = g.layerNorm(e, w("convbert.embeddings.LayerNorm.weight"), w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps());
+        String x = options.ortOperators() ? g.embedLayerNorm(g.cast("input_ids", INT32), g.cast("token_type_ids", INT32),
+                w("convbert.embeddings.word_embeddings.weight"), w("convbert.embeddings.position_embeddings.weight"),
+                w("convbert.embeddings.token_type_embeddings.weight"), w("convbert.embeddings.LayerNorm.weight"),
+                w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps())                               // [B,L,E]
+                : embeddings(g, batchAndLength);
         // the encoder runs on token rows [B·L, width], so every dense is one 2-D MatMul + Add, which ORT turns into
         // a Gemm with the bias inside; views [B,L,…] are taken only where the sequence matters
         x = g.reshape(x, g.ints(-1, c.embeddingSize()));                                                // [N,E]
@@ -140,19 +138,18 @@ public final class OnnxExporter {
         Views views = new Views(g.concat(0, batchAndLength, g.ints(-1)),
                 g.concat(0, batchAndLength, g.ints(c.selfAttentionHeads(), c.headSize())));
 
-        // masks: additive on attention keys, (1-m)·MASKED_SCORE in float32; real tokens for the convolution
-        String maskF = g.cast("attention_mask", FLOAT);
-        String additive = g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), maskF), g.scalar(MASKED_SCORE, FLOAT)), 1, 2);
+        // masks: on attention keys, additive (1-m)·MASKED_SCORE in float32, or the int32 [B,L] padding mask that
+        // MultiHeadAttention turns into the same −10000 itself; real tokens for the convolution
+        String keyMask = options.ortOperators() ? g.cast("attention_mask", INT32)
+                : g.unsqueeze(g.mul(g.sub(g.scalar(1f, FLOAT), g.cast("attention_mask", FLOAT)), g.scalar(MASKED_SCORE, FLOAT)), 1, 2);
         String realTokens = g.unsqueeze(g.cast("attention_mask", type), 2);                            // [B,L,1]
-        // MultiHeadAttention takes the padding mask itself, as int32 [B,L]; it applies the same −10000
-        String keyPadding = options.ortAttention() ? g.cast("attention_mask", INT32) : null;
 
         // the head reads only the first token: unless all hidden states are wanted, the last layer's attention output
         // and feed-forward run on that token alone (its attention and convolution still read every token)
         int last = c.numHiddenLayers() - 1;
         for (int l = 0; l <= last; l++) {
             x = layer(g.scoped("convbert.encoder.layer." + l), "convbert.encoder.layer." + l + ".", x,
-                    options.ortAttention() ? keyPadding : additive, realTokens,
+                    keyMask, realTokens,
                     conv, views, l == last && !options.hiddenStates() && !options.unfused());
         }
         if (options.hiddenStates() || options.unfused()) {
@@ -194,7 +191,7 @@ public final class OnnxExporter {
                 .setDocString("ConvBERT sequence classification exported from " + dir.dir().getFileName())
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
                 .setGraph(graph);
-        if (options.ortAttention()) {
+        if (options.ortOperators()) {
             model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(ConvBertOps.MICROSOFT).setVersion(1));
         }
         if (!options.inline()) {
@@ -205,11 +202,22 @@ public final class OnnxExporter {
         return model.build();
     }
 
+    /** LayerNorm(word[ids] + position[0..L) + tokenType[types]) in standard operators: [B,L,E]. */
+    private String embeddings(GraphBuilder g, String batchAndLength) {
+        String seqLen = g.gather(batchAndLength, g.scalarInt(1), 0);
+        String positions = g.unsqueeze(g.range(g.scalarInt(0), seqLen, g.scalarInt(1)), 0);             // [1,L]
+        String e = g.add(g.add(
+                g.gather(w("convbert.embeddings.word_embeddings.weight"), "input_ids", 0),
+                g.gather(w("convbert.embeddings.position_embeddings.weight"), positions, 0)),
+                g.gather(w("convbert.embeddings.token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
+        return g.layerNorm(e, w("convbert.embeddings.LayerNorm.weight"), w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps());
+    }
+
     /** Shapes for viewing token rows [N,·] as sequences: [B,L,-1] and attention heads [B,L,H',D]. */
     private record Views(String sequence, String heads) {}
 
     /** One encoder layer on token rows [N,Hd]; with {@code firstTokenOnly} it returns the first token's rows [B,Hd]. */
-    private String layer(GraphBuilder g, String p, String x, String additive, String realTokens, SpanDynamicConvFunction conv,
+    private String layer(GraphBuilder g, String p, String x, String keyMask, String realTokens, SpanDynamicConvFunction conv,
                          Views views, boolean firstTokenOnly) {
         int d = c.headSize(), all = c.allHeadSize();
         String s = p + "attention.self.";
@@ -220,8 +228,9 @@ public final class OnnxExporter {
                 : g.split(dense(g, x, s + "query", s + "key", s + "value", s + "conv_out_layer"), 1,
                         all, all, all, all);                                                             // 4 × [N,A]
         String q = projections[0], k = projections[1], v = projections[2];
+        String qSequence = g.reshape(q, views.sequence());                                             // [B,L,A]
 
-        String[] convInputs = {g.reshape(x, views.sequence()), g.reshape(q, views.sequence()),
+        String[] convInputs = {g.reshape(x, views.sequence()), qSequence,
                 g.reshape(projections[3], views.sequence()), realTokens,
                 w(s + "key_conv_attn_layer.depthwise.weight"), w(s + "key_conv_attn_layer.pointwise.weight"),
                 w(s + "key_conv_attn_layer.bias", new long[]{all}),
@@ -229,18 +238,23 @@ public final class OnnxExporter {
         String convOut = options.inline() ? conv.emit(g, convInputs)
                 : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 
-        String context = options.ortAttention() ? multiHeadAttention(g, q, k, v, additive, views)
-                : attention(g, q, k, v, additive, views, d, all);                                        // [N,A]
+        String context = options.ortOperators() ? multiHeadAttention(g, qSequence, k, v, keyMask, views)
+                : attention(g, q, k, v, keyMask, views, d, all);                                        // [N,A]
         String mixed = g.concat(-1, context, g.reshape(convOut, g.ints(-1, all)));                      // [N,Hd]
         if (firstTokenOnly) {
             mixed = g.gather(g.reshape(mixed, views.sequence()), g.scalarInt(0), 1);                     // [B,Hd]
             x = g.gather(g.reshape(x, views.sequence()), g.scalarInt(0), 1);                             // [B,Hd]
         }
 
-        String a = g.layerNorm(g.add(dense(g, mixed, p + "attention.output.dense"), x),
-                w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"), c.layerNormEps());
-        return g.layerNorm(g.add(feedForward(g, a, p), a),
-                w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"), c.layerNormEps());
+        String a = addAndNorm(g, dense(g, mixed, p + "attention.output.dense"), x, p + "attention.output.LayerNorm");
+        return addAndNorm(g, feedForward(g, a, p), a, p + "output.LayerNorm");
+    }
+
+    /** LayerNorm(sublayer + residual): BERT's residual connection. */
+    private String addAndNorm(GraphBuilder g, String sublayer, String residual, String norm) {
+        return options.ortOperators()
+                ? g.skipLayerNorm(sublayer, residual, w(norm + ".weight"), w(norm + ".bias"), c.layerNormEps())
+                : g.layerNorm(g.add(sublayer, residual), w(norm + ".weight"), w(norm + ".bias"), c.layerNormEps());
     }
 
     /** Scaled dot-product self-attention over H' heads in standard operators; {@code additive} is [B,1,1,L]. */
@@ -259,11 +273,11 @@ public final class OnnxExporter {
         return g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), g.ints(-1, all));              // [N,A]
     }
 
-    /** The same attention as ONNX Runtime's one MultiHeadAttention kernel; {@code keyPadding} is int32 [B,L]. */
+    /** The same attention as ONNX Runtime's one MultiHeadAttention kernel; q is [B,L,A], {@code keyPadding} int32 [B,L]. */
     private String multiHeadAttention(GraphBuilder g, String q, String k, String v, String keyPadding, Views views) {
         String out = g.op(ConvBertOps.MULTI_HEAD_ATTENTION,
                 Map.of("num_heads", (long) c.selfAttentionHeads(), "mask_filter_value", MASKED_SCORE),
-                g.reshape(q, views.sequence()), g.reshape(k, views.sequence()), g.reshape(v, views.sequence()),
+                q, g.reshape(k, views.sequence()), g.reshape(v, views.sequence()),
                 "", keyPadding);                                                                         // [B,L,A]
         return g.reshape(out, g.ints(-1, c.allHeadSize()));                                             // [N,A]
     }
@@ -435,7 +449,7 @@ public final class OnnxExporter {
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
                 + ":" + SpanDynamicConvFunction.NAME);
         m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)"
-                : options.ortAttention() ? "fused, com.microsoft.MultiHeadAttention" : "fused");
+                : options.ortOperators() ? "fused, ONNX Runtime contrib operators" : "fused");
         m.put("convbert.exporter_version", VERSION);
         if (dir.hasVocab()) {
             m.put("convbert.vocab_sha256", Hashing.sha256(dir.vocabFile()));

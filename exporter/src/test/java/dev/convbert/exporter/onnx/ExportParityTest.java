@@ -105,22 +105,29 @@ class ExportParityTest {
         assertEquals(matMuls(ours) + 3 * layers, matMuls(standard), "three more projections per layer");
     }
 
-    /** ONNX Runtime's MultiHeadAttention in place of the standard-operator attention: the same logits, fewer nodes. */
+    /** ONNX Runtime's contrib operators in place of the standard ones: the same logits, fewer nodes. */
     @ParameterizedTest
     @CsvSource({"public-tiny", "public-grouped"})
-    void ortAttentionMatchesTheReference(String set, @TempDir Path dir) throws Exception {
+    void ortOperatorsMatchTheReference(String set, @TempDir Path dir) throws Exception {
         Path fused = dir.resolve("ort-fused.onnx");
         ModelDir md = ModelDir.open(REF.resolve(set));
-        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtAttention(true)).export(fused);
+        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtOperators(true)).export(fused);
         var standard = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve("standard.onnx"));
         float[][] logits = run(fused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
         double max = maxDiff(logits, want);
-        System.out.printf("%s ort-attention: logits max |Δ| %.2e%n", set, max);
+        System.out.printf("%s ort-operators: logits max |Δ| %.2e%n", set, max);
         assertTrue(max <= 1e-4, set + " logits max |Δ| " + max);
-        assertEquals(md.config().numHiddenLayers(), contrib.getGraph().getNodeList().stream()
-                .filter(n -> n.getOpType().equals("MultiHeadAttention") && n.getDomain().equals("com.microsoft")).count());
+        int layers = md.config().numHiddenLayers();
+        assertEquals(layers, contribNodes(contrib, "MultiHeadAttention"));
+        assertEquals(2 * layers, contribNodes(contrib, "SkipLayerNormalization"));
+        assertEquals(1, contribNodes(contrib, "EmbedLayerNormalization"));
         assertTrue(contrib.getGraph().getNodeCount() < standard.getGraph().getNodeCount());
+    }
+
+    private static long contribNodes(OnnxMl.ModelProto model, String op) {
+        return model.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals(op) && n.getDomain().equals("com.microsoft")).count();
     }
 
     /** max |logits − want| over every row and class; {@code want} is row-major. */
