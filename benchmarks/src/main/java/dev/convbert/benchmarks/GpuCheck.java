@@ -109,7 +109,10 @@ public final class GpuCheck implements Callable<Integer> {
         }
         for (String set : SETS) {
             for (ExecutionProvider p : providers) {
-                ortLogits(set, p, checks.addObject());
+                ortLogits(set, p, false, checks.addObject());
+            }
+            if (ortCuda) {
+                ortLogits(set, cuda, true, checks.addObject());
             }
         }
         latency(report.putObject("latency_medium_small"), djlGpus > deviceId, providers);
@@ -178,17 +181,21 @@ public final class GpuCheck implements Callable<Integer> {
         judge(check, "djl-train-steps", max <= FLOAT32_TOLERANCE, Map.of("weights_max_abs_diff_vs_cpu", max));
     }
 
-    /** A reference model exported (float32, and float16 for fp16 engines) and run on {@code provider} vs the CPU. */
-    private void ortLogits(String set, ExecutionProvider provider, ObjectNode check) throws IOException {
+    /**
+     * A reference model exported (float32, float16 for fp16 engines, or with ONNX Runtime's contrib operators) and run
+     * on {@code provider} vs the CPU.
+     */
+    private void ortLogits(String set, ExecutionProvider provider, boolean contrib, ObjectNode check) throws IOException {
         Path dir = testdata.resolve("reference").resolve(set);
         ReferenceData in = ReferenceData.read(dir);
         boolean half = provider.trtFp16();
-        Path onnx = output.resolve(set + (half ? "-fp16" : "") + ".onnx");
+        String variant = half ? "-fp16" : contrib ? "-contrib" : "";
+        Path onnx = output.resolve(set + variant + ".onnx");
         if (!Files.isRegularFile(onnx)) {
-            ExportOptions options = ExportOptions.defaults();
+            ExportOptions options = ExportOptions.defaults().withOrtOperators(contrib);
             new OnnxExporter(ModelDir.open(dir), half ? options.withPrecision(ExportOptions.Precision.FLOAT16) : options).export(onnx);
         }
-        String name = "ort " + provider.name() + (half ? " fp16" : "") + " " + set;
+        String name = "ort " + provider.name() + variant.replace('-', ' ') + " " + set;
         try (OrtModel cpu = OrtModel.open(onnx, ExecutionProvider.cpu());
              OrtModel gpu = OrtModel.open(onnx, provider)) {
             float[][] a = logits(cpu, in);
@@ -221,9 +228,11 @@ public final class GpuCheck implements Callable<Integer> {
         }
         Path onnx = output.resolve("medium-small.onnx");
         Path onnx16 = output.resolve("medium-small-fp16.onnx");
+        Path contrib = output.resolve("medium-small-contrib.onnx");
         if (!Files.isRegularFile(onnx)) {
             new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults()).export(onnx);
             new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults().withPrecision(ExportOptions.Precision.FLOAT16)).export(onnx16);
+            new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults().withOrtOperators(true)).export(contrib);
         }
         if (djl) {
             try (TaskModel m = TaskModel.load(dir, Device.gpu(deviceId))) {
@@ -231,7 +240,8 @@ public final class GpuCheck implements Callable<Integer> {
             }
         }
         for (ExecutionProvider p : providers) {
-            for (Path model : List.of(onnx, onnx16)) {
+            // the contrib operators are ONNX Runtime's own: TensorRT would hand them back to CUDA, so CUDA times them
+            for (Path model : p.name().equals("cuda") ? List.of(onnx, onnx16, contrib) : List.of(onnx, onnx16)) {
                 String label = "ort " + p.name() + (p.trtFp16() ? " fp16-engine" : "") + " " + model.getFileName();
                 try (OrtModel m = OrtModel.open(model, p)) {
                     time(into.putObject(label), m);
