@@ -11,30 +11,28 @@ import java.util.Map;
 /**
  * AdamW with decoupled weight decay per {@link ParamGroup}, as the original ConvBERT/ELECTRA optimiser
  * ({@code model/optimization.py}): {@code m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
- * θ −= lr·scale·(m / (√v + ε) + wd·θ)}, weight decay only where the group allows it and, by default, no bias
- * correction. Its moments are ours (DJL keeps them private), so they are saved and restored for exact resume.
+ * θ −= lr·scale·(m / (√v + ε) + wd·θ)}, weight decay only where the group allows it, no bias correction (the original
+ * has none). Its moments are ours (DJL keeps them private), so they are saved and restored for exact resume.
  */
 public final class AdamW {
     private final double beta1;
     private final double beta2;
     private final double epsilon;
     private final double weightDecay;
-    private final boolean biasCorrection;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
     private long updates;
 
-    public AdamW(double beta1, double beta2, double epsilon, double weightDecay, boolean biasCorrection) {
+    private AdamW(double beta1, double beta2, double epsilon, double weightDecay) {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
         this.weightDecay = weightDecay;
-        this.biasCorrection = biasCorrection;
     }
 
-    /** The original fine-tuning/pre-training settings: β 0.9/0.999, ε 1e-6, no bias correction. */
+    /** The original fine-tuning/pre-training settings: β 0.9/0.999, ε 1e-6. */
     public static AdamW original(double weightDecay) {
-        return new AdamW(0.9, 0.999, 1e-6, weightDecay, false);
+        return new AdamW(0.9, 0.999, 1e-6, weightDecay);
     }
 
     /**
@@ -43,8 +41,6 @@ public final class AdamW {
      */
     public void step(List<ParamGroup> groups, List<NDArray> grads, double lr) {
         updates++;
-        double c1 = biasCorrection ? 1 - Math.pow(beta1, updates) : 1;
-        double c2 = biasCorrection ? 1 - Math.pow(beta2, updates) : 1;
         for (int i = 0; i < groups.size(); i++) {
             ParamGroup p = groups.get(i);
             NDArray w = p.parameter().getArray();
@@ -58,10 +54,8 @@ public final class AdamW {
             try (NDArray squared = g.square()) {
                 vi.muli(beta2).addi(squared.muli(1 - beta2));
             }
-            try (NDArray vHat = vi.div(c2);
-                 NDArray denominator = vHat.sqrt();
-                 NDArray update = mi.div(c1)) {
-                update.divi(denominator.addi(epsilon));
+            try (NDArray denominator = vi.sqrt();
+                 NDArray update = mi.div(denominator.addi(epsilon))) {
                 if (p.decay() && weightDecay > 0) {
                     try (NDArray decayTerm = w.mul(weightDecay)) {
                         update.addi(decayTerm);
