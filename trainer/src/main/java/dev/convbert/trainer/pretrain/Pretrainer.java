@@ -3,6 +3,7 @@ package dev.convbert.trainer.pretrain;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -232,12 +233,16 @@ public final class Pretrainer {
             HostBatch batch = hostBatch(data, plan.batch(step), masking, seeds.masking(step));
             double slots = Math.max(batch.maskedSlots(), 1e-6);
             double real = Math.max(batch.tokens(), 1e-6);
-            Stats s = null;
+            List<PendingStats> pending = new ArrayList<>();
             for (int k = 0; k < replicas.size(); k++) {
                 int from = k * batch.lengths().length / replicas.size();
                 int to = (k + 1) * batch.lengths().length / replicas.size();
                 Replica r = replicas.get(k);
-                Stats part = step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real);
+                pending.add(step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real));
+            }
+            Stats s = null;
+            for (PendingStats p : pending) {
+                Stats part = p.read();
                 s = s == null ? part : s.plus(part);
             }
             double mlmAccuracy = s.mlmCount() == 0 ? 0 : (double) s.mlmRight() / s.mlmCount();
@@ -352,27 +357,36 @@ public final class Pretrainer {
     }
 
     /**
-     * One forward/backward pass over a slice of the batch; gradients accumulate on the replica's parameters. The MLM
-     * loss is divided by {@code maskedSlots} and the discriminator loss by {@code realTokens} — the whole batch's
-     * counts — so the slices' losses (and gradients) add up to the whole batch's.
+     * One forward/backward pass over a slice of the batch, queued on the replica's device without reading anything
+     * back: the generator's samples replace the masked tokens on the device and the step's sums stay there until
+     * {@link PendingStats#read}, so on GPUs the replicas' work overlaps instead of each waiting for the host.
+     * Gradients accumulate on the replica's parameters. The MLM loss is divided by {@code maskedSlots} and the
+     * discriminator loss by {@code realTokens} — the whole batch's counts — so the slices' losses (and gradients) add
+     * up to the whole batch's.
      */
-    Stats step(ElectraPretraining model, ParameterStore ps, NDManager manager, HostBatch batch, int n,
-               double maskedSlots, double realTokens) {
+    PendingStats step(ElectraPretraining model, ParameterStore ps, NDManager manager, HostBatch batch, int n,
+                      double maskedSlots, double realTokens) {
         long[][] ids = batch.ids();
         int b = ids.length;
         int len = ids[0].length;
         int[] lengths = batch.lengths();
         long[][] mask = new long[b][len];
+        int real = 0;
         for (int r = 0; r < b; r++) {
             Arrays.fill(mask[r], 0, lengths[r], 1L);
+            real += lengths[r];
         }
         Masking.Masked m = batch.masked();
+        long[][] replaced = replacedSlots(m, len);
         try (NDManager step = manager.newSubManager()) {
+            NDArray idsNd = TaskModel.matrix(step, ids);
             NDArray typesNd = TaskModel.matrix(step, batch.types());
             NDArray maskNd = TaskModel.matrix(step, mask);
             NDArray positions = TaskModel.matrix(step, m.positions());
             NDArray weights = step.create(flatF(m.weights()), new Shape(b, n));
             NDArray originals = TaskModel.matrix(step, m.originals());
+            NDArray replacedAt = step.create(replaced[0]);
+            NDArray replacedFrom = step.create(replaced[1]);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 // generator: masked LM on the masked input, logits only at the masked slots
                 NDArray genIn = TaskModel.matrix(step, m.generatorInput());
@@ -385,59 +399,69 @@ public final class Pretrainer {
                 NDArray mlmLoss = nll.mul(weights).sum().div(Scalars.like(nll, maskedSlots));
 
                 // sampling: Gumbel-max at the configured temperature, no gradient into the generator
-                long[] predicted = logits.stopGradient().argMax(2).toLongArray();
-                long[] sampled = predicted;
+                NDArray predicted = logits.stopGradient().argMax(2);                          // [B, N]
+                NDArray sampled = predicted;
                 if (cfg.temperature() > 0) {
                     NDArray scaled = cfg.temperature() == 1.0 ? logits.stopGradient()
                             : logits.stopGradient().div(Scalars.like(logits, cfg.temperature()));
                     NDArray u = step.randomUniform(0f, 1f, logits.getShape());
                     NDArray gumbel = u.add(1e-9f).log().neg().add(1e-9f).log().neg();
-                    sampled = scaled.add(gumbel).argMax(2).toLongArray();
+                    sampled = scaled.add(gumbel).argMax(2);
                 }
 
-                // discriminator on the corrupted input: every weighted slot replaced by the sample
-                long[][] discIn = new long[b][];
-                float[][] labels = new float[b][len];
-                int mlmRight = 0;
-                int mlmCount = 0;
-                for (int r = 0; r < b; r++) {
-                    discIn[r] = ids[r].clone();
-                    for (int s = 0; s < n; s++) {
-                        if (m.weights()[r][s] > 0) {
-                            int p = (int) m.positions()[r][s];
-                            discIn[r][p] = sampled[r * n + s];
-                            mlmRight += predicted[r * n + s] == m.originals()[r][s] ? 1 : 0;
-                            mlmCount++;
-                        }
-                    }
-                    for (int p = 0; p < len; p++) {
-                        labels[r][p] = discIn[r][p] != ids[r][p] ? 1f : 0f;
-                    }
-                }
-                NDArray discHidden = model.discriminator().encode(ps,
-                        new NDList(TaskModel.matrix(step, discIn), typesNd, maskNd), true, null);
+                // discriminator on the corrupted input: every weighted slot's position replaced by its sample
+                NDArray discIn = idsNd.flatten().put(replacedAt, sampled.take(replacedFrom)).reshape(b, len);
+                NDArray y = discIn.neq(idsNd).toType(DataType.FLOAT32, false);                // [B, L]: replaced
+                NDArray discHidden = model.discriminator().encode(ps, new NDList(discIn, typesNd, maskNd), true, null);
                 NDArray x = model.discriminatorLogits(ps, discHidden, true);                  // [B, L]
-                NDArray y = step.create(flatF(labels), new Shape(b, len));
                 NDArray maskF = maskNd.toType(DataType.FLOAT32, false);
                 // sigmoid cross-entropy, stable form: max(x,0) − x·y + log(1 + e^−|x|)
                 NDArray bce = x.maximum(Scalars.like(x, 0)).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log());
                 NDArray discLoss = bce.mul(maskF).sum().div(Scalars.like(bce, realTokens));
                 gc.backward(mlmLoss.add(discLoss.mul(Scalars.like(discLoss, cfg.discWeight()))));
 
-                float[] xs = x.toFloatArray();
-                int tp = 0, fp = 0, fn = 0, right = 0, real = 0;
-                for (int r = 0; r < b; r++) {
-                    for (int p = 0; p < lengths[r]; p++) {
-                        boolean pred = xs[r * len + p] > 0;
-                        boolean gold = labels[r][p] > 0;
-                        real++;
-                        right += pred == gold ? 1 : 0;
-                        tp += pred && gold ? 1 : 0;
-                        fp += pred && !gold ? 1 : 0;
-                        fn += !pred && gold ? 1 : 0;
-                    }
+                NDArray mlmRight = predicted.eq(originals).toType(DataType.FLOAT32, false).mul(weights).sum();
+                NDArray flagged = x.stopGradient().gt(Scalars.like(x, 0)).toType(DataType.FLOAT32, false).mul(maskF);
+                NDArray sums = NDArrays.stack(new NDList(mlmLoss.stopGradient(), discLoss.stopGradient(), mlmRight,
+                        flagged.mul(y).sum(), flagged.sum(), y.mul(maskF).sum()));
+                sums.attach(manager);                                                         // outlives this step
+                return new PendingStats(sums, (int) Math.round(batch.maskedSlots()), real);
+            }
+        }
+    }
+
+    /**
+     * The slots whose sample replaces a token: per weighted slot, its flat position in [B·L] and its flat index in
+     * [B·N]; a position drawn twice is replaced once, by its last slot (as {@link Masking} applies it once).
+     */
+    static long[][] replacedSlots(Masking.Masked m, int len) {
+        Map<Long, Long> last = new LinkedHashMap<>();
+        int n = m.positions()[0].length;
+        for (int r = 0; r < m.positions().length; r++) {
+            for (int s = 0; s < n; s++) {
+                if (m.weights()[r][s] > 0) {
+                    last.put((long) r * len + m.positions()[r][s], (long) r * n + s);
                 }
-                return new Stats(mlmLoss.getFloat(), discLoss.getFloat(), mlmRight, mlmCount, right, tp, fp, fn, real);
+            }
+        }
+        long[][] out = new long[2][last.size()];
+        int i = 0;
+        for (var e : last.entrySet()) {
+            out[0][i] = e.getKey();
+            out[1][i++] = e.getValue();
+        }
+        return out;
+    }
+
+    /** A replica's step sums on its device: the MLM and discriminator losses and counts, read once all are queued. */
+    record PendingStats(NDArray sums, int mlmCount, int real) {
+        Stats read() {
+            try (NDArray held = sums) {
+                float[] v = held.toFloatArray();
+                int tp = Math.round(v[3]);
+                int fp = Math.round(v[4]) - tp;
+                int fn = Math.round(v[5]) - tp;
+                return new Stats(v[0], v[1], Math.round(v[2]), mlmCount, real - fp - fn, tp, fp, fn, real);
             }
         }
     }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -128,6 +129,20 @@ class PretrainerTest {
         }
         assertEquals(3, compared);
         assertSameWeights(one.resolve("checkpoint-00000003"), two.resolve("checkpoint-00000003"), 1e-4f);
+    }
+
+    /**
+     * The discriminator's input is corrupted on the device from flat indices: a position drawn twice (Masking draws
+     * with replacement) is replaced once, by its last slot, as the host-side loop it replaced did; unweighted slots
+     * replace nothing.
+     */
+    @Test
+    void aPositionDrawnTwiceIsReplacedByItsLastSlot() {
+        Masking.Masked m = new Masking.Masked(new long[][]{{}, {}}, new long[][]{{3, 5, 3, 0}, {1, 1, 0, 0}},
+                new float[][]{{1, 1, 1, 0}, {1, 1, 0, 0}}, new long[][]{{0, 0, 0, 0}, {0, 0, 0, 0}});
+        long[][] replaced = Pretrainer.replacedSlots(m, 10);
+        assertArrayEquals(new long[]{3, 5, 11}, replaced[0], "flat positions in [B·L]");
+        assertArrayEquals(new long[]{2, 1, 5}, replaced[1], "the last slot drawn for each position, flat in [B·N]");
     }
 
     /** Two checkpoints hold the same tensors: bit for bit when {@code relative} is 0, else within 1e-5 + relative·|x|. */
