@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -96,6 +97,7 @@ public final class GpuCheck implements Callable<Integer> {
                 djlForward(set, gpu, checks.addObject());
             }
             djlTrainingSteps(checks.addObject());
+            djlPretraining(djlGpus, checks);
         } else {
             fail(checks.addObject(), "djl", "PyTorch sees " + djlGpus + " GPU(s); build with -Pcuda (pytorch-native-cu124)");
         }
@@ -156,13 +158,10 @@ public final class GpuCheck implements Callable<Integer> {
         for (String device : new String[]{"cpu", "gpu:" + deviceId}) {
             Path out = output.resolve("train-step-" + device.replace(':', '-'));
             AtomicFiles.deleteTree(out);
-            StringWriter err = new StringWriter();
-            int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute("finetune",
+            if (!convbert(check, "djl-train-steps", "finetune",
                     "--task", "sst-2", "--data-dir", testdata.resolve("glue").toString(), "--config", config.toString(),
                     "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", out.toString(),
-                    "--max-steps", "2", "--batch-size", "4", "--seed", "3", "--device", device);
-            if (code != 0) {
-                fail(check, "djl-train-steps", "finetune on " + device + " exited " + code + ": " + err.toString().strip());
+                    "--max-steps", "2", "--batch-size", "4", "--seed", "3", "--device", device)) {
                 return;
             }
             Map<String, SafeTensor> weights = Safetensors.read(out.resolve(ModelDir.WEIGHTS)).tensors();
@@ -179,6 +178,88 @@ public final class GpuCheck implements Callable<Integer> {
             }
         }
         judge(check, "djl-train-steps", max <= FLOAT32_TOLERANCE, Map.of("weights_max_abs_diff_vs_cpu", max));
+    }
+
+    /**
+     * Pre-training with the corruption on the device, the generator's argmax replacing the masked tokens (so every run
+     * corrupts the same tokens): three steps of a tiny model on one GPU against the CPU, and with several GPUs the
+     * data-parallel replicas against one GPU — losses and gradient norms per step agree. (Their speed needs a real
+     * corpus: the fixtures make a few short examples; docs/GPU.md says how to compare.)
+     */
+    private void djlPretraining(int gpus, ArrayNode checks) throws IOException {
+        Path data = output.resolve("pretrain-data");
+        Path tiny = output.resolve("pretrain-tiny-config.json");
+        new ConvBertConfig(30522, 64, 2, 4, 128, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 32, 2, 9, 1,
+                null, List.of("LABEL_0", "LABEL_1"), true, null).write(tiny);
+        ObjectNode check = checks.addObject();
+        if (!Files.isRegularFile(data.resolve("manifest.json")) && !convbert(check, "djl-pretrain-steps", "build-data",
+                "--corpus", testdata.resolve("corpus").toString(), "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
+                "--output", data.toString(), "--max-seq-length", "64")) {
+            return;
+        }
+        String gpu = "gpu:" + deviceId;
+        int batch = 4 * Math.max(2, gpus);                          // every replica gets rows
+        List<JsonNode> onCpu = pretrain(check, "djl-pretrain-steps", data, tiny.toString(), "cpu", 3, batch);
+        List<JsonNode> onGpu = onCpu == null ? null : pretrain(check, "djl-pretrain-steps", data, tiny.toString(), gpu, 3, batch);
+        if (onGpu == null) {
+            return;
+        }
+        judge(check, "djl-pretrain-steps", agree(onCpu, onGpu), Map.of("loss_max_relative_diff_vs_cpu", relativeDiff(onCpu, onGpu)));
+        if (gpus > 1) {
+            ObjectNode parallel = checks.addObject();
+            List<JsonNode> all = pretrain(parallel, "djl-pretrain-data-parallel", data, tiny.toString(), "gpu", 3, batch);
+            if (all != null) {
+                judge(parallel, "djl-pretrain-data-parallel", agree(onGpu, all),
+                        Map.of("loss_max_relative_diff_vs_one_gpu", relativeDiff(onGpu, all), "gpus", (double) gpus));
+            }
+        }
+    }
+
+    /** {@code convbert pretrain} at temperature 0; the metrics of its optimiser steps, or null (the check failed). */
+    private List<JsonNode> pretrain(ObjectNode check, String name, Path data, String config, String devices, int steps,
+                                    int batch) throws IOException {
+        Path out = output.resolve("pretrain-" + name + "-" + devices.replace(':', '-'));
+        AtomicFiles.deleteTree(out);
+        if (!convbert(check, name, "pretrain", "--data", data.toString(), "--config", config, "--output", out.toString(),
+                "--max-steps", Integer.toString(steps), "--batch-size", Integer.toString(batch), "--temperature", "0",
+                "--save-every", Integer.toString(steps), "--device", devices)) {
+            return null;
+        }
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode row = json.readTree(line);
+            if (row.has("grad_norm")) {
+                rows.add(row);
+            }
+        }
+        return rows;
+    }
+
+    private static boolean agree(List<JsonNode> a, List<JsonNode> b) {
+        return a.size() == b.size() && relativeDiff(a, b) <= FLOAT32_TOLERANCE;
+    }
+
+    /** The largest |x − y| / (|x| + 1e-6) over the steps' losses and gradient norms. */
+    private static double relativeDiff(List<JsonNode> a, List<JsonNode> b) {
+        double max = 0;
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            for (String f : List.of("loss", "mlm_loss", "disc_loss", "grad_norm")) {
+                double x = a.get(i).get(f).asDouble();
+                double y = b.get(i).get(f).asDouble();
+                max = Math.max(max, Math.abs(x - y) / (Math.abs(x) + 1e-6));
+            }
+        }
+        return max;
+    }
+
+    /** Runs {@code convbert <args>} in this JVM; a non-zero exit fails {@code check} with what the command said. */
+    private boolean convbert(ObjectNode check, String name, String... args) {
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err)).execute(args);
+        if (code != 0) {
+            fail(check, name, "convbert " + String.join(" ", args) + " exited " + code + ": " + err.toString().strip());
+        }
+        return code == 0;
     }
 
     /**
@@ -324,10 +405,6 @@ public final class GpuCheck implements Callable<Integer> {
         }
         return max;
     }
-
-
-
-
 
     private static float[][] logits(Predictor p, ReferenceData in) {
         return p.run(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), false).logits();
