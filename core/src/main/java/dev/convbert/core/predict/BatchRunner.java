@@ -9,6 +9,10 @@ import dev.convbert.core.tokenize.Encoding;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 /**
@@ -24,11 +28,47 @@ public final class BatchRunner {
         return logits(predictor, encodings, Batching.rows(batchSize), progress);
     }
 
-    /** Logits per encoding, in input order, run in the passes {@link #passes} makes. */
+    /** Logits per encoding, in input order, run in the passes {@link #passes} makes, one at a time. */
     public static float[][] logits(Predictor predictor, List<Encoding> encodings, Batching batching, Progress progress) {
+        return logits(predictor, encodings, batching, progress, 1);
+    }
+
+    /**
+     * As {@link #logits(Predictor, List, Batching, Progress)} with up to {@code workers} passes running at once when
+     * the predictor allows concurrent runs: a pass of short rows is hundreds of small operators that one core runs
+     * about as fast as several, so two passes on a core each outrun one pass on two (docs/RESULTS.md). Every pass
+     * writes its own rows, so the answers do not depend on the number of workers.
+     */
+    public static float[][] logits(Predictor predictor, List<Encoding> encodings, Batching batching, Progress progress,
+                                   int workers) {
         float[][] out = new float[encodings.size()][];
-        for (List<Integer> pass : passes(encodings, batching, predictor.config().paddingInvariant())) {
-            run(predictor, encodings, pass, out, progress);
+        List<List<Integer>> passes = passes(encodings, batching, predictor.config().paddingInvariant());
+        if (workers <= 1 || !predictor.concurrentRuns() || passes.size() <= 1) {
+            for (List<Integer> pass : passes) {
+                run(predictor, encodings, pass, out, progress);
+            }
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(workers, passes.size()), r -> {
+            Thread t = new Thread(r, "convbert-pass");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (List<Integer> pass : passes) {
+                running.add(pool.submit(() -> run(predictor, encodings, pass, out, progress)));
+            }
+            for (Future<?> f : running) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while scoring", e);
+        } finally {
+            pool.shutdownNow();
         }
         return out;
     }
@@ -66,7 +106,9 @@ public final class BatchRunner {
             out[batch.get(r)] = logits[r];
         }
         if (progress != null) {
-            progress.step(b);
+            synchronized (progress) {
+                progress.step(b);
+            }
         }
     }
 

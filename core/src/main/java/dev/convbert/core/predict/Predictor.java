@@ -72,6 +72,14 @@ public interface Predictor extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #run} may be called from several threads at once (ONNX Runtime's sessions allow it); callers
+     * that would run passes side by side run them one at a time otherwise.
+     */
+    default boolean concurrentRuns() {
+        return false;
+    }
+
     /** Runs one rectangular batch exactly as given (no padding added or removed). */
     Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates);
 

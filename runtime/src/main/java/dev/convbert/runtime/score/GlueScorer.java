@@ -6,6 +6,7 @@ import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.Batching;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
@@ -27,13 +28,19 @@ public final class GlueScorer {
 
     public static Scored predict(Predictor model, Path vocab, Path dataDir, GlueTask task, String split, int batchSize,
                                  int maxLength, boolean progress) throws IOException {
+        return predict(model, vocab, dataDir, task, split, batchSize, maxLength, progress, 1);
+    }
+
+    /** As above, with up to {@code workers} passes at once (see {@link BatchRunner}). */
+    public static Scored predict(Predictor model, Path vocab, Path dataDir, GlueTask task, String split, int batchSize,
+                                 int maxLength, boolean progress, int workers) throws IOException {
         List<GlueExample> rows = GlueReader.read(dataDir, task, split);
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocab));
         var encodings = BatchRunner.encode(tokenizer, rows, Math.min(maxLength, model.config().maxPositionEmbeddings()));
         long start = System.nanoTime();
         float[][] logits;
         try (Progress p = progress ? Progress.start(task.glueName() + " " + split, rows.size(), "ex") : null) {
-            logits = BatchRunner.logits(model, encodings, batchSize, p);
+            logits = BatchRunner.logits(model, encodings, Batching.rows(batchSize), p, workers);
         }
         double secs = (System.nanoTime() - start) / 1e9;
         return new Scored(task, split, rows, BatchRunner.predictions(task, logits), secs);

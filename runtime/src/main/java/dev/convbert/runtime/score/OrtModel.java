@@ -68,8 +68,9 @@ public final class OrtModel implements Predictor {
         return open(file, provider, null, false, intraOpThreads);
     }
 
-    private static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData,
-                                 int intraOpThreads) {
+    /** As {@link #open(Path, ExecutionProvider, Path, boolean)} with {@code intraOpThreads} threads per run. */
+    public static OrtModel open(Path file, ExecutionProvider provider, Path optimizedModel, boolean allowExternalData,
+                                int intraOpThreads) {
         if (!Files.isRegularFile(file)) {
             throw new ScoringException(file + ": no such file; expected an .onnx written by 'convbert export'");
         }
@@ -188,7 +189,8 @@ public final class OrtModel implements Predictor {
         }
     }
 
-    static int threads() {
+    /** Intra-op threads by default: {@code CONVBERT_ORT_THREADS}, else every core. */
+    public static int threads() {
         String env = System.getenv("CONVBERT_ORT_THREADS");
         if (env == null) {
             return Runtime.getRuntime().availableProcessors();
@@ -252,6 +254,12 @@ public final class OrtModel implements Predictor {
     @Override
     public boolean hasClassificationHead() {
         return session.getOutputNames().contains("logits");
+    }
+
+    /** ONNX Runtime sessions run concurrent calls. */
+    @Override
+    public boolean concurrentRuns() {
+        return true;
     }
 
     @Override
