@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -31,9 +32,9 @@ import java.util.Map;
  *       pipelines and a plain DataLoader with a padding collator do (the baseline);</li>
  *   <li>{@code sorted}: rows in ascending length, 32 a pass ({@code score}'s batching with {@code --max-batch-tokens 0});</li>
  *   <li>{@code token-budget}: rows in ascending length, as many a pass as fit a padded-token budget (up to 256);</li>
- *   <li>{@code sorted-int8}, {@code sorted-contrib}, {@code sorted-contrib-int8}: as {@code sorted}, on the other
- *       exports of the same weights (int8, ONNX Runtime's contrib operators, both) that were measured and passed their
- *       gates.</li>
+ *   <li>{@code sorted-X}: as {@code sorted}, on the {@link Variant}s — the other exports of the same weights (int8,
+ *       ONNX Runtime's contrib operators, both) that were measured and passed their gates, and sessions that run
+ *       several passes at once ({@code score --workers}).</li>
  * </ul>
  * Tokenisation happens once, before timing: the rates are the model's. Every batching must give the baseline's answers
  * (a padding-invariant model's logits do not depend on their company; an HF-semantics model's do, so sorted batchings
@@ -46,11 +47,17 @@ final class RealDataBenchmark {
 
     private RealDataBenchmark() {}
 
-    /** @param sortedOn other exports of the same weights, each scored in sorted passes as mode "sorted-" + its key */
-    static ObjectNode run(Predictor model, Map<String, ? extends Predictor> sortedOn, Path vocab, Path dataDir, List<GlueTask> tasks,
+    /** Another way to run the same weights in sorted passes: mode {@code "sorted-" + name}, {@code workers} passes at once. */
+    record Variant(String name, Predictor predictor, int workers) {}
+
+    static ObjectNode run(Predictor model, List<Variant> variants, Path vocab, Path dataDir, List<GlueTask> tasks,
                           int rounds, int tokenBudget, ObjectMapper mapper) throws IOException {
         List<String> modes = new ArrayList<>(FP32_MODES);
-        sortedOn.keySet().forEach(k -> modes.add("sorted-" + k));
+        Map<String, Variant> sortedOn = new LinkedHashMap<>();
+        for (Variant v : variants) {
+            modes.add("sorted-" + v.name());
+            sortedOn.put("sorted-" + v.name(), v);
+        }
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocab));
         int maxLength = Math.min(128, model.config().maxPositionEmbeddings());
         ObjectNode out = mapper.createObjectNode();
@@ -70,8 +77,9 @@ final class RealDataBenchmark {
                 for (int k = 0; k < modes.size(); k++) {
                     int m = (k + r) % modes.size();                 // rotate, so no batching always runs first
                     long t0 = System.nanoTime();
-                    Predictor other = sortedOn.get(modes.get(m).replaceFirst("^sorted-", ""));
-                    logits[m] = other != null ? score(other, enc, "sorted", tokenBudget)
+                    Variant other = sortedOn.get(modes.get(m));
+                    logits[m] = other != null
+                            ? BatchRunner.logits(other.predictor(), enc, Batching.rows(BASELINE_ROWS), null, other.workers())
                             : score(model, enc, modes.get(m), tokenBudget);
                     rates[m][r] = enc.size() / ((System.nanoTime() - t0) / 1e9);
                 }
