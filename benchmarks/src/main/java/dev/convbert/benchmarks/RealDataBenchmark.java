@@ -152,7 +152,8 @@ final class RealDataBenchmark {
                         + "whole dev splits (tokenised beforehand), median of %d rounds with the batchings' order rotating. "
                         + "dataset-order: file order, %d rows a pass padded to the longest (HF pipelines); sorted: ascending "
                         + "length, %d rows; token-budget: ascending length, up to %d rows within %d padded tokens; "
-                        + "sorted-X: sorted, on export X of the same weights.%n%n",
+                        + "sorted-X: sorted, on export X of the same weights; …-N-workers: N passes at once on 1/N of the "
+                        + "threads each (score --workers).%n%n",
                 realData.get("rounds").asInt(), BASELINE_ROWS, BASELINE_ROWS, BUDGET_MAX_ROWS, realData.get("token_budget").asInt()));
         md.append("| task | examples | mean tokens | batching | examples/s | speed-up | padded tokens | max |Δlogit| vs dataset-order | argmax agreement |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
