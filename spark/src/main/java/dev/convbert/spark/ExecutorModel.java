@@ -10,12 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * The model as an executor JVM holds it: one ONNX Runtime session and one tokenizer, opened by the first task that
- * needs them and shared by every later task of the JVM (Spark runs many tasks per executor, often at once). The
- * session's intra-op pool has the executor's cores, so tasks take turns to run it ({@link #lock()}) while the others
- * tokenise. Sessions live as long as the JVM; a shutdown hook closes them.
+ * needs them and shared by every later task of the JVM (Spark runs many tasks per executor, often at once). Two tasks
+ * run the session at once, each pass on half the executor's cores ({@link #runs()}), while the others tokenise: passes
+ * of short rows run faster side by side than one at a time on every core (as {@code score --workers}). Sessions live
+ * as long as the JVM; a shutdown hook closes them.
  */
 final class ExecutorModel {
     private static final Map<String, ExecutorModel> OPEN = new ConcurrentHashMap<>();
@@ -27,19 +29,21 @@ final class ExecutorModel {
 
     private final OrtModel model;
     private final BertTokenizer tokenizer;
-    private final Object lock = new Object();
+    private final Semaphore runs;
 
-    private ExecutorModel(OrtModel model, BertTokenizer tokenizer) {
+    private ExecutorModel(OrtModel model, BertTokenizer tokenizer, int runsAtOnce) {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.runs = new Semaphore(runsAtOnce);
     }
 
-    /** The model at {@code onnx} (a local copy Spark shipped) with the vocabulary at {@code vocab}. */
-    static ExecutorModel get(Path onnx, Path vocab, int threads) {
-        return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + threads, key -> {
+    /** The model at {@code onnx} (a local copy Spark shipped) with the vocabulary at {@code vocab}, for {@code cores}. */
+    static ExecutorModel get(Path onnx, Path vocab, int cores) {
+        return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores, key -> {
+            int runsAtOnce = Math.min(2, cores);
             try {
-                return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), threads),
-                        new BertTokenizer(Vocab.read(vocab)));
+                return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), Math.max(1, cores / runsAtOnce)),
+                        new BertTokenizer(Vocab.read(vocab)), runsAtOnce);
             } catch (IOException e) {
                 throw new UncheckedIOException(vocab + ": " + e.getMessage(), e);
             }
@@ -54,8 +58,8 @@ final class ExecutorModel {
         return tokenizer;
     }
 
-    /** Held while a task runs the session: one run at a time uses every core. */
-    Object lock() {
-        return lock;
+    /** A permit is held while a task runs the session: two at once, each on half the cores. */
+    Semaphore runs() {
+        return runs;
     }
 }

@@ -60,8 +60,11 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
                     : em.tokenizer().encode(r.getString(SparkInputs.TEXT_A), b, maxLength));
         }
         float[][] logits;
-        synchronized (em.lock()) {
+        em.runs().acquireUninterruptibly();
+        try {
             logits = BatchRunner.logits(em.model(), encodings, batchSize, null);
+        } finally {
+            em.runs().release();
         }
         boolean regression = labels.size() == 1;
         List<Row> out = new ArrayList<>(rows.size());

@@ -257,7 +257,11 @@ public final class SparkScoreCommand implements Callable<Integer> {
             summary.put("input", t != null ? GlueReader.file(dataDir, t, split).toString() : input);
             summary.put("rows", rows);
             summary.put("partitions", n);
-            summary.put("intra_op_threads", threads > 0 ? Integer.toString(threads) : "executor's processors");
+            summary.put("executor_cores", threads > 0 ? Integer.toString(threads) : "executor's processors");
+            if (threads > 0) {                              // as ExecutorModel opens the session
+                summary.put("passes_at_once_per_executor", Math.min(2, threads));
+                summary.put("intra_op_threads", Math.max(1, threads / Math.min(2, threads)));
+            }
             summary.put("seconds", seconds);
             summary.put("rows_per_s", rows / seconds);
             summary.put("wall_seconds_with_session_start", (System.nanoTime() - started) / 1e9);
