@@ -243,7 +243,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
             throws Exception {
         List<GlueTask> tasks = realData.stream().map(GlueTask::fromId).toList();
         ExecutionProvider provider = providerOptions.provider();
-        int workers = provider.name().equals("cpu") ? Math.min(2, OrtModel.threads()) : 1;
+        int workers = OrtModel.concurrentPasses(provider);
         List<OrtModel> opened = new ArrayList<>();
         List<RealDataBenchmark.Variant> variants = new ArrayList<>();
         try {

@@ -40,7 +40,7 @@ final class ExecutorModel {
     /** The model at {@code onnx} (a local copy Spark shipped) with the vocabulary at {@code vocab}, for {@code cores}. */
     static ExecutorModel get(Path onnx, Path vocab, int cores) {
         return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores, key -> {
-            int runsAtOnce = Math.min(2, cores);
+            int runsAtOnce = OrtModel.concurrentPasses(cores);
             try {
                 return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), Math.max(1, cores / runsAtOnce)),
                         new BertTokenizer(Vocab.read(vocab)), runsAtOnce);

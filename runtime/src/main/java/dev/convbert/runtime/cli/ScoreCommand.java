@@ -96,7 +96,7 @@ public final class ScoreCommand implements Callable<Integer> {
         ObjectNode result = mapper.createObjectNode();
         boolean failed = false;
         java.io.PrintWriter console = spec.commandLine().getOut();
-        int passes = workers != null ? workers : ep.name().equals("cpu") ? Math.min(2, OrtModel.threads()) : 1;
+        int passes = workers != null ? workers : OrtModel.concurrentPasses(ep);
         if (passes < 1) {
             throw new ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
         }

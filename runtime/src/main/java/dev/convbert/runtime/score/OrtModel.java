@@ -189,6 +189,20 @@ public final class OrtModel implements Predictor {
         }
     }
 
+    /**
+     * Forward passes worth running at once on {@code cores} CPU threads: two (each on half the threads) where there
+     * are two or more — passes of short rows run faster side by side than one at a time on every core
+     * (docs/RESULTS.md) — else one.
+     */
+    public static int concurrentPasses(int cores) {
+        return Math.min(2, Math.max(1, cores));
+    }
+
+    /** {@link #concurrentPasses(int)} of the default threads on the CPU; one on a GPU provider. */
+    public static int concurrentPasses(ExecutionProvider provider) {
+        return provider.name().equals("cpu") ? concurrentPasses(threads()) : 1;
+    }
+
     /** Intra-op threads by default: {@code CONVBERT_ORT_THREADS}, else every core. */
     public static int threads() {
         String env = System.getenv("CONVBERT_ORT_THREADS");
