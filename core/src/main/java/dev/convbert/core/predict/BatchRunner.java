@@ -35,9 +35,9 @@ public final class BatchRunner {
 
     /**
      * As {@link #logits(Predictor, List, Batching, Progress)} with up to {@code workers} passes running at once when
-     * the predictor allows concurrent runs: a pass of short rows is hundreds of small operators that one core runs
-     * about as fast as several, so two passes on a core each outrun one pass on two (docs/RESULTS.md). Every pass
-     * writes its own rows, so the answers do not depend on the number of workers.
+     * the predictor allows concurrent runs: a pass of short rows is hundreds of small operators that gain little from a
+     * second core, so two passes side by side, one core each, finish sooner than one after the other on both
+     * (docs/RESULTS.md). Every pass writes its own rows, so the answers do not depend on the number of workers.
      */
     public static float[][] logits(Predictor predictor, List<Encoding> encodings, Batching batching, Progress progress,
                                    int workers) {
