@@ -72,6 +72,10 @@ public final class ServeLoadTest implements Callable<Integer> {
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
+    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+            description = "Micro-batches at once, as serve --workers (default ${DEFAULT-VALUE}).")
+    int workers;
+
     @Option(names = "--output", description = "Results JSON.")
     Path output;
 
@@ -88,13 +92,14 @@ public final class ServeLoadTest implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean ok;
-        try (OrtModel m = OrtModel.open(model, providerOptions.provider())) {
+        try (OrtModel m = OrtModel.open(model, providerOptions.provider(), null, false, Math.max(1, OrtModel.threads() / workers))) {
             result.put("provider", m.provider());
+            result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
             Path v = vocab != null ? vocab : m.vocab().orElseThrow();
             Predictor.requireVocab(m, model, v);
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
-            var d = PredictionServer.Options.defaults();
+            var d = PredictionServer.Options.defaults().withPassesAtOnce(workers);
             var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {
                 Phase p = run(server.port(), requests, concurrency);

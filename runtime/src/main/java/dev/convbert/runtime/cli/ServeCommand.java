@@ -22,6 +22,9 @@ import java.util.concurrent.CountDownLatch;
                 "POST /v1/predict {\"inputs\": [{\"text_a\": …, \"text_b\": …}]}; GET /health; GET /metrics.",
                 "", "Example:", "  convbert serve --model export/sst2.onnx --port 8080"})
 public final class ServeCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
     Path model;
 
@@ -54,6 +57,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
+
+    @Option(names = "--workers", paramLabel = "N", description = {"Micro-batches run at once, each on cores/N of ONNX Runtime's",
+            "threads (default: 2 on the CPU when it has two or more cores, 1 on a GPU): more rows per second under",
+            "load; an idle server answers as fast (docs/RESULTS.md)."})
+    Integer workers;
 
     /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
     static final class Defaults implements CommandLine.IDefaultValueProvider {
@@ -93,7 +101,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ExecutionProvider ep = providerOptions.provider();
-        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData)) {
+        int passes = workers != null ? workers : OrtModel.concurrentPasses(ep);
+        if (passes < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
+        }
+        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, Math.max(1, OrtModel.threads() / passes))) {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));
@@ -102,6 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
+                    .withPassesAtOnce(passes)
                     .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
                     .withCard(m.card());
             CountDownLatch stop = new CountDownLatch(1);
@@ -110,9 +123,9 @@ public final class ServeCommand implements Callable<Integer> {
                     server.close();
                     stop.countDown();
                 }));
-                System.out.printf("serving %s on http://%s:%d (provider %s); POST /v1/predict, POST /v2/models/" + options.modelName()
-                        + "/infer (Open Inference Protocol), GET /health, GET /metrics%n",
-                        model, host, server.port(), m.provider());
+                System.out.printf("serving %s on http://%s:%d (provider %s, %d micro-batch%s at once); POST /v1/predict, POST "
+                        + "/v2/models/" + options.modelName() + "/infer (Open Inference Protocol), GET /health, GET /metrics%n",
+                        model, host, server.port(), m.provider(), passes, passes == 1 ? "" : "es");
                 stop.await();
             }
         }

@@ -39,12 +39,17 @@ public final class MicroBatcher implements AutoCloseable {
     private final int capacityRows;
     private final LinkedBlockingQueue<Row> queue = new LinkedBlockingQueue<>();
     private final ServerMetrics metrics;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
     private volatile boolean running = true;
     /** Set when the model failed in a way the process cannot recover from (an Error): the server reports it. */
     private volatile Throwable failure;
 
-    public MicroBatcher(Predictor predictor, int maxBatch, long maxWaitMs, int capacity, ServerMetrics metrics) {
+    /**
+     * {@code passesAtOnce} workers each take a micro-batch and run it, so that many run at the same time (one where the
+     * predictor does not allow concurrent runs).
+     */
+    public MicroBatcher(Predictor predictor, int maxBatch, long maxWaitMs, int capacity, ServerMetrics metrics,
+                        int passesAtOnce) {
         Predictor.requireClassificationHead(predictor, "the model", "serving");
         this.predictor = predictor;
         this.maxBatch = maxBatch;
@@ -52,9 +57,13 @@ public final class MicroBatcher implements AutoCloseable {
         this.capacity = new Semaphore(capacity);
         this.capacityRows = capacity;
         this.metrics = metrics;
-        this.worker = new Thread(this::loop, "convbert-batcher");
-        worker.setDaemon(true);
-        worker.start();
+        int n = predictor.concurrentRuns() ? Math.max(1, passesAtOnce) : 1;
+        for (int i = 0; i < n; i++) {
+            Thread worker = new Thread(this::loop, "convbert-batcher-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+            worker.start();
+        }
     }
 
     /** Queues all rows of one request, or none: {@code null} when the queue cannot take them (answer 503). */
@@ -169,8 +178,11 @@ public final class MicroBatcher implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         try {
-            worker.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread worker : workers) {
+                worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -51,62 +51,72 @@ public final class PredictionServer implements AutoCloseable {
     /**
      * Limits and batching; {@link #defaults()} suits a CPU host.
      *
-     * @param httpThreads connections served at once; more are refused at once (closed) rather than queued
+     * @param httpThreads  connections served at once; more are refused at once (closed) rather than queued
+     * @param passesAtOnce micro-batches run at the same time ({@code serve} uses {@code OrtModel.concurrentPasses})
      */
     public record Options(String host, int port, int maxBatch, long maxWaitMs, int queueCapacity, int maxBodyBytes,
                           int maxInputs, int maxTextChars, long defaultTimeoutMs, long maxTimeoutMs, int maxLength,
-                          int httpThreads, String modelName, Map<String, String> card) {
+                          int httpThreads, String modelName, Map<String, String> card, int passesAtOnce) {
         public static Options defaults() {
-            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256, "convbert", Map.of());
+            return new Options("127.0.0.1", 8080, 32, 5, 512, 1 << 20, 64, 10_000, 30_000, 120_000, 128, 256, "convbert", Map.of(), 1);
         }
 
         public Options withHost(String h) {
             return new Options(h, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         public Options withPort(int p) {
             return new Options(host, p, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         /** Up to {@code rows} rows per forward pass, a row waiting at most {@code waitMs} for company. */
         public Options withBatching(int rows, long waitMs) {
             return new Options(host, port, rows, waitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         public Options withQueueCapacity(int rows) {
             return new Options(host, port, maxBatch, maxWaitMs, rows, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         public Options withRequestLimits(int bodyBytes, int inputs, int textChars) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, bodyBytes, inputs, textChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         /** The timeout a request gets by default, and the most it may ask for (never less than the default). */
         public Options withTimeouts(long defaultMs, long maxMs) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads, modelName, card);
+                    defaultMs, Math.max(defaultMs, maxMs), maxLength, httpThreads, modelName, card, passesAtOnce);
         }
 
         /** The name clients use in the Open Inference Protocol's /v2/models/{name} paths. */
         public Options withModelName(String name) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, name, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, name, card, passesAtOnce);
         }
 
         /** What the page and GET /v1/model show about the model (task, training-time metric, precision, …). */
         public Options withCard(Map<String, String> modelCard) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, Map.copyOf(modelCard));
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, Map.copyOf(modelCard), passesAtOnce);
+        }
+
+        /**
+         * Up to {@code n} micro-batches run at once (give the session 1/n of the threads): more rows per second under
+         * load, as passes of short rows gain little from a second core.
+         */
+        public Options withPassesAtOnce(int n) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, n);
         }
 
         public Options withHttpThreads(int threads) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
-                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName, card);
+                    defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName, card, passesAtOnce);
         }
     }
 
@@ -137,7 +147,8 @@ public final class PredictionServer implements AutoCloseable {
         this.predictor = predictor;
         this.tokenizer = tokenizer;
         this.options = options;
-        this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics);
+        this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics,
+                options.passesAtOnce());
         metrics.queueDepth(batcher::queueDepth);
         this.v2 = new OpenInferenceProtocol(json, options.modelName(), tokenizer, options, new OpenInferenceProtocol.Backend() {
             @Override

@@ -12,6 +12,8 @@ import dev.convbert.runtime.score.OrtModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.URI;
@@ -70,8 +72,10 @@ class ServerTest {
         return in.toString();
     }
 
-    @Test
-    void concurrentRequestsGetTheirOwnAnswers() throws Exception {
+    /** With one micro-batch at a time and with two side by side ({@code serve --workers 2}). */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void concurrentRequestsGetTheirOwnAnswers(int passesAtOnce) throws Exception {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
             texts.add("review number " + i + " " + "really ".repeat(i % 17) + (i % 3 == 0 ? "good" : "bad"));
@@ -87,7 +91,7 @@ class ServerTest {
             }
             alone.add(model.run(new long[][]{ids}, new long[][]{new long[ids.length]}, new long[][]{mask}, false).logits()[0]);
         }
-        var opts = PredictionServer.Options.defaults().withPort(0);
+        var opts = PredictionServer.Options.defaults().withPort(0).withPassesAtOnce(passesAtOnce);
         try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
             ExecutorService pool = Executors.newFixedThreadPool(16);
             List<Future<HttpResponse<String>>> responses = new ArrayList<>();
