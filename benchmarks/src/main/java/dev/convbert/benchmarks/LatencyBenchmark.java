@@ -267,7 +267,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     }
                 }
                 for (var e : sideBySide.entrySet()) {
-                    OrtModel side = OrtModel.open(e.getValue(), provider, null, false, Math.max(1, OrtModel.threads() / workers));
+                    OrtModel side = OrtModel.open(e.getValue(), provider, null, false, OrtModel.threadsPerPass(OrtModel.threads(), workers));
                     opened.add(side);
                     variants.add(new RealDataBenchmark.Variant(e.getKey(), side, workers));
                 }

@@ -92,7 +92,7 @@ public final class ServeLoadTest implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean ok;
-        try (OrtModel m = OrtModel.open(model, providerOptions.provider(), null, false, Math.max(1, OrtModel.threads() / workers))) {
+        try (OrtModel m = OrtModel.open(model, providerOptions.provider(), null, false, OrtModel.threadsPerPass(OrtModel.threads(), workers))) {
             result.put("provider", m.provider());
             result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));

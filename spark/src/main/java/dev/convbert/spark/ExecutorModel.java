@@ -42,7 +42,7 @@ final class ExecutorModel {
         return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores, key -> {
             int runsAtOnce = OrtModel.concurrentPasses(cores);
             try {
-                return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), Math.max(1, cores / runsAtOnce)),
+                return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), OrtModel.threadsPerPass(cores, runsAtOnce)),
                         new BertTokenizer(Vocab.read(vocab)), runsAtOnce);
             } catch (IOException e) {
                 throw new UncheckedIOException(vocab + ": " + e.getMessage(), e);

@@ -260,7 +260,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
             summary.put("executor_cores", threads > 0 ? Integer.toString(threads) : "executor's processors");
             if (threads > 0) {                              // as ExecutorModel opens the session
                 summary.put("passes_at_once_per_executor", OrtModel.concurrentPasses(threads));
-                summary.put("intra_op_threads", Math.max(1, threads / OrtModel.concurrentPasses(threads)));
+                summary.put("intra_op_threads", OrtModel.threadsPerPass(threads, OrtModel.concurrentPasses(threads)));
             }
             summary.put("seconds", seconds);
             summary.put("rows_per_s", rows / seconds);

@@ -100,7 +100,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (passes < 1) {
             throw new ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
         }
-        int threads = Math.max(1, OrtModel.threads() / passes);
+        int threads = OrtModel.threadsPerPass(OrtModel.threads(), passes);
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, threads)) {
             Predictor.requireClassificationHead(m, model, "scoring");
             console.println("provider: " + m.provider() + " (" + passes + (passes == 1 ? " pass" : " passes") + " at once, "

@@ -105,7 +105,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (passes < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
         }
-        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, Math.max(1, OrtModel.threads() / passes))) {
+        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
                     model + ": no vocab.txt beside it; pass --vocab FILE"));

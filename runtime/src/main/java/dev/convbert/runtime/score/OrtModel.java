@@ -198,6 +198,11 @@ public final class OrtModel implements Predictor {
         return Math.min(2, Math.max(1, cores));
     }
 
+    /** Intra-op threads for each of {@code passes} passes run at once on {@code cores} threads: a share, at least one. */
+    public static int threadsPerPass(int cores, int passes) {
+        return Math.max(1, cores / passes);
+    }
+
     /** {@link #concurrentPasses(int)} of the default threads on the CPU; one on a GPU provider. */
     public static int concurrentPasses(ExecutionProvider provider) {
         return provider.name().equals("cpu") ? concurrentPasses(threads()) : 1;
