@@ -1,6 +1,7 @@
 package dev.convbert.core.cli;
 
 import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.RunInterruptedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,6 +58,11 @@ public final class ConvBertCli implements Runnable {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter e = commandLine.getErr();
             int code = exitCode(ex);
+            if (ex instanceof RunInterruptedException) {
+                e.println(ex.getMessage());   // asked for, and saved: not an error
+                e.flush();
+                return code;
+            }
             e.println("error: " + message(ex));
             if (code == ExitCodes.INTERNAL_ERROR) {
                 e.println("This is a bug in convbert; rerun with --verbose and open an issue with the output.");
@@ -71,6 +77,9 @@ public final class ConvBertCli implements Runnable {
     }
 
     static int exitCode(Throwable ex) {
+        if (ex instanceof RunInterruptedException r) {
+            return r.exitCode();
+        }
         if (ex instanceof CommandLine.ParameterException || ex instanceof InvalidInputException
                 || ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException) {
             return ExitCodes.INVALID_INPUT;

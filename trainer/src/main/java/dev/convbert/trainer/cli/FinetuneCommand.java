@@ -6,8 +6,11 @@ import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.finetune.FineTuneConfig;
 import dev.convbert.trainer.finetune.FineTuner;
+import dev.convbert.trainer.loop.RunControl;
+import dev.convbert.trainer.loop.StopSignals;
 import dev.convbert.trainer.model.DjlPredictorProvider;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -50,8 +53,13 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output directory.")
     Path output;
 
-    @Option(names = "--resume", description = "Continue the run in --output from its last checkpoint.")
+    @Option(names = "--resume", description = "Continue the run in --output from its newest checkpoint that verifies "
+            + "(after a crash, Ctrl-C or SIGTERM).")
     boolean resume;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "N", description = "Checkpoints kept on disk, newest first; a "
+            + "damaged newest one falls back to the next (default ${DEFAULT-VALUE}).")
+    int keepCheckpoints;
 
     @Option(names = "--max-steps", description = "Stop after this many steps (0: epochs decide; default ${DEFAULT-VALUE}).")
     long maxSteps;
@@ -107,12 +115,15 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        tuner(() -> { }).run(resume);
+        // the first Ctrl-C or SIGTERM ends the step in flight and checkpoints it; a second one exits at once
+        try (StopSignals signals = StopSignals.install()) {
+            tuner(RunControl.defaults().withKeepCheckpoints(keepCheckpoints).withStop(signals)).run(resume);
+        }
         return ExitCodes.OK;
     }
 
-    /** The fine-tuner these options describe; {@code beforeCheckpointCommit} as in {@link FineTuner}. */
-    FineTuner tuner(Runnable beforeCheckpointCommit) throws java.io.IOException {
+    /** The fine-tuner these options describe, run as {@code control} says. */
+    FineTuner tuner(RunControl control) throws java.io.IOException {
         GlueTask t = GlueTask.fromId(task);
         if (t == GlueTask.AX) {
             throw new InvalidInputException("AX has no training data; fine-tune mnli and run predict-glue --task mnli");
@@ -141,7 +152,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .withRun(seed, evalEvery, saveEvery)
                 .withHead(headOption());
         return new FineTuner(cfg, dataDir, output, new FineTuner.Source(init.model, modelConfig, vocab),
-                DjlPredictorProvider.device(device), beforeCheckpointCommit);
+                DjlPredictorProvider.device(device), control);
     }
 
     private ClassifierHead headOption() {
@@ -173,6 +184,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 case "--eval-every" -> d.evalEvery();
                 case "--save-every" -> d.saveEvery();
                 case "--head" -> d.head().id();
+                case "--keep-checkpoints" -> Checkpoints.DEFAULT_KEEP;
                 default -> null;
             };
             return v == null ? null : v.toString();

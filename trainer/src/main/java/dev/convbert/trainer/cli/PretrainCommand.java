@@ -4,6 +4,9 @@ import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.trainer.checkpoint.Checkpoints;
+import dev.convbert.trainer.loop.RunControl;
+import dev.convbert.trainer.loop.StopSignals;
 import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.pretrain.PretrainConfig;
 import dev.convbert.trainer.pretrain.PretrainData;
@@ -54,8 +57,14 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
-    @Option(names = "--resume")
+    @Option(names = "--resume", description = "Continue the run in --output from its newest checkpoint that verifies "
+            + "(after a crash, Ctrl-C, SIGTERM or --stop-after).")
     boolean resume;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "N", defaultValue = "" + Checkpoints.DEFAULT_KEEP,
+            description = "Checkpoints kept on disk, newest first; a damaged newest one falls back to the next "
+                    + "(default ${DEFAULT-VALUE}).")
+    int keepCheckpoints;
 
     @Option(names = "--temperature", description = "Sampling temperature of the generator's replacements (default 1, "
             + "ELECTRA's; 0 takes its most likely token).")
@@ -97,8 +106,12 @@ public final class PretrainCommand implements Callable<Integer> {
         if (stopAfter != null && (stopAfter < 1 || stopAfter > maxSteps)) {
             throw new InvalidInputException("--stop-after " + stopAfter + ": expected a step from 1 to --max-steps " + maxSteps);
         }
-        new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device))
-                .run(resume, stopAfter != null ? stopAfter : maxSteps);
+        // the first Ctrl-C or SIGTERM ends the step in flight and checkpoints it; a second one exits at once
+        try (StopSignals signals = StopSignals.install()) {
+            new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device),
+                    RunControl.defaults().withKeepCheckpoints(keepCheckpoints).withStop(signals))
+                    .run(resume, stopAfter != null ? stopAfter : maxSteps);
+        }
         return ExitCodes.OK;
     }
 }

@@ -11,6 +11,7 @@ import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
+import dev.convbert.core.io.OutputLock;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
@@ -22,6 +23,7 @@ import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.trainer.loop.BatchPlan;
+import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.Seeds;
 import dev.convbert.trainer.loop.TrainState;
 import dev.convbert.trainer.loop.TrainingLoop;
@@ -62,15 +64,14 @@ public final class FineTuner {
     private final Source source;
     private final Device device;
 
-    private final Runnable beforeCheckpointCommit;
+    private final RunControl control;
 
     public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device) {
-        this(cfg, dataDir, out, source, device, () -> { });
+        this(cfg, dataDir, out, source, device, RunControl.defaults());
     }
 
-    /** @param beforeCheckpointCommit see {@link Checkpoints#Checkpoints(Path, Runnable)} */
-    public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device, Runnable beforeCheckpointCommit) {
-        this.beforeCheckpointCommit = beforeCheckpointCommit;
+    public FineTuner(FineTuneConfig cfg, Path dataDir, Path out, Source source, Device device, RunControl control) {
+        this.control = control;
         this.cfg = cfg;
         this.dataDir = dataDir;
         this.out = out;
@@ -99,7 +100,14 @@ public final class FineTuner {
                         + task.glueName() + " needs its train and dev splits in the original GLUE layout");
             }
         }
-        Checkpoints checkpoints = new Checkpoints(out, beforeCheckpointCommit);
+        try (OutputLock lock = OutputLock.acquire(out, "finetune " + task.id())) {
+            return train(resume, vocabFile);
+        }
+    }
+
+    private ObjectNode train(boolean resume, Path vocabFile) throws IOException {
+        GlueTask task = cfg.task();
+        Checkpoints checkpoints = control.checkpoints(out);
         var loaded = checkpoints.open(resume);
 
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));
@@ -150,9 +158,10 @@ public final class FineTuner {
                         modelConfig.paddingInvariant() ? "padding-invariant" : "HF padding semantics",
                         modelConfig.classifierHead().id(), modelConfig.parameterCount()));
                 log.info("hyper-parameters: " + cfg.toJson());
+                loaded.ifPresent(ck -> TrainingLoop.resumingFrom(ck, log));
                 var loop = new TrainingLoop(new TrainingLoop.Schedule(total, total, evalEvery, cfg.saveEvery(), cfg.maxGradNorm()),
                         schedule, seeds, groups, optimizer, checkpoints, log);
-                state = loop.run(new GlueTraining(model, groups, train, devs, plan, log), state);
+                state = loop.run(new GlueTraining(model, groups, train, devs, plan, log), state, control.stop());
                 ObjectNode metrics = trainingMetrics(state, total, modelConfig, train);
                 AtomicFiles.writeString(out.resolve(ModelDir.TRAINING_METRICS), JSON.writeValueAsString(metrics));
                 log.info(fmt("done: best %s %s = %.4f at step %d; model in %s; %.0f s of training", task.glueName(),

@@ -70,6 +70,11 @@ public final class TrainingLog implements AutoCloseable {
         System.err.println(message);
     }
 
+    /** A line for the log file only (what the command also says on the console, in its own words). */
+    public void note(String message) {
+        log.println(Instant.now() + " " + message);
+    }
+
     /** One training step: JSONL always, the log file every {@code every} steps, the progress bar always. */
     public void step(ObjectNode record, String summary, boolean toLogFile) {
         try {

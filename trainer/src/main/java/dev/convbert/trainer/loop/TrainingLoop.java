@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.core.RunInterruptedException;
 import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.trainer.checkpoint.Checkpoints;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static dev.convbert.trainer.log.TrainingLog.fmt;
 
@@ -91,13 +93,20 @@ public final class TrainingLoop {
         this.log = log;
     }
 
-    /** Trains from {@code state} to the stop step; returns the state there (saved in the last checkpoint). */
-    public TrainState run(Task task, TrainState state) throws IOException {
+    /**
+     * Trains from {@code state} to the stop step; returns the state there (saved in the last checkpoint). When
+     * {@code stop} asks, the step in flight is finished and checkpointed, then {@link RunInterruptedException} is thrown.
+     */
+    public TrainState run(Task task, TrainState state, StopRequest stop) throws IOException {
         double before = state.elapsedSeconds();
         long t0 = System.nanoTime();
         long examples = 0;
         long tokens = 0;
         long end = Math.min(schedule.stopAt(), schedule.totalSteps());
+        if (state.step() < end && stop.requested().isPresent()) {
+            throw interrupted(stop.requested().get(), state.step(), state.step() > 0 ? "nothing done since the last "
+                    + "checkpoint; continue with --resume" : "nothing was saved; run the command again");
+        }
         for (long step = state.step(); step < end; step++) {
             double rate = lr.lr(step);
             Engine.getInstance().setRandomSeed(seeds.engine(step));
@@ -137,12 +146,29 @@ public final class TrainingLoop {
                 state = evaluate(task, state, step + 1);
             }
             state = state.after(step + 1, optimizer.updates(), before + (System.nanoTime() - t0) / 1e9);
-            if (last || (schedule.saveEvery() > 0 && (step + 1) % schedule.saveEvery() == 0)) {
-                checkpoints.save(step + 1, task.weights(), optimizer.state(), state.toJson());
+            Optional<StopRequest.Reason> asked = last ? Optional.empty() : stop.requested();
+            if (last || asked.isPresent() || (schedule.saveEvery() > 0 && (step + 1) % schedule.saveEvery() == 0)) {
+                String saved = checkpoints.save(step + 1, task.weights(), optimizer.state(), state.toJson());
                 task.checkpointed(step + 1);
+                if (asked.isPresent()) {
+                    throw interrupted(asked.get(), step + 1, saved + " written; continue with --resume");
+                }
             }
         }
         return state;
+    }
+
+    private RunInterruptedException interrupted(StopRequest.Reason why, long step, String what) {
+        String message = fmt("interrupted at step %d by %s; %s", step, why.name(), what);
+        log.record(JSON.createObjectNode().put("step", step).put("interrupted", why.name()));
+        log.note(message);   // the command prints it as it exits
+        return new RunInterruptedException(message, why.exitCode());
+    }
+
+    /** Says in the run's log where a resumed run starts, and what the checkpoints showed on the way there. */
+    public static void resumingFrom(Checkpoints.Loaded ck, TrainingLog log) {
+        ck.notes().forEach(log::info);
+        log.info(fmt("resuming from %s (step %d)", ck.dir(), ck.step()));
     }
 
     private TrainState evaluate(Task task, TrainState state, long step) throws IOException {

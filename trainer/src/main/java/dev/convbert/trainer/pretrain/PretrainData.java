@@ -76,6 +76,18 @@ public final class PretrainData {
         return copy;
     }
 
+    /**
+     * What the examples are, by content: the sha256 of every shard as build-data recorded it, in order. Data rebuilt in
+     * place from an edited corpus keeps its shard names and often its example count, never its hashes.
+     */
+    public String fingerprint() {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode shard : manifest.get("shards")) {
+            sb.append(shard.path("file").asText()).append('\t').append(shard.path("sha256").asText()).append('\n');
+        }
+        return Hashing.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     public JsonNode manifest() {
         return manifest;
     }

@@ -18,11 +18,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.OutputLock;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.trainer.loop.BatchPlan;
+import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.Seeds;
 import dev.convbert.trainer.loop.TrainState;
 import dev.convbert.trainer.loop.TrainingLoop;
@@ -61,6 +63,7 @@ import static dev.convbert.trainer.log.TrainingLog.fmt;
  */
 public final class Pretrainer {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final String DATA_SHA256 = "data_sha256";
 
     private final PretrainConfig cfg;
     private final ConvBertConfig discConfig;
@@ -68,9 +71,15 @@ public final class Pretrainer {
     private final Path vocab;
     private final Path out;
     private final List<Device> devices;
+    private final RunControl control;
+
+    public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, List<Device> devices) {
+        this(cfg, discConfig, dataDir, vocab, out, devices, RunControl.defaults());
+    }
 
     /** {@code devices}: one replica per entry, the first owns the optimizer and the checkpoints. */
-    public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, List<Device> devices) {
+    public Pretrainer(PretrainConfig cfg, ConvBertConfig discConfig, Path dataDir, Path vocab, Path out, List<Device> devices,
+                      RunControl control) {
         if (devices.isEmpty()) {
             throw new IllegalArgumentException("no device to train on");
         }
@@ -84,6 +93,7 @@ public final class Pretrainer {
         this.vocab = vocab;
         this.out = out;
         this.devices = List.copyOf(devices);
+        this.control = control;
     }
 
     /** Sums over one slice of a batch; the loss terms are already divided by the whole batch's counts. */
@@ -140,7 +150,13 @@ public final class Pretrainer {
             throw new InvalidInputException("vocabulary mismatch: data built with " + data.manifest().get("vocab_size").asInt()
                     + " tokens, " + vocab + " has " + v.size() + ", config vocab_size " + discConfig.vocabSize());
         }
-        Checkpoints checkpoints = new Checkpoints(out);
+        try (OutputLock lock = OutputLock.acquire(out, "pretrain")) {
+            return train(resume, stopAt, data, v);
+        }
+    }
+
+    private ObjectNode train(boolean resume, long stopAt, PretrainData data, Vocab v) throws IOException {
+        Checkpoints checkpoints = control.checkpoints(out);
         var loaded = checkpoints.open(resume);
         ConvBertConfig genConfig = cfg.generatorConfig(discConfig);
         Masking masking = new Masking(cfg.maxSeqLength(), v.maskId(), v.clsId(), v.sepId(), v.padId());
@@ -168,6 +184,10 @@ public final class Pretrainer {
             run.put("discriminator_config", discConfig.toJson().toString());
             run.put("generator_config", genConfig.toJson().toString());
             run.put("data_examples", data.size());
+            // data rebuilt in place keeps its example count; the shards' hashes tell it apart
+            if (loaded.isEmpty() || loaded.get().state().path("run").has(DATA_SHA256)) {
+                run.put(DATA_SHA256, data.fingerprint());
+            }
             TrainState state = loaded.isPresent()
                     ? TrainState.fromJson(Checkpoints.restore(loaded.get(), run, groups, optimizer))
                     : TrainState.start(run);
@@ -182,9 +202,13 @@ public final class Pretrainer {
                         state.step() > 0 ? "resuming" : "starting", data.size(), cfg.maxSteps(), cfg.batchSize(),
                         discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize(), devices));
                 log.info("hyper-parameters: " + cfg.toJson());
+                loaded.ifPresent(ck -> TrainingLoop.resumingFrom(ck, log));
+                if (loaded.isPresent() && !run.has(DATA_SHA256)) {
+                    log.info("the checkpoint predates data fingerprints: the data's content is not checked on this resume");
+                }
                 var loop = new TrainingLoop(new TrainingLoop.Schedule(cfg.maxSteps(), stopAt, 0, cfg.saveEvery(), cfg.maxGradNorm()),
                         schedule, seeds, groups, optimizer, checkpoints, log);
-                state = loop.run(new ReplacedTokenDetection(replicas, data, plan, masking, seeds, log), state);
+                state = loop.run(new ReplacedTokenDetection(replicas, data, plan, masking, seeds, log), state, control.stop());
 
                 ObjectNode metrics = JSON.createObjectNode();
                 metrics.put("steps", cfg.maxSteps());

@@ -13,12 +13,12 @@ public final class PausingFineTune {
         long pauseMs = Long.parseLong(args[0]);
         FinetuneCommand command = new FinetuneCommand();
         new CommandLine(command).parseArgs(java.util.Arrays.copyOfRange(args, 1, args.length));
-        command.tuner(() -> {
+        command.tuner(dev.convbert.trainer.loop.RunControl.defaults().withBeforeCheckpointCommit(() -> {
             try {
                 Thread.sleep(pauseMs);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }).run(command.resume);
+        })).run(command.resume);
     }
 }

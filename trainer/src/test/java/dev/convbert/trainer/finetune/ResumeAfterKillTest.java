@@ -1,22 +1,18 @@
 package dev.convbert.trainer.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.convbert.core.config.ConvBertConfig;
-import dev.convbert.core.safetensors.SafeTensor;
-import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.trainer.ChildJvm;
+import dev.convbert.trainer.TrainingFixtures;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,14 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Kill -9 a tiny fine-tuning run in a child JVM mid-way (while it writes a checkpoint), resume it, and require the
  * final weights and Adam moments to be bit-equal to an uninterrupted run's.
  */
+@org.junit.jupiter.api.Timeout(300)
 class ResumeAfterKillTest {
     static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     static final int STEPS = 12;
-
-    static ConvBertConfig tiny() {
-        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 2, null,
-                List.of("entailment", "not_entailment"), true, null);
-    }
 
     static List<String> args(Path out, Path config) {
         return List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
@@ -43,18 +35,16 @@ class ResumeAfterKillTest {
     @Test
     void killedRunResumesToTheSameWeights(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("tiny.json");
-        tiny().write(config);
+        TrainingFixtures.tiny().write(config);
 
         Path a = dir.resolve("uninterrupted");
         assertEquals(0, dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(System.out),
                 new java.io.PrintWriter(System.err)).execute(args(a, config).toArray(String[]::new)));
 
         Path b = dir.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true", "dev.convbert.trainer.cli.PausingFineTune", "800"));
-        cmd.addAll(args(b, config).subList(1, args(b, config).size()));      // without the "finetune" command name
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile());
-        Process child = pb.start();
+        List<String> childArgs = new ArrayList<>(List.of("800"));
+        childArgs.addAll(args(b, config).subList(1, args(b, config).size()));      // without the "finetune" command name
+        Process child = ChildJvm.start(dir, dir.resolve("child.log"), null, "dev.convbert.trainer.cli.PausingFineTune", childArgs);
         Path pointer = b.resolve(Checkpoints.POINTER);
         long deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline && child.isAlive()
@@ -70,9 +60,9 @@ class ResumeAfterKillTest {
                 new java.io.PrintWriter(System.err)).execute(withResume(args(b, config))));
 
         String last = String.format("checkpoint-%08d", STEPS);
-        assertBitEqual(a.resolve(last).resolve(Checkpoints.MODEL), b.resolve(last).resolve(Checkpoints.MODEL));
-        assertBitEqual(a.resolve(last).resolve(Checkpoints.OPTIMIZER), b.resolve(last).resolve(Checkpoints.OPTIMIZER));
-        assertBitEqual(a.resolve("model.safetensors"), b.resolve("model.safetensors"));
+        TrainingFixtures.assertBitEqual(a.resolve(last).resolve(Checkpoints.MODEL), b.resolve(last).resolve(Checkpoints.MODEL));
+        TrainingFixtures.assertBitEqual(a.resolve(last).resolve(Checkpoints.OPTIMIZER), b.resolve(last).resolve(Checkpoints.OPTIMIZER));
+        TrainingFixtures.assertBitEqual(a.resolve("model.safetensors"), b.resolve("model.safetensors"));
         var lossesA = losses(a);
         var lossesB = losses(b);
         assertEquals(lossesA.get(STEPS - 1), lossesB.get(lossesB.size() - 1), "the last step's loss is identical");
@@ -110,21 +100,5 @@ class ResumeAfterKillTest {
             }
         }
         return l;
-    }
-
-    private static void assertBitEqual(Path x, Path y) throws IOException {
-        Map<String, SafeTensor> tx = Safetensors.read(x).tensors();
-        Map<String, SafeTensor> ty = Safetensors.read(y).tensors();
-        assertEquals(tx.keySet(), ty.keySet());
-        for (String k : tx.keySet()) {
-            float[] fx = tx.get(k).toFloats();
-            float[] fy = ty.get(k).toFloats();
-            assertEquals(fx.length, fy.length, k);
-            for (int i = 0; i < fx.length; i++) {
-                if (Float.floatToIntBits(fx[i]) != Float.floatToIntBits(fy[i])) {
-                    assertArrayEquals(fx, fy, 0f, x.getFileName() + " " + k + " differs at " + i);
-                }
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.convbert.trainer.pretrain;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.RunInterruptedException;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
@@ -10,6 +11,8 @@ import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.checkpoint.Checkpoints;
+import dev.convbert.trainer.loop.RunControl;
+import dev.convbert.trainer.loop.StopAfter;
 import dev.convbert.trainer.model.ConvBertWeights;
 import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.model.ElectraPretraining;
@@ -97,6 +100,58 @@ class PretrainerTest {
         new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).run(false, 5);   // interrupted at 5
         new Pretrainer(config(10), tiny(), data, VOCAB, partial, CPU).run(true);
         assertSameWeights(a.resolve("checkpoint-00000010"), partial.resolve("checkpoint-00000010"), 0);
+    }
+
+    /**
+     * SIGTERM (here its {@link StopRequest}) during data-parallel pre-training: the step in flight ends on every replica,
+     * a checkpoint of it is written, and the resumed run ends with the weights of an uninterrupted one.
+     */
+    @Test
+    void anInterruptedDataParallelRunResumesExactly() throws Exception {
+        List<Device> two = List.of(Device.cpu(), Device.cpu());
+        Path a = dir.resolve("dp-whole");
+        new Pretrainer(config(8), tiny(), data, VOCAB, a, two).run(false);
+        Path b = dir.resolve("dp-stopped");
+        var stopped = assertThrows(RunInterruptedException.class, () -> new Pretrainer(config(8), tiny(), data, VOCAB, b, two,
+                RunControl.defaults().withStop(new StopAfter(3))).run(false));
+        assertEquals(143, stopped.exitCode());
+        assertTrue(stopped.getMessage().contains("interrupted at step 3 by SIGTERM; checkpoint-00000003 written"),
+                stopped.getMessage());
+        new Pretrainer(config(8), tiny(), data, VOCAB, b, two).run(true);
+        assertSameWeights(a.resolve("checkpoint-00000008"), b.resolve("checkpoint-00000008"), 0);
+    }
+
+    /** Data rebuilt in place from an edited corpus keeps its example count; a resume must still refuse it. */
+    @Test
+    void aResumeRefusesDataRebuiltInPlace() throws Exception {
+        Path corpus = dir.resolve("corpus-copy");
+        copyTree(TESTDATA.resolve("corpus"), corpus);
+        Path rebuilt = dir.resolve("rebuilt");
+        DataBuilder builder = new DataBuilder(new BertTokenizer(Vocab.read(VOCAB)), 64, 1, true, 1,
+                DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES);
+        long before = builder.build(corpus, rebuilt).get("examples").asLong();
+        Path out = dir.resolve("on-rebuilt");
+        new Pretrainer(config(6), tiny(), rebuilt, VOCAB, out, CPU).run(false, 3);
+
+        Path doc = corpus.resolve("books/tiny-gutenberg.txt");
+        Files.writeString(doc, Files.readString(doc).replace("ran quietly", "ran slowly"));
+        assertEquals(before, builder.build(corpus, rebuilt).get("examples").asLong(), "the same number of examples");
+        var refused = assertThrows(InvalidInputException.class,
+                () -> new Pretrainer(config(6), tiny(), rebuilt, VOCAB, out, CPU).run(true));
+        assertTrue(refused.getMessage().contains("field \"data_sha256\""), refused.getMessage());
+    }
+
+    static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
     }
 
     /**
