@@ -4,6 +4,7 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.pretrain.DataBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -15,22 +16,23 @@ import java.util.concurrent.Callable;
         description = {"Build pre-training shards from a corpus tree: text files, .xz/.gz, tars of .txt documents, and tars of",
                 "such archives (OpenWebText: the unpacked openwebtext/*_data.xz files, or openwebtext.tar.xz itself);",
                 "files are recognised by content. One document per file or .txt member.",
-                "Re-running skips finished shards; unreadable documents are reported in manifest.json and skipped.",
+                "Re-running skips shards whose inputs are unchanged by content (sha256); damaged documents are reported in",
+                "manifest.json and skipped, and a truncated .xz/.gz keeps the documents before the damage.",
                 "", "Example:", "  convbert build-data --corpus corpus/ --vocab vocab.txt --output data/pretrain"})
 public final class BuildDataCommand implements Callable<Integer> {
-    @Option(names = "--corpus", required = true)
+    @Option(names = "--corpus", required = true, description = "The corpus tree (read only).")
     Path corpus;
 
-    @Option(names = "--vocab", required = true)
+    @Option(names = "--vocab", required = true, description = "WordPiece vocab.txt; copied beside the shards.")
     Path vocab;
 
-    @Option(names = "--output", required = true)
+    @Option(names = "--output", required = true, description = "Directory for the shards and manifest.json; not inside --corpus.")
     Path output;
 
-    @Option(names = "--max-seq-length", defaultValue = "128")
+    @Option(names = "--max-seq-length", defaultValue = "128", description = "Tokens per example (default ${DEFAULT-VALUE}).")
     int maxSeqLength;
 
-    @Option(names = "--seed", defaultValue = "42")
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the example packing (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--max-document-bytes", paramLabel = "N",
@@ -53,6 +55,14 @@ public final class BuildDataCommand implements Callable<Integer> {
                 manifest.get("documents").asLong(), manifest.get("examples").asLong(), manifest.get("tokens").asLong(),
                 manifest.get("seconds").asDouble(), manifest.get("tokens_per_s").asDouble(), manifest.get("problems").size(),
                 output.resolve("manifest.json"));
+        JsonNode cut = manifest.get("cut");
+        if (cut.get("documents_over_max_document_bytes").asLong() > 0 || cut.get("lines_over_max_seq_length").asLong() > 0) {
+            System.out.printf(java.util.Locale.ROOT, "cut: %d documents over --max-document-bytes (skipped); %d lines in %d "
+                            + "documents longer than an example (--max-seq-length %d), %d tokens past it dropped%n",
+                    cut.get("documents_over_max_document_bytes").asLong(), cut.get("lines_over_max_seq_length").asLong(),
+                    cut.get("documents_with_lines_over_max_seq_length").asLong(), maxSeqLength,
+                    cut.get("tokens_cut_from_long_lines").asLong());
+        }
         return ExitCodes.OK;
     }
 }

@@ -33,10 +33,10 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--vocab", description = "Default: the vocab.txt build-data stored with the data; if given, it must be that file.")
     Path vocab;
 
-    @Option(names = "--output", required = true)
+    @Option(names = "--output", required = true, description = "Run directory: checkpoints, logs, discriminator/.")
     Path output;
 
-    @Option(names = "--max-steps", defaultValue = "1000000")
+    @Option(names = "--max-steps", defaultValue = "1000000", description = "Length of the schedule (default ${DEFAULT-VALUE}).")
     long maxSteps;
 
     @Option(names = "--batch-size", description = "Default: 128 (256 for base).")
@@ -51,10 +51,10 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--generator-size", description = "Generator width as a fraction of the discriminator's (default 0.25; 1/3 base).")
     Double generatorSize;
 
-    @Option(names = "--save-every", defaultValue = "1000")
+    @Option(names = "--save-every", defaultValue = "1000", description = "Checkpoint every n steps (default ${DEFAULT-VALUE}).")
     int saveEvery;
 
-    @Option(names = "--seed", defaultValue = "42")
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of every random stream (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--resume", description = "Continue the run in --output from its newest checkpoint that verifies "

@@ -21,6 +21,11 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Nothing larger than the caps is ever loaded: a tar member's size is known before its bytes, and a compressed
  * stream is read at most one byte past the cap before it is reported and skipped.
+ *
+ * <p>A compressed file that ends early (a copy cut off, a download that stopped) keeps the documents before the damage:
+ * gzip decodes as it streams, and a truncated xz is read again through {@link TruncatedXz}, which recovers what the
+ * chunk the cut fell in holds. The document the cut falls in is skipped, never kept partly; the report names the file
+ * and the byte at which its data stops.
  */
 final class CorpusReader {
     /** Deeper nesting than OpenWebText's (tar → xz → tar → txt) is refused, so a crafted file cannot recurse forever. */
@@ -29,6 +34,11 @@ final class CorpusReader {
     private static final int TAR_MAGIC_AT = 257;
 
     /** Where documents, nested archives and problems go, in the file's order. */
+    /** Opens a file's bytes from the start, as often as asked (a truncated xz is read twice more). */
+    interface Source {
+        InputStream open() throws IOException;
+    }
+
     interface Sink {
         void document(String name, byte[] bytes);
 
@@ -39,6 +49,11 @@ final class CorpusReader {
         boolean archive(String name, byte[] bytes);
 
         void problem(String message);
+
+        /** A document skipped for its size (also a problem). */
+        default void oversized(String message) {
+            problem(message);
+        }
     }
 
     private final long maxDocumentBytes;
@@ -49,13 +64,64 @@ final class CorpusReader {
         this.maxArchiveBytes = maxArchiveBytes;
     }
 
-    /** Reads {@code in} (closed by the caller) named {@code name}; {@code depth} 0 is a file of the corpus tree. */
-    void read(String name, InputStream in, int depth, Sink sink) throws IOException {
+    /**
+     * Reads the file {@code name}; {@code depth} 0 is a file of the corpus tree. A damaged file reports its damage and
+     * keeps what was read before it; a file that cannot be opened propagates.
+     */
+    void read(String name, Source source, int depth, Sink sink) throws IOException {
         if (depth > MAX_DEPTH) {
             sink.problem(name + ": archives nested more than " + MAX_DEPTH + " deep; skipped");
             return;
         }
-        InputStream s = decompressed(new BufferedInputStream(in, 1 << 16));
+        Counting counted = new Counting(sink);
+        long[] compressedBytes = {0};
+        boolean xz;
+        try (InputStream raw = source.open()) {
+            BufferedInputStream in = new BufferedInputStream(new java.io.FilterInputStream(raw) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    compressedBytes[0] += Math.max(n, 0);
+                    return n;
+                }
+            }, 1 << 16);
+            xz = startsWith(in, XZ_MAGIC);
+            try {
+                readDecoded(name, decompressed(in), depth, counted, false);
+                return;
+            } catch (java.io.EOFException e) {
+                if (!xz) {
+                    sink.problem(name + ": compressed data ends early (truncated at byte " + compressedBytes[0] + " of the file); "
+                            + counted.documents + " documents before the damage kept, the one it cut skipped");
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                sink.problem(counted.documents == 0 ? name + ": unreadable (" + why + "); skipped"
+                        : name + ": damaged after " + counted.documents + " documents, near byte " + compressedBytes[0]
+                        + " of the file (" + why + "); the documents before it kept, the rest skipped");
+                return;
+            }
+        }
+        // a truncated xz: read again what its last chunk holds, skipping what the first reading already delivered
+        Counting again = new Counting(new Skipping(sink, counted.events, counted.taken));
+        try (TruncatedXz prefix = new TruncatedXz(source)) {
+            try {
+                readDecoded(name, prefix, depth, again, true);
+            } catch (IOException | RuntimeException e) {
+                // the end of what survived, inside the document it cut
+            }
+            sink.problem(name + ": xz data ends early (truncated at byte " + compressedBytes[0] + " of the file, "
+                    + prefix.agreedBytes() + " bytes decoded before the cut); " + again.documents
+                    + " documents before the damage kept, the one it cut skipped");
+        }
+    }
+
+    /** {@code cut}: the stream ends where the file was damaged, so a whole-stream document is incomplete. */
+    private void readDecoded(String name, InputStream s, int depth, Sink sink, boolean cut) throws IOException {
+        if (!s.markSupported()) {
+            s = new BufferedInputStream(s, 1 << 16);
+        }
         s.mark(512);
         byte[] head = s.readNBytes(512);
         s.reset();
@@ -65,8 +131,11 @@ final class CorpusReader {
         }
         byte[] bytes = s.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxDocumentBytes + 1));
         if (bytes.length > maxDocumentBytes) {
-            sink.problem(name + ": document over " + maxDocumentBytes + " bytes (--max-document-bytes); skipped");
+            sink.oversized(name + ": document over " + maxDocumentBytes + " bytes (--max-document-bytes); skipped");
             return;
+        }
+        if (cut) {
+            return;   // a whole-file document that the cut fell in: incomplete, whatever its bytes
         }
         sink.document(name, bytes);
     }
@@ -82,19 +151,116 @@ final class CorpusReader {
             boolean text = e.getName().endsWith(".txt");
             long cap = text ? maxDocumentBytes : maxArchiveBytes;
             if (e.getSize() > cap) {
-                sink.problem(member + ": " + e.getSize() + " bytes, over the " + (text ? "document" : "archive") + " cap of "
-                        + cap + "; skipped");
+                String message = member + ": " + e.getSize() + " bytes, over the " + (text ? "document" : "archive")
+                        + " cap of " + cap + "; skipped";
+                if (text) {
+                    sink.oversized(message);
+                } else {
+                    sink.problem(message);
+                }
                 continue;
             }
             byte[] bytes = tar.readNBytes((int) e.getSize());
+            if (bytes.length < e.getSize()) {
+                throw new java.io.EOFException(member + ": the archive ends inside this member");
+            }
             if (text) {
                 sink.document(member, bytes);
             } else if (isCompressedOrTar(bytes)) {
                 if (depth > 0 || !sink.archive(member, bytes)) {
-                    read(member, new ByteArrayInputStream(bytes), depth + 1, sink);
+                    read(member, () -> new ByteArrayInputStream(bytes), depth + 1, sink);
                 }
             } else {
                 sink.problem(member + ": neither a .txt document nor an archive; skipped");
+            }
+        }
+    }
+
+    private static boolean startsWith(BufferedInputStream in, byte[] magic) throws IOException {
+        in.mark(magic.length);
+        byte[] head = in.readNBytes(magic.length);
+        in.reset();
+        return Arrays.equals(head, magic);
+    }
+
+    /** Counts what reaches a sink: every event, in order, the documents among them, and which archives it took. */
+    private static final class Counting implements Sink {
+        private final Sink to;
+        final java.util.List<Boolean> taken = new java.util.ArrayList<>();
+        int events;
+        int documents;
+
+        Counting(Sink to) {
+            this.to = to;
+        }
+
+        @Override
+        public void document(String name, byte[] bytes) {
+            events++;
+            documents++;
+            to.document(name, bytes);
+        }
+
+        @Override
+        public boolean archive(String name, byte[] bytes) {
+            events++;
+            boolean took = to.archive(name, bytes);
+            taken.add(took);
+            return took;
+        }
+
+        @Override
+        public void problem(String message) {
+            events++;
+            to.problem(message);
+        }
+
+        @Override
+        public void oversized(String message) {
+            events++;
+            to.oversized(message);
+        }
+    }
+
+    /**
+     * Passes on what follows the first {@code skip} events: a second reading of a file's start delivers the same events
+     * as the first, which its sink already has. A skipped archive is answered as the sink answered it the first time,
+     * so an archive it declined is read in place again and its events are skipped in turn.
+     */
+    private static final class Skipping implements Sink {
+        private final Sink to;
+        private final java.util.Iterator<Boolean> taken;
+        private int skip;
+
+        Skipping(Sink to, int skip, java.util.List<Boolean> taken) {
+            this.to = to;
+            this.skip = skip;
+            this.taken = taken.iterator();
+        }
+
+        @Override
+        public void document(String name, byte[] bytes) {
+            if (skip-- <= 0) {
+                to.document(name, bytes);
+            }
+        }
+
+        @Override
+        public boolean archive(String name, byte[] bytes) {
+            return skip-- <= 0 ? to.archive(name, bytes) : taken.next();
+        }
+
+        @Override
+        public void problem(String message) {
+            if (skip-- <= 0) {
+                to.problem(message);
+            }
+        }
+
+        @Override
+        public void oversized(String message) {
+            if (skip-- <= 0) {
+                to.oversized(message);
             }
         }
     }

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.io.Progress;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
+import dev.convbert.core.io.OutputLock;
+import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.tokenize.BertTokenizer;
 
 import java.io.ByteArrayInputStream;
@@ -84,8 +86,10 @@ public final class DataBuilder {
         }
 
         /**
-         * What the shard is made of, so a re-run can tell it is unchanged: each file's path inside the corpus, size and
-         * modification time, or a member archive's name and bytes.
+         * What the shard is made of, so a re-run can tell it is unchanged: each file's path inside the corpus and the
+         * sha256 of its content, or a member archive's name and bytes. Content, not size and mtime: an edit that keeps
+         * both ({@code cp -p}, {@code rsync -t}, a same-length fix) must rebuild the shard. Hashing costs a fraction of
+         * decompressing and tokenising the same bytes (docs/PRETRAIN_DATA.md has the measurement), so it is done always.
          */
         String fingerprint(Path corpus) throws IOException {
             if (member >= 0) {
@@ -96,8 +100,7 @@ public final class DataBuilder {
             }
             StringBuilder sb = new StringBuilder();
             for (Path p : inputs) {
-                sb.append(corpus.relativize(p)).append('\t').append(Files.size(p)).append('\t')
-                        .append(Files.getLastModifiedTime(p).toMillis()).append('\n');
+                sb.append(corpus.relativize(p)).append('\t').append(Hashing.sha256(p)).append('\n');
             }
             return Hashing.sha256(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
@@ -118,8 +121,32 @@ public final class DataBuilder {
     }
 
     /** What one shard produced. */
-    record ShardResult(ShardPlan plan, int documents, int examples, long tokens, List<String> problems, String sha256,
-                       String fingerprint, boolean reused) {}
+    record ShardResult(ShardPlan plan, int documents, int examples, long tokens, List<String> problems, Cuts cuts,
+                       String sha256, String fingerprint, boolean reused) {}
+
+    /**
+     * What the shard's documents lost: documents skipped whole for their size, and lines longer than an example, which
+     * ELECTRA's builder truncates to the example (segment A holds at most max − 2 tokens).
+     */
+    record Cuts(int oversizedDocuments, int documentsWithLongLines, long longLines, long tokensCut) {
+        static final Cuts NONE = new Cuts(0, 0, 0, 0);
+
+        Cuts plus(Cuts o) {
+            return new Cuts(oversizedDocuments + o.oversizedDocuments, documentsWithLongLines + o.documentsWithLongLines,
+                    longLines + o.longLines, tokensCut + o.tokensCut);
+        }
+
+        ObjectNode toJson() {
+            return JSON.createObjectNode().put("documents_over_max_document_bytes", oversizedDocuments)
+                    .put("documents_with_lines_over_max_seq_length", documentsWithLongLines)
+                    .put("lines_over_max_seq_length", longLines).put("tokens_cut_from_long_lines", tokensCut);
+        }
+
+        static Cuts fromJson(JsonNode n) {
+            return new Cuts(n.path("documents_over_max_document_bytes").asInt(), n.path("documents_with_lines_over_max_seq_length").asInt(),
+                    n.path("lines_over_max_seq_length").asLong(), n.path("tokens_cut_from_long_lines").asLong());
+        }
+    }
 
     /** The state of one build: shards found while streaming a tar join the queue that {@link #build} drains. */
     private final class Run {
@@ -152,13 +179,24 @@ public final class DataBuilder {
 
     public ObjectNode build(Path corpus, Path output) throws Exception {
         if (!Files.isDirectory(corpus)) {
-            throw new IllegalArgumentException(corpus + ": not a directory; expected a corpus tree of text files and archives");
+            throw new InvalidInputException(corpus + ": not a directory; expected a corpus tree of text files and archives");
         }
-        Files.createDirectories(output);
+        Path realCorpus = corpus.toRealPath();
+        Path realOutput = Files.exists(output) ? output.toRealPath() : output.toAbsolutePath().normalize();
+        if (realOutput.startsWith(realCorpus)) {
+            throw new InvalidInputException("--output " + output + " is inside --corpus " + corpus + ": the next run would "
+                    + "read its own vocab.txt and shards as text; choose an output directory outside the corpus");
+        }
+        try (OutputLock lock = OutputLock.acquire(output, "build-data")) {
+            return buildLocked(corpus, output);
+        }
+    }
+
+    private ObjectNode buildLocked(Path corpus, Path output) throws Exception {
         List<String> skippedFiles = new ArrayList<>();
         List<ShardPlan> plans = plan(corpus, skippedFiles);
         if (plans.isEmpty()) {
-            throw new IllegalArgumentException(corpus + ": no .txt, .xz, .gz, .tgz or .tar files found");
+            throw new InvalidInputException(corpus + ": no .txt, .xz, .gz, .tgz or .tar files found");
         }
         byte[] vocabBytes = Files.readAllBytes(tokenizer.vocab().source());
         String vocabSha = Hashing.sha256(vocabBytes);
@@ -214,6 +252,7 @@ public final class DataBuilder {
         manifest.put("seconds", secs);
         manifest.put("tokens_per_s", manifest.get("tokens").asLong() / secs);
         manifest.put("threads", threads);
+        manifest.set("cut", results.stream().map(ShardResult::cuts).reduce(Cuts.NONE, Cuts::plus).toJson());
         ArrayNode shards = manifest.putArray("shards");
         ArrayNode problems = manifest.putArray("problems");
         skippedFiles.forEach(problems::add);
@@ -226,6 +265,7 @@ public final class DataBuilder {
             s.put("sha256", r.sha256());
             s.put("reused", r.reused());
             s.put("inputs_fingerprint", r.fingerprint());
+            s.set("cut", r.cuts().toJson());
             ArrayNode in = s.putArray("inputs");
             r.plan().inputNames(corpus).forEach(in::add);
             ArrayNode own = s.putArray("problems");
@@ -249,10 +289,11 @@ public final class DataBuilder {
             List<String> oldProblems = new ArrayList<>();
             old.path("problems").forEach(p -> oldProblems.add(p.asText()));
             return new ShardResult(plan, old.get("documents").asInt(), old.get("examples").asInt(), old.get("tokens").asLong(),
-                    oldProblems, old.get("sha256").asText(), fingerprint, true);
+                    oldProblems, Cuts.fromJson(old.path("cut")), old.get("sha256").asText(), fingerprint, true);
         }
         List<ExampleBuilder.Example> examples = new ArrayList<>();
         int[] documents = {0};
+        Cuts[] cuts = {Cuts.NONE};
         CorpusReader.Sink sink = new CorpusReader.Sink() {
             @Override
             public void document(String name, byte[] bytes) {
@@ -265,7 +306,21 @@ public final class DataBuilder {
                     problems.add(name + ": not UTF-8; decoded as ISO-8859-1");
                 }
                 documents[0]++;
-                examples.addAll(examples(run.corpus, name, text.text()));
+                Document d = examples(run.corpus, name, text.text());
+                examples.addAll(d.examples());
+                if (d.longLines() > 0) {
+                    cuts[0] = cuts[0].plus(new Cuts(0, 1, d.longLines(), d.tokensCut()));
+                    if (2 * d.tokensCut() > d.tokens()) {
+                        problems.add(fmt("%s: %d of its %d tokens are in lines longer than an example (--max-seq-length %d) "
+                                + "and were cut; split its lines to keep them", name, d.tokensCut(), d.tokens(), maxLength));
+                    }
+                }
+            }
+
+            @Override
+            public void oversized(String message) {
+                cuts[0] = cuts[0].plus(new Cuts(1, 0, 0, 0));
+                problems.add(message);
             }
 
             @Override
@@ -292,19 +347,17 @@ public final class DataBuilder {
             }
         };
         if (plan.member() >= 0) {
-            readSafely(plan.memberName(), () -> reader.read(plan.memberName(), new ByteArrayInputStream(plan.bytes()), 1, sink), problems);
+            readSafely(plan.memberName(), () -> reader.read(plan.memberName(), () -> new ByteArrayInputStream(plan.bytes()), 1, sink),
+                    problems);
         } else {
             for (Path input : plan.inputs()) {
-                readSafely(input.toString(), () -> {
-                    try (InputStream in = Files.newInputStream(input)) {
-                        reader.read(input.toString(), in, 0, sink);
-                    }
-                }, problems);
+                readSafely(input.toString(), () -> reader.read(input.toString(), () -> Files.newInputStream(input), 0, sink), problems);
             }
         }
         ShardFormat.write(file, examples, tokenizer.vocab().size(), maxLength);
         long tokens = examples.stream().mapToLong(e -> e.ids().length).sum();
-        return new ShardResult(plan, documents[0], examples.size(), tokens, problems, Hashing.sha256(file), fingerprint, false);
+        return new ShardResult(plan, documents[0], examples.size(), tokens, problems, cuts[0], Hashing.sha256(file), fingerprint,
+                false);
     }
 
     private interface Reading {
@@ -320,20 +373,32 @@ public final class DataBuilder {
         }
     }
 
+    /** A document's examples, its tokens, and what of them lines too long for an example lost. */
+    private record Document(List<ExampleBuilder.Example> examples, long tokens, int longLines, long tokensCut) {}
+
     /** One document's examples, seeded by its name inside the corpus so the output does not depend on where the corpus lies. */
-    private List<ExampleBuilder.Example> examples(Path corpus, String name, String text) {
+    private Document examples(Path corpus, String name, String text) {
         int bang = name.indexOf('!');
         String relative = corpus.toAbsolutePath().normalize().relativize(Path.of(bang < 0 ? name : name.substring(0, bang))
                 .toAbsolutePath().normalize()) + (bang < 0 ? "" : name.substring(bang));
         Random rnd = new Random(seed * 1_000_003L + relative.replace('\\', '/').hashCode());
         ExampleBuilder builder = new ExampleBuilder(maxLength, tokenizer.vocab().clsId(), tokenizer.vocab().sepId(), rnd);
         List<ExampleBuilder.Example> out = new ArrayList<>();
+        long tokens = 0;
+        int longLines = 0;
+        long tokensCut = 0;
         for (String line : text.split("\n")) {
             String l = line.strip();
             if (l.isEmpty()) {
                 continue;   // OpenWebText: blank lines do not separate documents
             }
-            ExampleBuilder.Example e = builder.addLine(ids(l));
+            int[] ids = ids(l);
+            tokens += ids.length;
+            if (ids.length > maxLength - 2) {
+                longLines++;
+                tokensCut += ids.length - (maxLength - 2);
+            }
+            ExampleBuilder.Example e = builder.addLine(ids);
             if (e != null) {
                 out.add(e);
             }
@@ -342,7 +407,7 @@ public final class DataBuilder {
         if (last != null) {
             out.add(last);
         }
-        return out;
+        return new Document(out, tokens, longLines, tokensCut);
     }
 
     private int[] ids(String line) {
@@ -406,6 +471,10 @@ public final class DataBuilder {
             }
         }
         return false;
+    }
+
+    private static String fmt(String pattern, Object... args) {
+        return String.format(Locale.ROOT, pattern, args);
     }
 
     private static JsonNode findShard(JsonNode manifest, String file) {
