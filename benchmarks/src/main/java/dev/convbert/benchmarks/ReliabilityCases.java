@@ -8,6 +8,7 @@ import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.cli.ConvBertCli;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.OutputLock;
 import dev.convbert.core.modeldir.ModelDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,14 +94,28 @@ public final class ReliabilityCases implements Callable<Integer> {
         if (c.args.get(0).equals("export") && i >= 0) {
             return "; " + Path.of(c.args.get(i + 1)).getFileName() + (Files.exists(Path.of(c.args.get(i + 1))) ? " written" : " not written");
         }
+        if (c.args.get(0).equals("finetune") && c.args.contains("--resume") && i >= 0) {
+            try {
+                return Files.readAllLines(Path.of(c.args.get(i + 1), "train.log")).stream()
+                        .filter(l -> l.contains("falling back")).map(l -> "; train.log: " + l.substring(l.indexOf(' ') + 1))
+                        .findFirst().orElse("");
+            } catch (IOException e) {
+                return "; no train.log: " + e.getMessage();
+            }
+        }
         if (!c.args.get(0).equals("build-data") || i < 0) {
             return "";
         }
         try {
-            var problems = new ObjectMapper().readTree(Path.of(c.args.get(i + 1), "manifest.json").toFile()).path("problems");
-            return problems.isEmpty() ? "; no problems reported" : "; manifest problems: " + problems.get(0).asText();
+            Path manifest = Path.of(c.args.get(i + 1), "manifest.json");
+            if (!Files.isRegularFile(manifest)) {
+                return "";
+            }
+            var problems = new ObjectMapper().readTree(manifest.toFile()).path("problems");
+            // the last problem: a damaged file's report comes after the notes on the documents read before the damage
+            return problems.isEmpty() ? "; no problems reported" : "; manifest problems: " + problems.get(problems.size() - 1).asText();
         } catch (IOException e) {
-            return "; no manifest: " + e.getMessage();
+            return "; manifest unreadable: " + e.getMessage();
         }
     }
 
@@ -147,6 +162,8 @@ public final class ReliabilityCases implements Callable<Integer> {
         add(new Case("vocabulary", "finetune --model DIR with another --vocab", 2,
                 List.of("finetune", "--task", "sst-2", "--data-dir", tinyGlue.toString(), "--model", run.toString(),
                         "--vocab", swapped.toString(), "--output", dir.resolve("run2").toString(), "--max-steps", "1")));
+
+        trainingRuns(dir, run, tinyGlue, tinyConfig, vocab);
 
         List<String> diverging = new ArrayList<>(finetune(tinyGlue, tinyConfig, vocab, dir.resolve("diverging")));
         diverging.addAll(List.of("--lr", "1e30", "--max-grad-norm", "1e30"));
@@ -229,6 +246,88 @@ public final class ReliabilityCases implements Callable<Integer> {
                 List.of("build-data", "--corpus", corpus.toString(), "--vocab", vocab.toString(), "--output", dir.resolve("shards").toString())));
     }
 
+    /**
+     * What jobs meet: a second writer, checkpoints damaged on disk or pointing elsewhere, data rebuilt under a run, a
+     * corpus cut off or holding the output. (Signals need a process of their own: InterruptedRunTest, listed below.)
+     */
+    private void trainingRuns(Path dir, Path run, Path glue, Path config, Path vocab) throws IOException {
+        Path held = dir.resolve("held");
+        try (OutputLock lock = OutputLock.acquire(held, "finetune sst-2 (this process)")) {
+            add(new Case("training", "a second finetune into an --output another run is writing to", 2,
+                    finetune(glue, config, vocab, held)));
+        }
+        Path damaged = copyTree(run, dir.resolve("damaged-newest"));
+        flipLastByte(damaged.resolve("checkpoint-00000002/model.safetensors"));
+        add(new Case("training", "finetune --resume when the newest checkpoint's weights changed on disk (falls back to the "
+                + "previous one, saying so)", 0, resume(finetune(glue, config, vocab, damaged))));
+        Path allDamaged = copyTree(run, dir.resolve("all-damaged"));
+        flipLastByte(allDamaged.resolve("checkpoint-00000002/model.safetensors"));
+        flipLastByte(allDamaged.resolve("checkpoint-00000001/optimizer.safetensors"));
+        add(new Case("training", "finetune --resume when every checkpoint is damaged", 2,
+                resume(finetune(glue, config, vocab, allDamaged))));
+        Path escape = copyTree(run, dir.resolve("escape"));
+        Files.writeString(escape.resolve(ModelDir.RUN_CHECKPOINT), "{\"step\": 2, \"dir\": \"../run/checkpoint-00000002\"}");
+        add(new Case("training", "finetune --resume with a checkpoint.json that points outside --output", 2,
+                resume(finetune(glue, config, vocab, escape))));
+
+        Path corpus = Files.createDirectories(dir.resolve("pretrain-corpus"));
+        Files.writeString(corpus.resolve("a.txt"), "The river ran quietly past the old mill.\nThe miller watched it every morning.\n"
+                .repeat(20));
+        Path data = dir.resolve("pretrain-data");
+        List<String> build = List.of("build-data", "--corpus", corpus.toString(), "--vocab", vocab.toString(), "--output",
+                data.toString(), "--max-seq-length", "64");
+        run(new Case("", "", 0, build));
+        List<String> pretrain = List.of("pretrain", "--data", data.toString(), "--config", config.toString(), "--output",
+                dir.resolve("pretrain-run").toString(), "--max-steps", "4", "--batch-size", "2", "--save-every", "1");
+        List<String> firstSteps = new ArrayList<>(pretrain);
+        firstSteps.addAll(List.of("--stop-after", "1"));
+        run(new Case("", "", 0, firstSteps));
+        Files.writeString(corpus.resolve("a.txt"), Files.readString(corpus.resolve("a.txt")).replaceFirst("quietly", "swiftly"));
+        run(new Case("", "", 0, build));
+        add(new Case("training", "pretrain --resume after build-data rebuilt its data in place (same example count)", 2,
+                resume(pretrain)));
+
+        add(new Case("corpus", "build-data with --output inside --corpus", 2, List.of("build-data", "--corpus",
+                corpus.toString(), "--vocab", vocab.toString(), "--output", corpus.resolve("shards").toString())));
+        Path cut = Files.createDirectories(dir.resolve("cut-corpus"));
+        byte[] owt = Files.readAllBytes(testdata.resolve("openwebtext-sample/openwebtext/urlsf_subset00-1_data.xz"));
+        Files.write(cut.resolve("urlsf_subset00-1_data.xz"), java.util.Arrays.copyOf(owt, 50_000));
+        add(new Case("corpus", "build-data over an OpenWebText .xz cut at 50,000 of its " + owt.length + " bytes (the "
+                + "documents before the cut are kept)", 0, List.of("build-data", "--corpus", cut.toString(), "--vocab",
+                vocab.toString(), "--output", dir.resolve("cut-shards").toString())));
+        Path oneLine = Files.createDirectories(dir.resolve("one-line-corpus"));
+        Files.writeString(oneLine.resolve("one-line.txt"), "the river ran past the mill ".repeat(50_000) + "\n");
+        add(new Case("corpus", "build-data over a 1.4 MB document that is one line (cut to one example: counted and named)", 0,
+                List.of("build-data", "--corpus", oneLine.toString(), "--vocab", vocab.toString(), "--output",
+                        dir.resolve("one-line-shards").toString())));
+    }
+
+    private static List<String> resume(List<String> args) {
+        List<String> l = new ArrayList<>(args);
+        l.add("--resume");
+        return l;
+    }
+
+    private static void flipLastByte(Path file) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        b[b.length - 1] ^= 1;
+        Files.write(file, b);
+    }
+
+    private static Path copyTree(Path from, Path to) throws IOException {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return to;
+    }
+
     private static List<String> finetune(Path glue, Path config, Path vocab, Path out) {
         return List.of("finetune", "--task", "sst-2", "--data-dir", glue.toString(), "--config", config.toString(), "--vocab",
                 vocab.toString(), "--output", out.toString(), "--max-steps", "2", "--batch-size", "4", "--save-every", "1");
@@ -301,7 +400,13 @@ public final class ReliabilityCases implements Callable<Integer> {
         md.append("\nThe server's cases run as `ServerFaultsTest` (loopback only, bounded): 100 slow connections held 10 s")
                 .append(" (health and a prediction answer within 3 s throughout, where a starved server would wait out the 5 s read time; every slow connection is cut), a fault in a")
                 .append(" handler (JSON 500), an Error in the model (/health 503 \"failed\", requests refused at once), a failed")
-                .append(" warm-up (port released), unknown paths such as /v1/predictXYZ (404).\n");
+                .append(" warm-up (port released), unknown paths such as /v1/predictXYZ (404).\n")
+                .append("\nSignals need a process of their own and run as `InterruptedRunTest` (a real child JVM, tiny model):")
+                .append(" SIGINT and SIGTERM mid-step exit 130 and 143 with a checkpoint of the interrupted step, no hs_err file,")
+                .append(" and the resumed run ends bit-identical to an uninterrupted one; a second SIGINT exits 130 at once and")
+                .append(" the last complete checkpoint resumes; a file-size limit below the checkpoint (EFBIG, as a full disk)")
+                .append(" exits 1 naming the file and leaves no partial checkpoint directory. A kill -9 while a checkpoint is")
+                .append(" written resumes bit-identically (`ResumeAfterKillTest`).\n");
         AtomicFiles.writeString(output, md.toString());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ArrayNode rows = json.createArrayNode();
@@ -315,6 +420,7 @@ public final class ReliabilityCases implements Callable<Integer> {
 
     /** Paths in the scratch directory differ in every run and name this machine: keep them relative to it. */
     private static String shorten(String message) {
-        return message.replaceAll("/[^ :]*/(convbert-reliability|junit)[^/ ]*/", "").replaceAll("(/tmp|/work)[^ :]*/", "");
+        return message.replaceAll("/[^ :]*/(convbert-reliability|junit)[^/ ]*/", "").replaceAll("(/tmp|/work)[^ :]*/", "")
+                .replaceAll("pid \\d+", "pid N").replaceAll("since \\d{4}-[0-9T:.\\-]+Z", "since T").replaceAll("\\.tmp-\\d+", ".tmp-PID");
     }
 }
