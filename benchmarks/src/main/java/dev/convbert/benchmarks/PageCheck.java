@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.runtime.score.ExecutionProvider;
@@ -72,8 +73,7 @@ public final class PageCheck implements Callable<Integer> {
         Files.createDirectories(output);
         ObjectNode report;
         try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu());
-             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(vocab != null ? vocab : m.vocab().orElseThrow(
-                     () -> new CommandFailedException(model + ": no vocab.txt beside it; pass --vocab")))), PredictionServer.Options.defaults()
+             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(Predictor.textVocab(m, model, vocab))), PredictionServer.Options.defaults()
                      .withPort(0).withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", "")).withCard(m.card()))) {
             report = drive("http://127.0.0.1:" + server.port() + "/");
         }

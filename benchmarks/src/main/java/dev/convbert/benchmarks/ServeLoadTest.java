@@ -96,8 +96,7 @@ public final class ServeLoadTest implements Callable<Integer> {
             result.put("provider", m.provider());
             result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
-            Path v = vocab != null ? vocab : m.vocab().orElseThrow();
-            Predictor.requireVocab(m, model, v);
+            Path v = Predictor.textVocab(m, model, vocab);
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
             var d = PredictionServer.Options.defaults().withPassesAtOnce(workers);
             var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));

@@ -8,6 +8,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.io.Hashing;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.tokenize.BertTokenizer;
@@ -211,6 +212,52 @@ class CrossEngineTest {
             rows.add(json.readTree(l));
         }
         return rows;
+    }
+
+    /**
+     * Two exports in one folder, trained with different vocabularies, each keep their own (NAME.vocab.txt): the second
+     * no longer overwrites the first one's, and a folder-wide vocab.txt of the earlier layout is read only when it is
+     * the vocabulary the model records.
+     */
+    @Test
+    void twoExportsInOneFolderEachKeepTheirVocabulary() throws IOException {
+        ModelDir a = ModelDir.open(tuned);
+        List<String> swapped = new ArrayList<>(Files.readAllLines(a.vocabFile()));
+        java.util.Collections.swap(swapped, swapped.indexOf("good"), swapped.indexOf("bad"));
+        Path otherVocab = Files.write(dir.resolve("other-vocab.txt"), swapped);
+        Path other = dir.resolve("other-vocab-model");
+        ModelDir.write(other, a.config(), a.weights().tensors().values(), otherVocab, java.util.Map.of("format", "pt"));
+
+        Path folder = Files.createDirectories(dir.resolve("exports"));
+        new OnnxExporter(a, ExportOptions.defaults()).export(folder.resolve("a.onnx"));
+        new OnnxExporter(ModelDir.open(other), ExportOptions.defaults()).export(folder.resolve("b.onnx"));
+        assertEquals(Files.readString(a.vocabFile()), Files.readString(folder.resolve("a.vocab.txt")));
+        assertEquals(Files.readString(otherVocab), Files.readString(folder.resolve("b.vocab.txt")));
+        for (String n : List.of("a", "b")) {
+            try (OrtModel m = OrtModel.open(folder.resolve(n + ".onnx"), ExecutionProvider.cpu())) {
+                assertEquals(folder.resolve(n + ".vocab.txt"), m.vocab().orElseThrow());
+            }
+            JsonNode card = new ObjectMapper().readTree(folder.resolve(n + ".card.json").toFile());
+            assertEquals(Hashing.sha256(folder.resolve(n + ".vocab.txt")), card.get("vocab_sha256").asText());
+        }
+
+        // the earlier layout: one vocab.txt per folder, here the other model's
+        Path legacy = Files.createDirectories(dir.resolve("legacy"));
+        Files.copy(folder.resolve("a.onnx"), legacy.resolve("a.onnx"));
+        Files.copy(otherVocab, legacy.resolve("vocab.txt"));
+        try (OrtModel m = OrtModel.open(legacy.resolve("a.onnx"), ExecutionProvider.cpu())) {
+            assertTrue(m.vocab().isEmpty(), "another model's vocab.txt is not this model's");
+        }
+        Path in = Files.writeString(dir.resolve("texts.jsonl"), "{\"text_a\": \"a good film\"}\n");
+        StringWriter err = new StringWriter();
+        int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err, true)).execute("predict",
+                "--model", legacy.resolve("a.onnx").toString(), "--input", in.toString(), "--output", dir.resolve("p.jsonl").toString());
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("takes token ids only; pass --vocab FILE"), err.toString());
+        Files.copy(a.vocabFile(), legacy.resolve("vocab.txt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (OrtModel m = OrtModel.open(legacy.resolve("a.onnx"), ExecutionProvider.cpu())) {
+            assertEquals(legacy.resolve("vocab.txt"), m.vocab().orElseThrow(), "the recorded vocabulary is read");
+        }
     }
 
     private static Path hfSemanticsCopy() throws IOException {

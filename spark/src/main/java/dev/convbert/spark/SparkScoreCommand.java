@@ -188,9 +188,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
         OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1);
         try {
             Predictor.requireClassificationHead(m, model, "spark-score");
-            v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new InvalidInputException(
-                    model + ": no vocab.txt beside it; pass --vocab FILE"));
-            Predictor.requireVocab(m, model, v);
+            v = Predictor.textVocab(m, model, vocab);
             if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new InvalidInputException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
                         + " needs " + t.trainingTask().numLabels());

@@ -199,9 +199,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         TextPair texts = TextPair.parse(node, where);
         if (tokenizer[0] == null) {
-            Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new InvalidInputException(
-                    model + ": has no vocab.txt beside it; pass --vocab FILE for text inputs"));
-            Predictor.requireVocab(predictor, model, v);
+            Path v = Predictor.textVocab(predictor, model, vocab);
             tokenizer[0] = new BertTokenizer(Vocab.read(v));
         }
         Encoding e = texts.encode(tokenizer[0], limit);

@@ -64,9 +64,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(model + ": has " + predictor.config().numLabels() + " labels but "
                         + t.glueName() + " needs " + t.trainingTask().numLabels() + "; is it the " + t.trainingTask().glueName() + " model?");
             }
-            Path v = vocab != null ? vocab : predictor.vocab().orElseThrow(() -> new IllegalArgumentException(
-                    model + ": has no vocab.txt beside it; pass --vocab FILE"));
-            Predictor.requireVocab(predictor, model, v);
+            Path v = Predictor.textVocab(predictor, model, vocab);
             BertTokenizer tokenizer = new BertTokenizer(Vocab.read(v));
             for (GlueTask each : tasks) {
                 for (GlueTask.Split split : each.testSplits()) {

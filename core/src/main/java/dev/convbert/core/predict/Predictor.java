@@ -36,6 +36,18 @@ public interface Predictor extends AutoCloseable {
     /** The vocabulary that belongs to the model, when it has one beside it. */
     Optional<Path> vocab();
 
+    /**
+     * The vocabulary to tokenize text for {@code p}: {@code given} (checked against what the model records), or the
+     * model's own; a model without one takes token ids only, and text for it is refused naming the way out.
+     */
+    static Path textVocab(Predictor p, Path model, Path given) {
+        Path v = given != null ? given : p.vocab().orElseThrow(() -> new dev.convbert.core.InvalidInputException(
+                model + ": has no vocabulary of its own (a model directory's vocab.txt, an export's NAME.vocab.txt): it "
+                        + "takes token ids only; pass --vocab FILE to tokenize text"));
+        requireVocab(p, model, v);
+        return v;
+    }
+
     /** The sha256 of the vocabulary the model was trained with, where the model records it (or has it beside it). */
     Optional<String> vocabSha256();
 

@@ -14,6 +14,7 @@ import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.config.ParameterShapes;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
+import dev.convbert.core.modeldir.ExportFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
 
@@ -81,7 +82,8 @@ public final class OnnxExporter {
     }
 
     /**
-     * Builds, validates in ONNX Runtime, and writes {@code output} plus config.json, vocab.txt and a model card. The
+     * Builds, validates in ONNX Runtime, and writes {@code output} plus its own {@code NAME.config.json},
+     * {@code NAME.vocab.txt} and {@code NAME.card.json} ({@link ExportFiles}). The
      * {@code .onnx} is written last: if it exists, everything beside it landed (an export cut short by a full disk
      * leaves no model to score with a stray vocabulary).
      */
@@ -92,23 +94,32 @@ public final class OnnxExporter {
         Path parent = output.toAbsolutePath().getParent();
         Files.deleteIfExists(output);
         Files.createDirectories(parent);
-        c.write(parent.resolve(ModelDir.CONFIG));
-        if (dir.hasVocab() && !dir.vocabFile().toAbsolutePath().normalize().equals(parent.resolve(ModelDir.VOCAB).normalize())) {
+        c.write(ExportFiles.config(output));
+        Path vocab = ExportFiles.vocab(output);
+        if (dir.hasVocab()) {
             byte[] v = Files.readAllBytes(dir.vocabFile());
-            AtomicFiles.write(parent.resolve(ModelDir.VOCAB), o -> o.write(v));
+            AtomicFiles.write(vocab, o -> o.write(v));
+        } else {
+            Files.deleteIfExists(vocab);   // an earlier export of this name must not lend this one its vocabulary
         }
         ObjectNode card = JSON.createObjectNode();
         card.put("model", output.getFileName().toString());
         card.put("sha256", Hashing.sha256(bytes));
         card.put("bytes", bytes.length);
         card.put("source", dir.dir().toAbsolutePath().normalize().toString());
+        if (dir.hasVocab()) {
+            card.put("vocab", vocab.getFileName().toString());
+            card.put("vocab_sha256", Hashing.sha256(dir.vocabFile()));
+        } else {
+            card.put("vocab", "none: the model takes token ids only (pass --vocab to score text)");
+        }
+        card.put("config", ExportFiles.config(output).getFileName().toString());
         card.putPOJO("inputs", List.of("input_ids", "attention_mask", "token_type_ids"));
         card.putPOJO("outputs", encoderOnly ? List.of("last_hidden_state")
                 : options.hiddenStates() ? List.of("logits", "last_hidden_state") : List.of("logits"));
         ObjectNode meta = card.putObject("metadata");
         model.getMetadataPropsList().forEach(p -> meta.put(p.getKey(), p.getValue()));
-        String name = output.getFileName().toString().replaceFirst("\\.onnx$", "");
-        AtomicFiles.writeString(parent.resolve(name + ".card.json"),
+        AtomicFiles.writeString(ExportFiles.card(output),
                 JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(card) + "\n");
         AtomicFiles.write(output, out -> out.write(bytes));
         return model;

@@ -106,9 +106,7 @@ public final class ScoreCommand implements Callable<Integer> {
             console.println("provider: " + m.provider() + " (" + passes + (passes == 1 ? " pass" : " passes") + " at once, "
                     + threads + " intra-op thread" + (threads == 1 ? "" : "s") + " each)");
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));
-            Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
-                    model + ": no vocab.txt beside it; pass --vocab FILE"));
-            Predictor.requireVocab(m, model, v);
+            Path v = Predictor.textVocab(m, model, vocab);
             if (m.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new ScoringException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
                         + " needs " + t.trainingTask().numLabels());

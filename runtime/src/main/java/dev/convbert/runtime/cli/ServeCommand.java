@@ -107,9 +107,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
             Predictor.requireClassificationHead(m, model, "serving");
-            Path v = vocab != null ? vocab : m.vocab().orElseThrow(() -> new ScoringException(
-                    model + ": no vocab.txt beside it; pass --vocab FILE"));
-            Predictor.requireVocab(m, model, v);
+            Path v = Predictor.textVocab(m, model, vocab);
             var d = PredictionServer.Options.defaults();
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())

@@ -7,7 +7,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ConvBertConfig;
-import dev.convbert.core.modeldir.ModelDir;
+import dev.convbert.core.io.Hashing;
+import dev.convbert.core.modeldir.ExportFiles;
 import dev.convbert.core.predict.Predictor;
 
 import java.io.IOException;
@@ -258,10 +259,24 @@ public final class OrtModel implements Predictor {
         return metadata;
     }
 
+    /**
+     * The export's own {@code NAME.vocab.txt}; or, for an export of the earlier layout, the folder's {@code vocab.txt}
+     * when it is the vocabulary the model records — another export may have written it. Empty: ids only.
+     */
     @Override
     public Optional<Path> vocab() {
-        Path v = file.toAbsolutePath().resolveSibling(ModelDir.VOCAB);
-        return Files.isRegularFile(v) ? Optional.of(v) : Optional.empty();
+        Path own = ExportFiles.vocab(file);
+        if (Files.isRegularFile(own)) {
+            return Optional.of(own);
+        }
+        Path shared = ExportFiles.sharedVocab(file);
+        String expected = metadata.get("convbert.vocab_sha256");
+        try {
+            return expected != null && Files.isRegularFile(shared) && Hashing.sha256(shared).equals(expected)
+                    ? Optional.of(shared) : Optional.empty();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(shared + ": cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** What the exporter recorded ({@code convbert.vocab_sha256}). */

@@ -103,7 +103,7 @@ class PredictCommandTest {
         Files.write(in, List.of("{\"text_a\": \"hello\"}"));
         assertEquals(ExitCodes.INVALID_INPUT, run("predict", "--model", ref.dir().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o.jsonl").toString()));
-        assertTrue(err.toString().contains("has no vocab.txt beside it; pass --vocab FILE"), err.toString());
+        assertTrue(err.toString().contains("takes token ids only; pass --vocab FILE"), err.toString());
         assertEquals(ExitCodes.INVALID_INPUT, run("predict", "--model", ref.dir().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o.jsonl").toString(), "--device", "gpu"));
         assertTrue(err.toString().contains("--device gpu: no CUDA device is usable"), err.toString());
