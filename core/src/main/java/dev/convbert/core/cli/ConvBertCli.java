@@ -76,12 +76,18 @@ public final class ConvBertCli implements Runnable {
         return cl;
     }
 
+    /**
+     * The one map from failures to exit codes: the user's input ({@link InvalidInputException}, a bad option, a
+     * missing input file) 2; the machine or the run ({@link CommandFailedException}, I/O) 1; a stop asked for by a
+     * signal 128 + its number; anything else — an IllegalArgumentException or IllegalStateException included — is a
+     * bug in this program, 4.
+     */
     static int exitCode(Throwable ex) {
         if (ex instanceof RunInterruptedException r) {
             return r.exitCode();
         }
         if (ex instanceof CommandLine.ParameterException || ex instanceof InvalidInputException
-                || ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException) {
+                || ex instanceof java.nio.file.NoSuchFileException) {
             return ExitCodes.INVALID_INPUT;
         }
         if (ex instanceof IOException || ex instanceof UncheckedIOException || ex instanceof CommandFailedException) {

@@ -36,7 +36,7 @@ public final class GlueStatsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (!Files.isDirectory(dataDir)) {
-            throw new IllegalArgumentException(dataDir + ": not a directory; expected the GLUE data dir");
+            throw new dev.convbert.core.InvalidInputException(dataDir + ": not a directory; expected the GLUE data dir");
         }
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -80,10 +80,10 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be >= 1, found " + batchSize);
+            throw new dev.convbert.core.InvalidInputException("--batch-size must be >= 1, found " + batchSize);
         }
         if (!device.matches("(cpu|gpu|cuda|tensorrt)(:\\d+)?")) {
-            throw new IllegalArgumentException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
+            throw new dev.convbert.core.InvalidInputException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
         }
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);

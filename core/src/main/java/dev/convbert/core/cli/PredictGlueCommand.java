@@ -61,7 +61,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
             Predictor.requireClassificationHead(predictor, model, "GLUE predictions");
             if (predictor.config().numLabels() != t.trainingTask().numLabels()) {
-                throw new IllegalArgumentException(model + ": has " + predictor.config().numLabels() + " labels but "
+                throw new dev.convbert.core.InvalidInputException(model + ": has " + predictor.config().numLabels() + " labels but "
                         + t.glueName() + " needs " + t.trainingTask().numLabels() + "; is it the " + t.trainingTask().glueName() + " model?");
             }
             Path v = Predictor.textVocab(predictor, model, vocab);

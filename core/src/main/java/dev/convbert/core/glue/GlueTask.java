@@ -145,7 +145,7 @@ public enum GlueTask {
     }
 
     public Split split(String name) {
-        return splits.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+        return splits.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new dev.convbert.core.InvalidInputException(
                 "task " + id + " has no split \"" + name + "\"; expected one of "
                         + splits.stream().map(Split::name).toList()));
     }
@@ -173,7 +173,7 @@ public enum GlueTask {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown task \"" + id + "\"; expected one of "
+        throw new dev.convbert.core.InvalidInputException("unknown task \"" + id + "\"; expected one of "
                 + Arrays.stream(values()).map(GlueTask::id).toList());
     }
 }

@@ -179,7 +179,7 @@ public final class BertTokenizer {
         List<String> tb = b == null ? null : tokenize(b);
         int special = tb == null ? 2 : 3;
         if (maxLength < special) {
-            throw new IllegalArgumentException("max length " + maxLength + " leaves no room for " + special + " special tokens");
+            throw new dev.convbert.core.InvalidInputException("max length " + maxLength + " leaves no room for " + special + " special tokens");
         }
         truncateLongestFirst(ta, tb == null ? new ArrayList<>() : tb, maxLength - special);
         List<String> tokens = new ArrayList<>(ta.size() + (tb == null ? 0 : tb.size()) + special);

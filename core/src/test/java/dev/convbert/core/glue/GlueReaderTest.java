@@ -144,7 +144,7 @@ class GlueReaderTest {
         assertEquals(GlueTask.STS_B, GlueTask.fromId("STS-B"));
         assertEquals(GlueTask.AX, GlueTask.fromId("ax"));
         assertEquals(GlueTask.MNLI, GlueTask.AX.trainingTask());
-        var ex = assertThrows(IllegalArgumentException.class, () -> GlueTask.fromId("squad"));
+        var ex = assertThrows(dev.convbert.core.InvalidInputException.class, () -> GlueTask.fromId("squad"));
         assertTrue(ex.getMessage().contains("unknown task \"squad\""));
     }
 }

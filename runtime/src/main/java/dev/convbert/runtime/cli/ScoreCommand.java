@@ -89,7 +89,7 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GlueTask t = GlueTask.fromId(task);
         if (!split.equals("dev") && !split.equals("test")) {
-            throw new IllegalArgumentException("--split must be dev or test, found \"" + split + "\"");
+            throw new dev.convbert.core.InvalidInputException("--split must be dev or test, found \"" + split + "\"");
         }
         ExecutionProvider ep = providerOptions.provider();
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -1,5 +1,6 @@
 package dev.convbert.runtime.score;
 
+import dev.convbert.core.cli.CommandFailedException;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
@@ -83,12 +84,12 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
                 so.addCUDA(deviceId);      // nodes TensorRT does not take run on CUDA, not on the CPU
             }
             return name + ":" + deviceId;
-        } catch (OrtException | ScoringException e) {
+        } catch (OrtException | CommandFailedException e) {
             String why = name + " provider requested but it cannot load: " + e.getMessage()
                     + " (needs the onnxruntime_gpu build, i.e. -Pcuda, with CUDA 12 + cuDNN 9"
                     + (name.equals("tensorrt") ? " + TensorRT 10" : "") + " on the host)";
             if (!allowFallback) {
-                throw new ScoringException(why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
+                throw new CommandFailedException(why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
             }
             return "cpu (fallback: " + why + ")";
         }
@@ -96,7 +97,7 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
 
     private static void require(OrtProvider p) {
         if (!OrtEnvironment.getAvailableProviders().contains(p)) {
-            throw new ScoringException("this ONNX Runtime build has no " + p + " provider (available: "
+            throw new CommandFailedException("this ONNX Runtime build has no " + p + " provider (available: "
                     + OrtEnvironment.getAvailableProviders() + ")");
         }
     }

@@ -1,5 +1,6 @@
 package dev.convbert.runtime.score;
 
+import dev.convbert.core.cli.CommandFailedException;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -89,7 +90,7 @@ public final class OrtModel implements Predictor {
                 }
                 String why = "the " + provider.name() + " provider could not create a session: " + e.getMessage();
                 if (!provider.allowFallback()) {
-                    throw new ScoringException(file + ": " + why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
+                    throw new CommandFailedException(file + ": " + why + "; rerun with --provider cpu, or --allow-fallback to use the CPU");
                 }
                 return create(file, ExecutionProvider.cpu(), optimizedModel, null, "cpu (fallback: " + why + ")",
                         intraOpThreads);
@@ -311,7 +312,8 @@ public final class OrtModel implements Predictor {
             float[][][] hidden = hiddenStates || !head ? (float[][][]) r.get("last_hidden_state").orElseThrow().getValue() : null;
             return new Output(logits, hidden);
         } catch (OrtException e) {
-            throw new IllegalStateException(file + ": ONNX Runtime failed on a batch of " + inputIds.length + ": " + e.getMessage(), e);
+            // the input was checked against the model before (ids, types, masks): what is left is the machine's
+            throw new CommandFailedException(file + ": ONNX Runtime failed on a batch of " + inputIds.length + ": " + e.getMessage(), e);
         }
     }
 

@@ -53,7 +53,7 @@ final class ConvBertEmbeddings extends HfBlock {
         NDArray types = inputs.get(1);
         long len = ids.getShape().get(1);
         if (len > maxPositions) {
-            throw new IllegalArgumentException("sequence length " + len + " exceeds max_position_embeddings (" + maxPositions + ")");
+            throw new dev.convbert.core.InvalidInputException("sequence length " + len + " exceeds max_position_embeddings (" + maxPositions + ")");
         }
         NDArray positions = ids.getManager().arange(0, (int) len, 1, DataType.INT64, ids.getDevice()).expandDims(0);
         NDArray e = wordEmbeddings.apply(ps, ids, training)

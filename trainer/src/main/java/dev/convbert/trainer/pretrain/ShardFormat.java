@@ -30,7 +30,7 @@ public final class ShardFormat {
 
     public static void write(Path file, List<ExampleBuilder.Example> examples, int vocabSize, int maxLength) throws IOException {
         if (vocabSize > 65_535) {
-            throw new IllegalArgumentException("vocabulary of " + vocabSize + " tokens does not fit u16 ids");
+            throw new dev.convbert.core.InvalidInputException("vocabulary of " + vocabSize + " tokens does not fit u16 ids");
         }
         long tokens = examples.stream().mapToLong(e -> e.ids().length).sum();
         int n = examples.size();
