@@ -188,8 +188,8 @@ public final class ReliabilityCases implements Callable<Integer> {
         add(new Case("model directory", "a fine-tuning output cut off mid-run (checkpoint, no training_metrics.json)", 2,
                 List.of("export", "--model", unfinished.toString(), "--output", dir.resolve("u.onnx").toString())));
         Path blocked = Files.createDirectories(dir.resolve("blocked"));
-        Files.createDirectories(blocked.resolve(ModelDir.VOCAB).resolve("in-the-way"));
-        add(new Case("outputs", "export whose vocab.txt cannot be written (a directory is in the way): no model.onnx may appear", 1,
+        Files.createDirectories(blocked.resolve("model.vocab.txt").resolve("in-the-way"));
+        add(new Case("outputs", "export whose model.vocab.txt cannot be written (a directory is in the way): no model.onnx may appear", 1,
                 List.of("export", "--model", run.toString(), "--output", blocked.resolve("model.onnx").toString())));
         Path headerOnly = glueCopy(tinyGlue, dir.resolve("glue-header-only"));
         Files.writeString(headerOnly.resolve("SST-2/train.tsv"), "sentence\tlabel\n");
