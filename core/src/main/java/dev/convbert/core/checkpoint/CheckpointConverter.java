@@ -2,6 +2,7 @@ package dev.convbert.core.checkpoint;
 
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.config.ParameterShapes;
+import dev.convbert.core.safetensors.DType;
 import dev.convbert.core.safetensors.SafeTensor;
 
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ public final class CheckpointConverter {
     private static final Pattern TF_LAYER = Pattern.compile("^electra/encoder/layer_(\\d+)/(.+)$");
     private static final Pattern HF_LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\.");
 
+    private static final java.util.Set<DType> FLOATS = java.util.EnumSet.of(DType.F32, DType.F16, DType.BF16, DType.F64);
+
     private CheckpointConverter() {}
 
     /**
@@ -58,6 +61,7 @@ public final class CheckpointConverter {
         Map<String, long[]> expected = hasHead ? ParameterShapes.sequenceClassification(config) : encoderShapes(config);
         List<String> missing = new ArrayList<>();
         List<String> misshaped = new ArrayList<>();
+        List<String> notFloat = new ArrayList<>();
         List<SafeTensor> out = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             SafeTensor t = hf.remove(e.getKey());
@@ -65,9 +69,16 @@ public final class CheckpointConverter {
                 missing.add(e.getKey() + " " + Arrays.toString(e.getValue()));
             } else if (!Arrays.equals(t.shape(), e.getValue())) {
                 misshaped.add(e.getKey() + ": checkpoint " + Arrays.toString(t.shape()) + ", config " + Arrays.toString(e.getValue()));
+            } else if (!FLOATS.contains(t.dtype())) {
+                // integer bytes read as weights would convert "successfully" into a model of nonsense
+                notFloat.add(e.getKey() + " is " + t.dtype());
             } else {
                 out.add(TensorLayouts.toFloat32(t));
             }
+        }
+        if (!notFloat.isEmpty()) {
+            throw new CheckpointFormatException(checkpoint.source(), "parameters must be floating point (F32, F16, BF16 or"
+                    + " F64), found: " + String.join(", ", notFloat) + "; the checkpoint's dtype records do not describe weights");
         }
         if (!missing.isEmpty() || !misshaped.isEmpty() || !hf.isEmpty()) {
             StringBuilder sb = new StringBuilder("does not hold a ConvBERT model of the config " + summary(config));

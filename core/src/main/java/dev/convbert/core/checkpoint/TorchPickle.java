@@ -16,10 +16,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -98,7 +100,15 @@ public final class TorchPickle {
     // ---- zip format ----
 
     private static Contents readZip(Path file) throws IOException {
-        try (ZipFile zip = new ZipFile(file.toFile())) {
+        try (ZipFile zip = openZip(file)) {
+            Set<String> names = new HashSet<>();
+            for (ZipEntry e : zip.stream().toList()) {
+                if (!names.add(e.getName())) {
+                    // readers disagree on which copy wins (PyTorch takes the first, java.util.zip the last)
+                    throw new CheckpointFormatException(file, "zip holds two entries named " + e.getName()
+                            + "; a torch.save file names each record once");
+                }
+            }
             List<? extends ZipEntry> pickles = zip.stream().filter(e -> e.getName().endsWith("data.pkl")
                     && e.getName().indexOf('/') == e.getName().length() - "data.pkl".length() - 1).toList();
             if (pickles.size() != 1) {
@@ -132,6 +142,15 @@ public final class TorchPickle {
         }
     }
 
+    private static ZipFile openZip(Path file) throws IOException {
+        try {
+            return new ZipFile(file.toFile());
+        } catch (java.util.zip.ZipException e) {
+            throw new CheckpointFormatException(file, "starts like a zip (torch.save's format) but is not a readable zip"
+                    + " archive (" + e.getMessage() + "); the file is damaged or truncated: download it again");
+        }
+    }
+
     private static Storage storageFromZipId(Path file, Object pid) {
         List<Object> t = tuple(file, pid, "persistent id");
         if (t.size() != 5 || !"storage".equals(t.get(0))) {
@@ -155,6 +174,9 @@ public final class TorchPickle {
                 throw new CheckpointFormatException(file, "entry " + e.getName() + " is truncated");
             }
             return b;
+        } catch (java.util.zip.ZipException | java.io.EOFException ex) {
+            throw new CheckpointFormatException(file, "entry " + e.getName() + " cannot be read (" + ex.getMessage()
+                    + "); the archive is damaged", ex);
         }
     }
 
@@ -280,17 +302,30 @@ public final class TorchPickle {
         }
         DType dtype = storage.dtype();
         int es = dtype.bytes();
-        long numel = SafeTensor.numel(t.size());
         if (t.size().length != t.stride().length) {
             throw new CheckpointFormatException(file, "tensor \"" + name + "\" has size " + Arrays.toString(t.size())
                     + " but stride " + Arrays.toString(t.stride()));
         }
+        long numel;
         long last = t.offset();
-        for (int d = 0; d < t.size().length; d++) {
-            if (t.stride()[d] < 0 || t.size()[d] < 0) {
-                throw new CheckpointFormatException(file, "tensor \"" + name + "\" has a negative size or stride");
+        try {
+            numel = SafeTensor.numel(t.size());
+            for (int d = 0; d < t.size().length; d++) {
+                if (t.stride()[d] < 0 || t.size()[d] < 0) {
+                    throw new CheckpointFormatException(file, "tensor \"" + name + "\" has a negative size or stride");
+                }
+                last = Math.addExact(last, Math.multiplyExact(Math.max(0, t.size()[d] - 1), t.stride()[d]));
             }
-            last += (t.size()[d] - 1) * t.stride()[d];
+        } catch (ArithmeticException e) {
+            throw new CheckpointFormatException(file, "tensor \"" + name + "\" has size " + Arrays.toString(t.size())
+                    + " and stride " + Arrays.toString(t.stride()) + ", whose element count or extent overflows 64 bits");
+        }
+        if (numel > available) {
+            // only views that repeat elements (stride 0, overlapping strides) hold more than their storage; copying
+            // them out would let a file of a few hundred bytes claim gigabytes, and no model parameter is such a view
+            throw new CheckpointFormatException(file, "tensor \"" + name + "\" (size " + Arrays.toString(t.size()) + ", stride "
+                    + Arrays.toString(t.stride()) + ") has " + numel + " elements but its storage only " + available
+                    + "; a view that repeats its storage's elements is not a model parameter (save it with .contiguous())");
         }
         if (numel > 0 && (t.offset() < 0 || last >= available)) {
             throw new CheckpointFormatException(file, "tensor \"" + name + "\" (offset " + t.offset() + ", size "

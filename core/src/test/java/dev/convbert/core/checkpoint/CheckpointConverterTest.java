@@ -53,6 +53,22 @@ class CheckpointConverterTest {
         }
     }
 
+    /** Float bytes labelled INT32 (a TF entry's dtype, a pickle's IntStorage) are not weights: refused, not cast. */
+    @Test
+    void aParameterThatIsNotFloatingPointIsRefusedNamingIt() throws IOException {
+        for (String fixture : new String[]{"public-tiny/tf", "public-tiny/bin/pytorch_model.bin"}) {
+            Checkpoint ck = Checkpoint.read(TestData.path("interop/" + fixture));
+            Map<String, SafeTensor> tensors = new LinkedHashMap<>(ck.tensors());
+            String victim = tensors.keySet().stream().filter(n -> n.contains("LayerNorm") || n.contains("layer_norm"))
+                    .findFirst().orElseThrow();
+            SafeTensor t = tensors.get(victim);
+            tensors.put(victim, new SafeTensor(victim, dev.convbert.core.safetensors.DType.I32, t.shape(), t.data()));
+            Checkpoint relabelled = new Checkpoint(ck.format(), ck.source(), tensors, ck.notRead());
+            var e = assertThrows(CheckpointFormatException.class, () -> CheckpointConverter.convert(relabelled, null, null));
+            assertTrue(e.getMessage().contains("must be floating point") && e.getMessage().contains(" is I32"), e.getMessage());
+        }
+    }
+
     @Test
     void givenConfigThatDisagreesIsRefusedNamingFieldAndVariable() throws IOException {
         Checkpoint ck = Checkpoint.read(TestData.path("interop/public-tiny/tf"));

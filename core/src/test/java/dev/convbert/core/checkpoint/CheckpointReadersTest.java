@@ -144,6 +144,62 @@ class CheckpointReadersTest {
         assertTrue(e.getMessage().contains("tensor \"w\""), e.getMessage());
     }
 
+    /** A stride-0 view of one float claiming 2^28 elements: refused before a byte is copied (was 1 GiB of heap). */
+    @Test
+    void viewThatRepeatsItsStorageIsRefused(@TempDir Path tmp) throws IOException {
+        Pickle p = new Pickle();
+        p.op(0x80).op(2).op('}').op('(');
+        p.unicode("w").tensor("FloatStorage", "0", 1, 0, new long[]{1 << 14, 1 << 14}, new long[]{0, 0});
+        p.op('u').op('.');
+        Path file = zip(tmp.resolve("pytorch_model.bin"), p.bytes(), Map.of("0", new byte[4]));
+        var e = assertThrows(CheckpointFormatException.class, () -> Checkpoint.read(file));
+        assertTrue(e.getMessage().startsWith(file + ": tensor \"w\"") && e.getMessage().contains("repeats"), e.getMessage());
+    }
+
+    @Test
+    void sizesOrStridesThatOverflowAreRefusedNamingTheTensor(@TempDir Path tmp) throws IOException {
+        for (long[][] sizeStride : new long[][][]{{{1L << 62, 4}, {1, 1}}, {{2, 2}, {Long.MAX_VALUE / 2 + 1, 1}}}) {
+            Pickle p = new Pickle();
+            p.op(0x80).op(2).op('}').op('(');
+            p.unicode("big").tensor("FloatStorage", "0", 4, 0, sizeStride[0], sizeStride[1]);
+            p.op('u').op('.');
+            Path file = zip(tmp.resolve("pytorch_model.bin"), p.bytes(), Map.of("0", new byte[16]));
+            var e = assertThrows(CheckpointFormatException.class, () -> Checkpoint.read(file));
+            assertTrue(e.getMessage().startsWith(file + ": tensor \"big\""), e.getMessage());
+        }
+    }
+
+    /** Two entries of one name: PyTorch's reader takes the first, java.util.zip the last; refuse instead of choosing. */
+    @Test
+    void duplicateZipEntriesAreRefused(@TempDir Path tmp) throws IOException {
+        Pickle p = new Pickle();
+        p.op(0x80).op(2).op('}').op('(');
+        p.unicode("w").tensor("FloatStorage", "0", 1, 0, new long[]{1}, new long[]{1});
+        p.op('u').op('.');
+        Path file = zip(tmp.resolve("pytorch_model.bin"), p.bytes(), Map.of("0", new byte[4], "1", new byte[]{0, 0, (byte) 0x80, 0x3f}));
+        byte[] b = Files.readAllBytes(file);
+        byte[] from = "archive/data/1".getBytes(StandardCharsets.US_ASCII);
+        byte[] to = "archive/data/0".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i + from.length <= b.length; i++) {      // local header and central directory alike
+            if (java.util.Arrays.equals(b, i, i + from.length, from, 0, from.length)) {
+                System.arraycopy(to, 0, b, i, to.length);
+            }
+        }
+        Files.write(file, b);
+        var e = assertThrows(CheckpointFormatException.class, () -> Checkpoint.read(file));
+        assertTrue(e.getMessage().contains("two entries named archive/data/0"), e.getMessage());
+    }
+
+    @Test
+    void aDamagedZipIsBadInputNamingTheFile(@TempDir Path tmp) throws IOException {
+        Path file = Files.write(tmp.resolve("pytorch_model.bin"), new byte[]{'P', 'K', 3, 4, 1, 2, 3, 4, 5, 6, 7, 8});
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(err)).execute("inspect-checkpoint", file.toString());
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().startsWith("error: " + file + ": starts like a zip"), err.toString());
+    }
+
     @Test
     void truncatedLegacyPickleIsRefused(@TempDir Path tmp) throws IOException {
         byte[] b = Files.readAllBytes(TestData.path("interop/public-grouped/bin/pytorch_model.bin"));
@@ -226,17 +282,29 @@ class CheckpointReadersTest {
             return op('K').op(v);
         }
 
+        /** LONG1 with 8 bytes: any long. */
+        Pickle longInt(long v) {
+            op(0x8a).op(8);
+            out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+            return this;
+        }
+
         Pickle tensor(String storageType, String key, int numel, int offset, int[] size, int[] stride) {
+            return tensor(storageType, key, numel, offset, java.util.Arrays.stream(size).asLongStream().toArray(),
+                    java.util.Arrays.stream(stride).asLongStream().toArray());
+        }
+
+        Pickle tensor(String storageType, String key, int numel, int offset, long[] size, long[] stride) {
             global("torch._utils", "_rebuild_tensor_v2").op('(');
             op('(').unicode("storage").global("torch", storageType).unicode(key).unicode("cpu").integer(numel).op('t').op('Q');
             integer(offset);
             op('(');
-            for (int s : size) {
-                integer(s);
+            for (long s : size) {
+                longInt(s);
             }
             op('t').op('(');
-            for (int s : stride) {
-                integer(s);
+            for (long s : stride) {
+                longInt(s);
             }
             op('t').op(0x89).global("collections", "OrderedDict").op(')').op('R');
             return op('t').op('R');
