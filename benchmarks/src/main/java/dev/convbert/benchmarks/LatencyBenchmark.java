@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.Progress;
+import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
@@ -287,7 +288,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
             into.put("provider", m.provider());
             m.placement().ifPresent(v -> into.put("placement", v.summary()));
             GlueScorer.Scored scored = GlueScorer.predict(m, md.vocabFile(), dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
-            AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
+            AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
+                    GlueReader.file(dataDir, t, t.devSplits().get(0).name()));
             System.out.println("accuracy gate (" + onnx.getFileName() + "): " + gate.report());
             into.put("model", onnx.getFileName().toString());
             into.put("report", gate.report());

@@ -71,6 +71,10 @@ final class SparkInputs {
             case "parquet" -> spark.read().parquet(path);
             default -> throw new InvalidInputException("--input-format " + format + ": expected jsonl or parquet");
         };
+        if (raw.isEmpty()) {
+            // before the column checks: an empty file has no columns, and "no text column" would mislead
+            throw new InvalidInputException(path + ": holds no rows; there is nothing to score");
+        }
         List<String> have = Arrays.asList(raw.columns());
         require(have, textColumn, path, "--text-column");
         if (pairColumn != null) {

@@ -211,8 +211,12 @@ public final class SparkScoreCommand implements Callable<Integer> {
             if (fs.exists(out)) {
                 throw new InvalidInputException(out + ": already exists; spark-score writes a new directory (choose another --output)");
             }
-            // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip
-            tmp = new org.apache.hadoop.fs.Path(out.getParent(), out.getName() + ".tmp-" + UUID.randomUUID());
+            // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip.
+            // Its name says which driver writes it, so a later run can tell a killed run's leftovers from a live one's.
+            String host = java.net.InetAddress.getLocalHost().getHostName();
+            tmp = new org.apache.hadoop.fs.Path(out.getParent(), out.getName() + ".tmp-" + host + "-"
+                    + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
+            leftovers(fs, out, host, console);
             spark.sparkContext().setLogLevel("WARN");
             spark.sparkContext().addFile(model.toAbsolutePath().toString());
             spark.sparkContext().addFile(v.toAbsolutePath().toString());
@@ -288,7 +292,8 @@ public final class SparkScoreCommand implements Callable<Integer> {
                             : new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(out, "submission"), f.getFileName().toString()).toString());
                 } else {
                     GlueScore score = GlueScore.of(t, split, predictions, BatchRunner.gold(t, examples));
-                    AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m));
+                    AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
+                            GlueReader.file(dataDir, t, split));
                     console.println(score);
                     console.println("accuracy gate: " + gate.report());
                     summary.set("metrics", json.valueToTree(new TreeMap<>(score.metrics())));
@@ -371,6 +376,31 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     .put("rows_per_s", a[0] / span);
         });
         return out;
+    }
+
+    /**
+     * Temporary directories of earlier runs into the same output: removed when their driver ran on this host and is
+     * gone (killed before its rename), otherwise named, since a live run on another host may still be writing them.
+     */
+    private static void leftovers(FileSystem fs, org.apache.hadoop.fs.Path out, String host, java.io.PrintWriter console)
+            throws IOException {
+        org.apache.hadoop.fs.FileStatus[] found = fs.globStatus(new org.apache.hadoop.fs.Path(out.getParent(),
+                out.getName() + ".tmp-*"));
+        if (found == null) {
+            return;
+        }
+        java.util.regex.Pattern mine = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(out.getName() + ".tmp-" + host + "-")
+                + "(\\d+)-[0-9a-f-]{36}");
+        for (org.apache.hadoop.fs.FileStatus f : found) {
+            java.util.regex.Matcher m = mine.matcher(f.getPath().getName());
+            if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true)) {
+                fs.delete(f.getPath(), true);
+                console.println("spark-score: removed " + f.getPath() + ", left by a run on this host that did not finish");
+            } else {
+                console.println("spark-score: " + f.getPath() + " was left by another run (still running, or on another"
+                        + " host); delete it once no run writes it");
+            }
+        }
     }
 
     /** A bad input found on an executor reaches the driver wrapped; its own exit code (2) must survive. */

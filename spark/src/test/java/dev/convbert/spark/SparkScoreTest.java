@@ -93,13 +93,37 @@ class SparkScoreTest {
         assertEquals(0, run(err, "score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
                 "--data-dir", GLUE.toString(), "--split", "test", "--submission-dir", dir.resolve("score").toString()), err.toString());
         Path out = dir.resolve("spark");
+        // a run killed before its rename left its temporary directory; its driver (this host, a pid now gone) is dead
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path killed = Files.createDirectories(dir.resolve("spark.tmp-" + java.net.InetAddress.getLocalHost().getHostName() + "-"
+                + gone.pid() + "-" + java.util.UUID.randomUUID()));
+        Path foreign = Files.createDirectories(dir.resolve("spark.tmp-otherhost-1-" + java.util.UUID.randomUUID()));
         assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
                 "--split", "test", "--data-dir", GLUE.toString(), "--output", out.toString(), "--master", "local[2]",
                 "--format", "jsonl"), err.toString());
+        assertFalse(Files.exists(killed), "the dead run's temporary directory is removed");
+        assertTrue(Files.exists(foreign), "another host's may be live: named, kept");
         String want = Files.readString(dir.resolve("score/SST-2.tsv"));
         assertEquals(want, Files.readString(out.resolve("submission/SST-2.tsv")));
         assertEquals(11, want.lines().count(), "header and the 10 test rows");
         assertEquals(10, read(out, "json").size());
+    }
+
+    /** A header-only split was exit 4 (UNRESOLVED_COLUMN row); an empty JSON-lines input is refused too. */
+    @Test
+    void emptyInputsAreRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path glue = Files.createDirectories(dir.resolve("glue/SST-2"));
+        Files.writeString(glue.resolve("test.tsv"), "index\tsentence\n");
+        StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+                "--split", "test", "--data-dir", dir.resolve("glue").toString(), "--output", dir.resolve("o1").toString(),
+                "--master", "local[1]"), err.toString());
+        assertTrue(err.toString().contains(glue.resolve("test.tsv") + ": holds no examples (a header only)"), err.toString());
+        Path empty = Files.writeString(dir.resolve("empty.jsonl"), "");
+        assertEquals(2, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--input", empty.toString(),
+                "--output", dir.resolve("o2").toString(), "--master", "local[1]"), err.toString());
+        assertTrue(err.toString().contains("empty.jsonl: holds no rows"), err.toString());
     }
 
     /** JSON lines in, with ids; the same texts as the GLUE path give the same logits; a missing column is exit 2. */

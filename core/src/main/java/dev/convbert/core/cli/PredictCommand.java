@@ -5,9 +5,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.io.AtomicFiles;
+import dev.convbert.core.io.OutputPaths;
 import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.predict.PredictorProvider;
@@ -43,11 +45,14 @@ import java.util.concurrent.Callable;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Run a model on JSONL lines and write {\"logits\": […]} per line; for an encoder without a",
                 "classification head (pre-trained or converted), {\"first_token\": […], \"last_hidden_state\": [[…]…]}.",
-                "Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": […], \"attention_mask\": […]}.",
+                "Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": […], \"attention_mask\": […]};",
+                "\"id\", \"idx\", \"guid\" and \"label\" are copied to the line's output unchanged.",
                 "", "Example:", "  convbert predict --model runs/sst2/best --input in.jsonl --output out.jsonl"})
 public final class PredictCommand implements Callable<Integer> {
     private static final Set<String> TEXT_FIELDS = Set.of("text_a", "text_b");
     private static final Set<String> ID_FIELDS = Set.of("input_ids", "token_type_ids", "attention_mask");
+    /** Fields that identify or label a row: copied to its output line unchanged (GLUE's and HF datasets' names). */
+    private static final Set<String> PASS_THROUGH = Set.of("id", "idx", "guid", "label");
 
     @Option(names = "--model", required = true, description = "A model directory (HF layout) or an exported .onnx file.")
     Path model;
@@ -75,7 +80,7 @@ public final class PredictCommand implements Callable<Integer> {
     int maxLength;
 
     /** One input line, encoded. */
-    private record Row(long[] ids, long[] types, long[] mask, boolean fromText) {}
+    private record Row(long[] ids, long[] types, long[] mask, boolean fromText, ObjectNode kept) {}
 
     @Override
     public Integer call() throws IOException {
@@ -85,6 +90,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (!device.matches("(cpu|gpu|cuda|tensorrt)(:\\d+)?")) {
             throw new dev.convbert.core.InvalidInputException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
         }
+        OutputPaths.requireNotAnInput("--output", output, input);
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
@@ -136,7 +142,7 @@ public final class PredictCommand implements Callable<Integer> {
         boolean encoder = !predictor.hasClassificationHead();
         Predictor.Output out = padded.run(predictor, hiddenStates || encoder);
         for (int i = 0; i < b; i++) {
-            ObjectNode o = json.createObjectNode();
+            ObjectNode o = batch.get(i).kept.deepCopy();
             if (encoder) {
                 ArrayNode first = o.putArray("first_token");
                 for (float v : out.lastHiddenState()[i][0]) {
@@ -181,17 +187,8 @@ public final class PredictCommand implements Callable<Integer> {
             long[] ids = ids(node, "input_ids", where, null);
             long[] types = node.has("token_type_ids") ? ids(node, "token_type_ids", where, ids.length) : new long[ids.length];
             long[] mask = node.has("attention_mask") ? ids(node, "attention_mask", where, ids.length) : ones(ids.length);
-            if (ids.length == 0 || ids.length > predictor.config().maxPositionEmbeddings()) {
-                throw new InvalidInputException(where + ": input_ids has " + ids.length + " entries; expected 1 to "
-                        + predictor.config().maxPositionEmbeddings() + " (max_position_embeddings)");
-            }
-            for (long id : ids) {
-                if (id < 0 || id >= predictor.config().vocabSize()) {
-                    throw new InvalidInputException(where + ": input id " + id + " is outside the vocabulary [0, "
-                            + predictor.config().vocabSize() + ")");
-                }
-            }
-            return new Row(ids, types, mask, false);
+            dev.convbert.core.predict.TokenRows.check(predictor.config(), ids, types, mask, where);
+            return new Row(ids, types, mask, false, kept(node));
         }
         checkFields(node, TEXT_FIELDS, where);
         if (!node.has("text_a")) {
@@ -209,14 +206,21 @@ public final class PredictCommand implements Callable<Integer> {
             ids[i] = e.inputIds()[i];
             types[i] = e.tokenTypeIds()[i];
         }
-        return new Row(ids, types, ones(ids.length), true);
+        return new Row(ids, types, ones(ids.length), true, kept(node));
+    }
+
+    private static ObjectNode kept(JsonNode node) {
+        ObjectNode kept = JsonNodeFactory.instance.objectNode();
+        PASS_THROUGH.stream().sorted().filter(node::has).forEach(f -> kept.set(f, node.get(f)));
+        return kept;
     }
 
     private static void checkFields(JsonNode node, Set<String> allowed, String where) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String f = it.next();
-            if (!allowed.contains(f)) {
-                throw new InvalidInputException(where + ": unknown field \"" + f + "\"; expected one of " + allowed);
+            if (!allowed.contains(f) && !PASS_THROUGH.contains(f)) {
+                throw new InvalidInputException(where + ": unknown field \"" + f + "\"; expected one of " + allowed
+                        + ", and optionally " + new java.util.TreeSet<>(PASS_THROUGH) + " (copied to the output)");
             }
         }
     }

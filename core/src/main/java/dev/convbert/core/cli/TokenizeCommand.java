@@ -47,6 +47,7 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        dev.convbert.core.io.OutputPaths.requireNotAnInput("--output", output, input, vocab);
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocab));
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);

@@ -30,8 +30,18 @@ public final class GlueReader {
         return dataDir.resolve(task.dirName()).resolve(task.split(split).file());
     }
 
+    /**
+     * The split's examples, refusing a split that holds none (an empty or header-only file): scoring it would give an
+     * empty submission or a metric of nothing with exit 0. {@link #readFile} still reads such a file (glue-stats counts).
+     */
     public static List<GlueExample> read(Path dataDir, GlueTask task, String split) throws IOException {
-        return readFile(file(dataDir, task, split), task, task.split(split)).examples();
+        Path file = file(dataDir, task, split);
+        List<GlueExample> examples = readFile(file, task, task.split(split)).examples();
+        if (examples.isEmpty()) {
+            throw new GlueFormatException(file, 0, "holds no examples (" + (task.split(split).hasHeader() ? "a header only" : "empty")
+                    + "); " + task.glueName() + " " + split + " needs at least one row");
+        }
+        return examples;
     }
 
     public static Result readFile(Path file, GlueTask task, GlueTask.Split split) throws IOException {

@@ -13,6 +13,10 @@ import java.nio.file.StandardOpenOption;
 /**
  * Writes files so that a crash at any instant leaves either the old complete file or the new one:
  * data goes to {@code name.tmp-<pid>} in the same directory, is fsynced, then renamed over the target.
+ *
+ * <p>A target that exists and is not a regular file ({@code /dev/null}, {@code /dev/stdout}, a FIFO a reader waits
+ * on) is written in place: renaming over it would replace the device or pipe with a plain file and its reader would
+ * get nothing.
  */
 public final class AtomicFiles {
 
@@ -25,6 +29,10 @@ public final class AtomicFiles {
     private AtomicFiles() {}
 
     public static void write(Path target, Writer body) throws IOException {
+        if (Files.exists(target) && !Files.isRegularFile(target) && !Files.isDirectory(target)) {
+            writeInPlace(target, body);
+            return;
+        }
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = tempFor(target);
@@ -48,6 +56,17 @@ public final class AtomicFiles {
             throw new IOException(target + ": cannot be written: " + e.getMessage(), e);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeInPlace(Path target, Writer body) throws IOException {
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(target, StandardOpenOption.WRITE), 1 << 16)) {
+            body.write(out);
+            out.flush();
+        } catch (java.nio.file.FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(target + ": cannot be written: " + e.getMessage(), e);
         }
     }
 

@@ -127,7 +127,7 @@ public final class ScoreCommand implements Callable<Integer> {
                     }
                     GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, t, s.name(), batchSize, maxLength, true, passes);
                     GlueScore score = scored.score();
-                    AccuracyGate gate = AccuracyGate.of(m, score, tol);
+                    AccuracyGate gate = AccuracyGate.of(m, score, tol, GlueReader.file(dataDir, t, s.name()));
                     console.println(score);
                     console.printf(Locale.ROOT, "%d examples in %.2f s (%.1f examples/s)%n", scored.rows().size(),
                             scored.seconds(), scored.rows().size() / scored.seconds());
@@ -143,6 +143,9 @@ public final class ScoreCommand implements Callable<Integer> {
                     if (gate.applied()) {
                         g.put("training_value", gate.trainingValue());
                         g.put("delta", gate.delta());
+                    }
+                    if (gate.otherData() != null) {
+                        g.put("different_dev_file", gate.otherData());
                     }
                     g.put("tolerance", tol);
                     g.put("passed", gate.passed());

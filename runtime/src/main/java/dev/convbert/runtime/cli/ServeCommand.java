@@ -58,6 +58,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--max-length", paramLabel = "TOKENS", description = {"Truncate texts to this many tokens (default: the",
+            "max_seq_length the model was fine-tuned with, as its export records it; 128 when it records none)."})
+    Integer maxLength;
+
     @Option(names = "--workers", paramLabel = "N", description = {"Micro-batches run at once, each on cores/N of ONNX Runtime's",
             "threads (default: 2 on the CPU when it has two or more cores, 1 on a GPU): more rows per second under",
             "load; an idle server answers as fast (docs/RESULTS.md)."})
@@ -109,9 +113,15 @@ public final class ServeCommand implements Callable<Integer> {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = Predictor.textVocab(m, model, vocab);
             var d = PredictionServer.Options.defaults();
+            int length = maxLength != null ? maxLength : m.trainedMaxLength().orElse(d.maxLength());
+            if (length < 2) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-length " + length
+                        + ": expected 2 or more ([CLS] and [SEP] take two)");
+            }
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
+                    .withMaxLength(length)
                     .withPassesAtOnce(passes)
                     .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
                     .withCard(m.card());
@@ -121,9 +131,10 @@ public final class ServeCommand implements Callable<Integer> {
                     server.close();
                     stop.countDown();
                 }));
-                System.out.printf("serving %s on http://%s:%d (provider %s, %d micro-batch%s at once); POST /v1/predict, POST "
-                        + "/v2/models/" + options.modelName() + "/infer (Open Inference Protocol), GET /health, GET /metrics%n",
-                        model, host, server.port(), m.provider(), passes, passes == 1 ? "" : "es");
+                System.out.printf("serving %s on http://%s:%d (provider %s, %d micro-batch%s at once, texts cut at %d tokens);"
+                        + " POST /v1/predict, POST /v2/models/" + options.modelName() + "/infer (Open Inference Protocol),"
+                        + " GET /health, GET /metrics%n",
+                        model, host, server.port(), m.provider(), passes, passes == 1 ? "" : "es", length);
                 stop.await();
             }
         }

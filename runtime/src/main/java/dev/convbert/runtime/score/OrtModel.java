@@ -1,5 +1,6 @@
 package dev.convbert.runtime.score;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.convbert.core.cli.CommandFailedException;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -258,6 +259,23 @@ public final class OrtModel implements Predictor {
 
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /**
+     * The {@code max_seq_length} the model was fine-tuned with, as its export recorded it; empty for an export without
+     * training metrics (a converted or pre-trained model).
+     */
+    public Optional<Integer> trainedMaxLength() {
+        String tm = metadata.get("convbert.training_metrics");
+        if (tm == null) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tm).path("hyperparameters").path("max_seq_length");
+            return n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
+        } catch (java.io.IOException e) {
+            return Optional.empty();   // metadata another tool wrote: nothing recorded
+        }
     }
 
     /**

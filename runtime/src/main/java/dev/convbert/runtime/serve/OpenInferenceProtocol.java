@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.predict.TokenRows;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.TextPair;
@@ -82,7 +83,7 @@ final class OpenInferenceProtocol {
         }
         Matcher m = MODEL_PATH.matcher(path);
         if (!m.matches()) {
-            return error(404, "no such endpoint: " + path);
+            return error(404, "no such endpoint: " + path + "; expected " + PredictionServer.ROUTES);
         }
         if (!m.group(1).equals(modelName)) {
             return error(404, "unknown model \"" + m.group(1) + "\"; this server serves \"" + modelName + "\"");
@@ -132,7 +133,9 @@ final class OpenInferenceProtocol {
         }
         JsonNode req;
         try {
-            req = json.readTree(body);
+            req = json.readTree(StrictUtf8.decode(body));
+        } catch (InvalidInputException e) {
+            return error(400, e.getMessage());
         } catch (java.io.IOException e) {
             return error(400, "body is not valid JSON: " + e.getMessage());
         }
@@ -235,6 +238,15 @@ final class OpenInferenceProtocol {
             }
         }
         int limit = Math.min(options.maxLength(), backend.config().maxPositionEmbeddings());
+        boolean text = byName.containsKey("text_a") || byName.containsKey("text_b");
+        boolean ids = byName.keySet().stream().anyMatch(n -> !n.startsWith("text_"));
+        if (text && ids) {
+            throw new InvalidInputException("inputs " + byName.keySet() + " mix texts and token ids; send text_a (and text_b)"
+                    + " as BYTES, or input_ids (with attention_mask, token_type_ids) as INT64, not both");
+        }
+        if (byName.containsKey("text_b") && !byName.containsKey("text_a")) {
+            throw new InvalidInputException("text_b without text_a; text_b is the second text of a pair");
+        }
         if (byName.containsKey("text_a")) {
             Tensor a = byName.get("text_a");
             Tensor b = byName.get("text_b");
@@ -244,6 +256,9 @@ final class OpenInferenceProtocol {
                 if (b.values.size() != a.values.size()) {
                     throw new InvalidInputException("text_b has " + b.values.size() + " elements but text_a has " + a.values.size());
                 }
+            }
+            if (a.values.isEmpty()) {
+                throw new InvalidInputException("text_a has no elements: no rows");
             }
             List<Encoding> rows = new ArrayList<>();
             for (int i = 0; i < a.values.size(); i++) {
@@ -259,6 +274,11 @@ final class OpenInferenceProtocol {
             }
             return rows;
         }
+        return idRows(byName);
+    }
+
+    /** Rows from INT64 {@code input_ids} [batch, sequence], right-padded as {@code attention_mask} says. */
+    private List<Encoding> idRows(Map<String, Tensor> byName) {
         Tensor ids = byName.get("input_ids");
         if (ids == null) {
             throw new InvalidInputException("expected input text_a (BYTES) or input_ids (INT64)");
@@ -269,6 +289,9 @@ final class OpenInferenceProtocol {
         }
         int batch = (int) ids.shape[0];
         int len = (int) ids.shape[1];
+        if (batch < 1) {
+            throw new InvalidInputException("input_ids has shape " + java.util.Arrays.toString(ids.shape) + ": no rows");
+        }
         Tensor mask = byName.get("attention_mask");
         Tensor types = byName.get("token_type_ids");
         for (Tensor t : new Tensor[]{mask, types}) {
@@ -285,26 +308,15 @@ final class OpenInferenceProtocol {
         }
         List<Encoding> rows = new ArrayList<>();
         for (int r = 0; r < batch; r++) {
-            int real = 0;
+            long[] rowMask = new long[len];
+            long[] rowIds = new long[len];
+            long[] rowTypes = new long[len];
             for (int j = 0; j < len; j++) {
-                long m = mask == null ? 1 : mask.longAt(r * len + j);
-                if (m != 0 && m != 1 || (m == 1 && real != j)) {
-                    throw new InvalidInputException("attention_mask row " + r + " must be ones followed by zeros (right padding)");
-                }
-                real += (int) m;
+                rowMask[j] = mask == null ? 1 : mask.longAt(r * len + j);
+                rowIds[j] = ids.longAt(r * len + j);
+                rowTypes[j] = types == null ? 0 : types.longAt(r * len + j);
             }
-            int[] rowIds = new int[real];
-            int[] rowTypes = new int[real];
-            for (int j = 0; j < real; j++) {
-                long id = ids.longAt(r * len + j);
-                if (id < 0 || id >= backend.config().vocabSize()) {
-                    throw new InvalidInputException("input_ids[" + r + "][" + j + "] = " + id + " is outside the vocabulary [0, "
-                            + backend.config().vocabSize() + ")");
-                }
-                rowIds[j] = (int) id;
-                rowTypes[j] = types == null ? 0 : (int) types.longAt(r * len + j);
-            }
-            rows.add(new Encoding(rowIds, rowTypes, List.of()));
+            rows.add(TokenRows.rightPadded(backend.config(), rowIds, rowTypes, rowMask, "row " + r));
         }
         return rows;
     }
@@ -321,11 +333,17 @@ final class OpenInferenceProtocol {
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 JsonNode d = in.get("shape").get(i);
-                if (!d.canConvertToLong() || d.asLong() < 0) {
-                    throw new InvalidInputException("input \"" + name + "\": shape must be non-negative integers");
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                    throw new InvalidInputException("input \"" + name + "\": shape[" + i + "] = " + d
+                            + "; a shape is non-negative integers");
                 }
                 shape[i] = d.asLong();
-                count *= shape[i];
+                try {
+                    count = Math.multiplyExact(count, shape[i]);
+                } catch (ArithmeticException e) {
+                    throw new InvalidInputException("input \"" + name + "\": shape " + in.get("shape")
+                            + " holds more elements than a 64-bit count");
+                }
             }
             List<JsonNode> values = new ArrayList<>();
             flatten(in.get("data"), values);

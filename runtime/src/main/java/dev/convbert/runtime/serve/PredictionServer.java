@@ -12,6 +12,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.InvalidInputException;
+import dev.convbert.core.predict.TokenRows;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.TextPair;
 
@@ -114,6 +115,12 @@ public final class PredictionServer implements AutoCloseable {
                     defaultTimeoutMs, maxTimeoutMs, maxLength, httpThreads, modelName, card, n);
         }
 
+        /** Texts are truncated to {@code tokens} (the model's positions bound it too). */
+        public Options withMaxLength(int tokens) {
+            return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
+                    defaultTimeoutMs, maxTimeoutMs, tokens, httpThreads, modelName, card, passesAtOnce);
+        }
+
         public Options withHttpThreads(int threads) {
             return new Options(host, port, maxBatch, maxWaitMs, queueCapacity, maxBodyBytes, maxInputs, maxTextChars,
                     defaultTimeoutMs, maxTimeoutMs, maxLength, threads, modelName, card, passesAtOnce);
@@ -129,7 +136,7 @@ public final class PredictionServer implements AutoCloseable {
      */
     static final int REQUEST_READ_SECONDS = 5;
     private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
-    private static final Set<String> INPUT_FIELDS = Set.of("text_a", "text_b");
+    private static final Set<String> INPUT_FIELDS = Set.of("text_a", "text_b", "input_ids", "token_type_ids", "attention_mask");
 
     private final Predictor predictor;
     private final BertTokenizer tokenizer;
@@ -198,6 +205,11 @@ public final class PredictionServer implements AutoCloseable {
         s.ready = true;
         return s;
     }
+
+    /** Every route, for the 404 answer; {@link #routing} declares them. */
+    static final String ROUTES = "GET / (a page to try the model), POST /v1/predict, GET /v1/model, GET /v2,"
+            + " GET /v2/health/live, GET /v2/health/ready, GET /v2/models/NAME, GET /v2/models/NAME/ready,"
+            + " POST /v2/models/NAME/infer, GET /health, GET /health/live, GET /metrics, GET /metrics.json";
 
     /** The single place routes are declared. */
     private void routing(HttpServer server) {
@@ -344,8 +356,13 @@ public final class PredictionServer implements AutoCloseable {
 
     /** GET / is the page to try the model (static HTML and JS from the jar, no build step); other paths are 404. */
     private void pageOrNotFound(HttpExchange e) throws IOException {
-        if (!e.getRequestURI().getPath().equals("/") || !e.getRequestMethod().equals("GET")) {
+        if (!e.getRequestURI().getPath().equals("/")) {
             notFound(e);
+            return;
+        }
+        if (!e.getRequestMethod().equals("GET")) {
+            e.getResponseHeaders().add("Allow", "GET");
+            error(e, 405, e.getRequestMethod() + " not allowed; use GET", null);
             return;
         }
         byte[] page;
@@ -361,8 +378,7 @@ public final class PredictionServer implements AutoCloseable {
     }
 
     private void notFound(HttpExchange e) throws IOException {
-        error(e, 404, "no such endpoint: " + e.getRequestURI().getPath()
-                + "; expected POST /v1/predict, GET /health, GET /health/live, GET /metrics, GET /metrics.json", null);
+        error(e, 404, "no such endpoint: " + e.getRequestURI().getPath() + "; expected " + ROUTES, null);
     }
 
     private void predict(HttpExchange e) throws IOException {
@@ -378,7 +394,10 @@ public final class PredictionServer implements AutoCloseable {
         }
         JsonNode req;
         try {
-            req = json.readTree(body);
+            req = json.readTree(StrictUtf8.decode(body));
+        } catch (InvalidInputException ex) {
+            error(e, 400, ex.getMessage(), null);
+            return;
         } catch (JsonProcessingException ex) {
             error(e, 400, "body is not valid JSON: " + ex.getOriginalMessage(), null);
             return;
@@ -422,18 +441,21 @@ public final class PredictionServer implements AutoCloseable {
                 error(e, 400, where + ": unknown field \"" + bad + "\"; expected " + INPUT_FIELDS, where + "." + bad);
                 return;
             }
-            TextPair texts;
             try {
-                texts = TextPair.parse(in, where);
+                if (in.has("input_ids") || in.has("token_type_ids") || in.has("attention_mask")) {
+                    rows.add(idRow(in, where));
+                    continue;
+                }
+                TextPair texts = TextPair.parse(in, where);
+                if (texts.chars() > options.maxTextChars()) {
+                    error(e, 413, where + ": " + texts.chars() + " characters; the limit is " + options.maxTextChars(), where);
+                    return;
+                }
+                rows.add(texts.encode(tokenizer, Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
             } catch (InvalidInputException ex) {
                 error(e, 400, ex.getMessage(), where);
                 return;
             }
-            if (texts.chars() > options.maxTextChars()) {
-                error(e, 413, where + ": " + texts.chars() + " characters; the limit is " + options.maxTextChars(), where);
-                return;
-            }
-            rows.add(texts.encode(tokenizer, Math.min(options.maxLength(), predictor.config().maxPositionEmbeddings())));
         }
         OpenInferenceProtocol.Result result = await(batcher.submit(rows, timeout), timeout);
         if (result.error() != null) {
@@ -451,8 +473,46 @@ public final class PredictionServer implements AutoCloseable {
         metrics.response(endpoint(e), 200, (System.nanoTime() - start) / 1e6);
     }
 
+    /** One {@code {"input_ids", "token_type_ids"?, "attention_mask"?}} input (right-padded), checked against the config. */
+    private Encoding idRow(JsonNode in, String where) {
+        if (in.has("text_a") || in.has("text_b")) {
+            throw new InvalidInputException(where + ": give text_a (and text_b) or input_ids (with token_type_ids,"
+                    + " attention_mask), not both");
+        }
+        long[] ids = longs(in, "input_ids", where, -1);
+        long[] types = in.has("token_type_ids") ? longs(in, "token_type_ids", where, ids.length) : null;
+        long[] mask = in.has("attention_mask") ? longs(in, "attention_mask", where, ids.length) : null;
+        return TokenRows.rightPadded(predictor.config(), ids, types, mask, where);
+    }
+
+    private static long[] longs(JsonNode in, String field, String where, int length) {
+        JsonNode a = in.get(field);
+        if (a == null || !a.isArray()) {
+            throw new InvalidInputException(where + ": \"" + field + "\" must be an array of integers");
+        }
+        if (length >= 0 && a.size() != length) {
+            throw new InvalidInputException(where + ": \"" + field + "\" has " + a.size() + " entries but input_ids has " + length);
+        }
+        long[] out = new long[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!a.get(i).isIntegralNumber() || !a.get(i).canConvertToLong()) {
+                throw new InvalidInputException(where + ": " + field + "[" + i + "] is not an integer");
+            }
+            out[i] = a.get(i).asLong();
+        }
+        return out;
+    }
+
+    /**
+     * One row's answer: {@code logits} always; for a classifier also {@code label}, its probability {@code score},
+     * {@code probabilities} by class index and {@code scores} by label name; for regression {@code score} = the output.
+     */
     private ObjectNode output(float[] logits) {
         ObjectNode o = json.createObjectNode();
+        ArrayNode raw = o.putArray("logits");
+        for (float v : logits) {
+            raw.add(v);
+        }
         if (predictor.config().isRegression()) {
             o.put("score", logits[0]);
             return o;
@@ -476,8 +536,13 @@ public final class PredictionServer implements AutoCloseable {
                 best = i;
             }
         }
+        ArrayNode probabilities = json.createArrayNode();
+        for (double v : p) {
+            probabilities.add(v);
+        }
         o.put("label", predictor.config().id2label().get(best));
         o.put("score", p[best]);
+        o.set("probabilities", probabilities);
         o.set("scores", scores);
         return o;
     }

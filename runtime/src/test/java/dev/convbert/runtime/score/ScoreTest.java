@@ -64,6 +64,38 @@ class ScoreTest {
         assertTrue(lines.get(1).matches("0\t[01]"), lines.get(1));
     }
 
+    /** Scoring a dev file other than the training one: the gate says so instead of blaming the export. */
+    @Test
+    void theGateNamesADifferentDevFile(@TempDir Path dir) throws IOException {
+        Path glue = Files.createDirectories(dir.resolve("SST-2"));
+        List<String> dev = new java.util.ArrayList<>(Files.readAllLines(TinyModel.GLUE.resolve("SST-2/dev.tsv")));
+        for (int i = 1; i <= 30; i++) {          // flip half the labels: the accuracy moves far past the tolerance
+            String[] f = dev.get(i).split("\t");
+            dev.set(i, f[0] + "\t" + (f[1].equals("0") ? "1" : "0"));
+        }
+        Files.write(glue.resolve("dev.tsv"), dev);
+        assertEquals(ExitCodes.FAILURE, run("score", "--model", TinyModel.ONNX.toString(), "--task", "sst-2", "--data-dir",
+                dir.toString(), "--vocab", TinyModel.VOCAB.toString(), "--output", dir.resolve("r.json").toString()));
+        assertTrue(out.toString().contains("FAIL (scored on a different dev file than at training time")
+                && out.toString().contains(glue.resolve("dev.tsv") + " has sha256"), out.toString());
+        assertFalse(out.toString().contains("does not reproduce"), out.toString());
+        assertTrue(new ObjectMapper().readTree(dir.resolve("r.json").toFile()).get("dev").get("gate").has("different_dev_file"));
+    }
+
+    /** An empty or header-only test split was an empty submission with exit 0. */
+    @Test
+    void aHeaderOnlySplitIsRefusedEverywhere(@TempDir Path dir) throws IOException {
+        Path glue = Files.createDirectories(dir.resolve("SST-2"));
+        Files.writeString(glue.resolve("test.tsv"), "index\tsentence\n");
+        Files.copy(TinyModel.GLUE.resolve("SST-2/dev.tsv"), glue.resolve("dev.tsv"));
+        assertEquals(ExitCodes.INVALID_INPUT, run("score", "--model", TinyModel.ONNX.toString(), "--task", "sst-2", "--data-dir",
+                dir.toString(), "--split", "test", "--vocab", TinyModel.VOCAB.toString(), "--submission-dir", dir.resolve("s").toString()));
+        assertTrue(err.toString().contains(glue.resolve("test.tsv") + ": holds no examples (a header only)"), err.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, run("predict-glue", "--model", TinyModel.ONNX.toString(), "--task", "sst-2",
+                "--data-dir", dir.toString(), "--vocab", TinyModel.VOCAB.toString(), "--output", dir.resolve("p").toString()));
+        assertTrue(Files.notExists(dir.resolve("s/SST-2.tsv")) && Files.notExists(dir.resolve("p/SST-2.tsv")), "no empty submission");
+    }
+
     @Test
     void gpuProviderWithoutCudaSaysWhatIsMissing(@TempDir Path dir) {
         org.junit.jupiter.api.Assumptions.assumeFalse(ai.onnxruntime.OrtEnvironment.getAvailableProviders()

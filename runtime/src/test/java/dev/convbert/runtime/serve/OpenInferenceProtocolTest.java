@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 
 import static dev.convbert.runtime.serve.ServerTest.client;
 import static dev.convbert.runtime.serve.ServerTest.get;
@@ -154,6 +156,65 @@ class OpenInferenceProtocolTest {
             assertTrue(err.get("error").asText().length() > 10, r.body());
         }
         assertEquals(405, get(server.port(), "/v2/models/sst2/infer").statusCode());
+    }
+
+    static HttpResponse<String> postBytes(String path, byte[] body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Each refused with 400 and a message naming what is wrong (each passed or failed deeper before). */
+    @Test
+    void theEdgesOfARequestAreRefusedByName() throws Exception {
+        String ids = "{\"name\": \"input_ids\", \"shape\": [1, 3], \"datatype\": \"INT64\", \"data\": [101, 2204, 102]}";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{\"inputs\": [{\"name\": \"input_ids\", \"shape\": [4611686018427387905, 4], \"datatype\": \"INT64\","
+                + " \"data\": [101, 2204, 102, 0]}]}", "more elements than a 64-bit count");
+        cases.put("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1.5], \"datatype\": \"BYTES\", \"data\": [\"x\"]}]}",
+                "shape[0] = 1.5");
+        cases.put("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"x\"]}, " + ids + "]}",
+                "mix texts and token ids");
+        cases.put("{\"inputs\": [" + ids + ", {\"name\": \"token_type_ids\", \"shape\": [1, 3], \"datatype\": \"INT64\","
+                + " \"data\": [0, 2, 0]}]}", "row 0: token_type_ids[1] = 2 is outside [0, 2) (type_vocab_size)");
+        cases.put("{\"inputs\": [" + ids + ", {\"name\": \"attention_mask\", \"shape\": [1, 3], \"datatype\": \"INT64\","
+                + " \"data\": [0, 0, 0]}]}", "row 0: attention_mask is all zeros");
+        for (var c : cases.entrySet()) {
+            HttpResponse<String> r = post("/v2/models/sst2/infer", c.getKey());
+            assertEquals(400, r.statusCode(), c.getKey() + " -> " + r.body());
+            assertTrue(json.readTree(r.body()).get("error").asText().contains(c.getValue()), c.getKey() + " -> " + r.body());
+        }
+        // an overlong encoding of '/' (C0 AF): Jackson's byte parser reads it as a character
+        byte[] head = "{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "b\"]}]}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[head.length + 2 + tail.length];
+        System.arraycopy(head, 0, body, 0, head.length);
+        body[head.length] = (byte) 0xC0;
+        body[head.length + 1] = (byte) 0xAF;
+        System.arraycopy(tail, 0, body, head.length + 2, tail.length);
+        for (String path : List.of("/v2/models/sst2/infer", "/v1/predict")) {
+            byte[] b = path.startsWith("/v1")
+                    ? new String(body, StandardCharsets.ISO_8859_1).replace("{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [", "{\"text_a\": ")
+                            .replace("\"]}]}", "\"}]}").getBytes(StandardCharsets.ISO_8859_1) : body;
+            HttpResponse<String> r = postBytes(path, b);
+            assertEquals(400, r.statusCode(), path + " -> " + r.body());
+            assertTrue(r.body().contains("not valid UTF-8"), r.body());
+        }
+    }
+
+    /** The 404 names every route; a method a route does not take is 405 with Allow, "/" included. */
+    @Test
+    void unknownPathsListEveryRouteAndWrongMethodsAre405() throws Exception {
+        for (String path : List.of("/nope", "/v2/nope")) {
+            HttpResponse<String> r = get(server.port(), path);
+            assertEquals(404, r.statusCode());
+            for (String route : List.of("GET /", "POST /v1/predict", "GET /v1/model", "POST /v2/models/NAME/infer", "GET /v2/health/ready",
+                    "GET /health", "GET /health/live", "GET /metrics", "GET /metrics.json")) {
+                assertTrue(r.body().contains(route + ",") || r.body().contains(route + " ") || r.body().contains(route + "\""), route + ": " + r.body());
+            }
+        }
+        HttpResponse<String> postRoot = post("/", "{}");
+        assertEquals(405, postRoot.statusCode(), postRoot.body());
+        assertEquals("GET", postRoot.headers().firstValue("Allow").orElse(""));
     }
 
     /** A request's outputs choose what comes back; Triton's binary extension is refused saying how to turn it off. */

@@ -139,6 +139,53 @@ class ServerTest {
         }
     }
 
+    /**
+     * Every {@code curl … -d '…'} request in README.md and docs/SERVING.md, sent as written, answers 200; /v1/predict
+     * answers with the fields SERVING.md names (logits, label, probabilities), for texts and for ids alike.
+     */
+    @Test
+    void theDocumentedRequestsGiveTheDocumentedFields() throws Exception {
+        var opts = PredictionServer.Options.defaults().withPort(0).withModelName("sst2");
+        try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
+            int documented = 0;
+            for (java.nio.file.Path doc : List.of(TinyModel.TESTDATA.resolve("../README.md"), TinyModel.TESTDATA.resolve("../docs/SERVING.md"))) {
+                var m = java.util.regex.Pattern.compile("curl -s localhost:8080(/\\S+) -d '([^']*)'").matcher(java.nio.file.Files.readString(doc));
+                while (m.find()) {
+                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + m.group(1)))
+                            .POST(HttpRequest.BodyPublishers.ofString(m.group(2))).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), doc + ": " + m.group(0) + " -> " + r.body());
+                    documented++;
+                }
+            }
+            assertTrue(documented >= 3, "the docs show requests: " + documented);
+
+            JsonNode text = json.readTree(post(server.port(), request("a gripping, funny film", null)).body()).get("outputs").get(0);
+            var e = tokenizer.encode("a gripping, funny film", 128);
+            StringBuilder ids = new StringBuilder();
+            for (int id : e.inputIds()) {
+                ids.append(ids.length() == 0 ? "" : ",").append(id);
+            }
+            HttpResponse<String> r = post(server.port(), "{\"inputs\": [{\"input_ids\": [" + ids + ", 0, 0], \"attention_mask\": ["
+                    + "1,".repeat(e.length()) + "0, 0]}]}");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode fromIds = json.readTree(r.body()).get("outputs").get(0);
+            for (JsonNode out : List.of(text, fromIds)) {
+                assertEquals(2, out.get("logits").size(), out.toString());
+                assertEquals(2, out.get("probabilities").size(), out.toString());
+                assertEquals(1.0, out.get("probabilities").get(0).asDouble() + out.get("probabilities").get(1).asDouble(), 1e-9);
+                assertTrue(out.get("label").isTextual() && out.has("score") && out.has("scores"), out.toString());
+            }
+            for (int c = 0; c < 2; c++) {
+                assertEquals(text.get("logits").get(c).floatValue(), fromIds.get("logits").get(c).floatValue(), 1e-6);
+            }
+            HttpResponse<String> badType = post(server.port(), "{\"inputs\": [{\"input_ids\": [101, 102], \"token_type_ids\": [0, 7]}]}");
+            assertEquals(400, badType.statusCode(), badType.body());
+            assertTrue(badType.body().contains("inputs[0]: token_type_ids[1] = 7"), badType.body());
+            HttpResponse<String> both = post(server.port(), "{\"inputs\": [{\"text_a\": \"x\", \"input_ids\": [101, 102]}]}");
+            assertEquals(400, both.statusCode(), both.body());
+        }
+    }
+
     /** Blocks every forward pass until released, so the queue can be filled deterministically. */
     static final class Blocking implements Predictor {
         final CountDownLatch release = new CountDownLatch(1);

@@ -99,7 +99,11 @@ class PredictCommandTest {
         Files.write(in, List.of("{\"input_ids\": [2, 5, 500]}"));
         assertEquals(ExitCodes.INVALID_INPUT, run("predict", "--model", ref.dir().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o.jsonl").toString()));
-        assertTrue(err.toString().contains("bad.jsonl:1: input id 500 is outside the vocabulary [0, 100)"), err.toString());
+        assertTrue(err.toString().contains("bad.jsonl:1: input_ids[2] = 500 is outside the vocabulary [0, 100)"), err.toString());
+        Files.write(in, List.of("{\"input_ids\": [2, 5, 50], \"token_type_ids\": [0, 0, 2]}"));
+        assertEquals(ExitCodes.INVALID_INPUT, run("predict", "--model", ref.dir().toString(), "--input", in.toString(),
+                "--output", dir.resolve("o.jsonl").toString()));
+        assertTrue(err.toString().contains("bad.jsonl:1: token_type_ids[2] = 2 is outside [0, 2) (type_vocab_size)"), err.toString());
         Files.write(in, List.of("{\"text_a\": \"hello\"}"));
         assertEquals(ExitCodes.INVALID_INPUT, run("predict", "--model", ref.dir().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o.jsonl").toString()));

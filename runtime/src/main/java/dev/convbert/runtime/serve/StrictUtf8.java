@@ -1,0 +1,29 @@
+package dev.convbert.runtime.serve;
+
+import dev.convbert.core.InvalidInputException;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Request bodies decoded as strict UTF-8 before JSON parsing: Jackson's byte parser accepts overlong forms (C0 80 for
+ * NUL, E0 80 AF for '/'), which let a text smuggle characters past anything that checked the bytes; the JDK's
+ * decoder, set to report, refuses them, lone surrogates and truncated sequences (RFC 3629).
+ */
+final class StrictUtf8 {
+    private StrictUtf8() {}
+
+    static String decode(byte[] body) {
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            return d.decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidInputException("body is not valid UTF-8 (" + e.getMessage() + "); send JSON encoded as UTF-8");
+        }
+    }
+}
