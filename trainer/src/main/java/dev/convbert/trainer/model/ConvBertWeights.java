@@ -152,7 +152,9 @@ public final class ConvBertWeights {
             if (!unexpected.isEmpty()) sb.append("\n  unexpected (").append(unexpected.size()).append("): ").append(String.join(", ", unexpected));
             if (!misshaped.isEmpty()) sb.append("\n  wrong shape (").append(misshaped.size()).append("): ").append(String.join("; ", misshaped));
             if (!initMissingHeads && missing.stream().allMatch(m -> !isEncoder(m))) {
-                sb.append("\n  to fine-tune a pre-trained encoder, initialise the task head (--init-head)");
+                sb.append("\n  this is an encoder without a task head: fine-tune it with 'convbert finetune --model ")
+                        .append(source.getParent() != null && source.getFileName().toString().endsWith(".safetensors") ? source.getParent() : source)
+                        .append(" --task …' (the head is initialised there), or run it as an encoder with 'convbert predict'");
             }
             throw new ModelDirException(source, sb.toString());
         }
