@@ -1,5 +1,6 @@
 package dev.convbert.benchmarks;
 
+import dev.convbert.core.predict.PaddedBatch;
 import ai.djl.Device;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.cli.ProviderOptions;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -128,16 +128,10 @@ final class BackendProcess implements AutoCloseable {
                 String[] f = line.split(" ");
                 try {
                     int batch = Integer.parseInt(f[1]), seq = Integer.parseInt(f[2]), repeats = Integer.parseInt(f[3]);
-                    long[][] ids = new long[batch][seq];
-                    long[][] mask = new long[batch][seq];
-                    long[][] types = new long[batch][seq];
-                    Random rnd = new Random(Long.parseLong(f[4]));
-                    for (int i = 0; i < batch; i++) {
-                        for (int j = 0; j < seq; j++) {
-                            ids[i][j] = 1000 + rnd.nextInt(vocab - 1000);
-                            mask[i][j] = 1;
-                        }
-                    }
+                    PaddedBatch inputs = SyntheticIds.batch(batch, seq, vocab, Long.parseLong(f[4]));
+                    long[][] ids = inputs.inputIds();
+                    long[][] mask = inputs.attentionMask();
+                    long[][] types = inputs.tokenTypeIds();
                     p.run(ids, types, mask, false);      // wakes this backend's threads, untimed
                     StringBuilder reply = new StringBuilder("ok");
                     for (int r = 0; r < repeats; r++) {

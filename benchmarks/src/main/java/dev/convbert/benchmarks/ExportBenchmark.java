@@ -97,15 +97,10 @@ public final class ExportBenchmark implements Callable<Integer> {
             }
             Random rnd = new Random(1);
             for (int b : batches) {
-                long[][] ids = new long[b][seq];
-                long[][] mask = new long[b][seq];
-                long[][] types = new long[b][seq];
-                for (int i = 0; i < b; i++) {
-                    for (int j = 0; j < seq; j++) {
-                        ids[i][j] = 1 + rnd.nextInt(md.config().vocabSize() - 1);
-                        mask[i][j] = 1;
-                    }
-                }
+                var inputs = SyntheticIds.batch(b, seq, md.config().vocabSize(), rnd.nextLong());
+                long[][] ids = inputs.inputIds();
+                long[][] mask = inputs.attentionMask();
+                long[][] types = inputs.tokenTypeIds();
                 double[][] t = new double[variants.size()][repeats];
                 for (OrtModel s : sessions) {
                     s.run(ids, types, mask, false);       // warm-up

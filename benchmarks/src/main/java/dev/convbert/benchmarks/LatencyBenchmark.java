@@ -1,5 +1,6 @@
 package dev.convbert.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -120,8 +121,14 @@ public final class LatencyBenchmark implements Callable<Integer> {
 
     /** One backend's timed runs of one cell; {@code near} and {@code far} split them by the block's core placement. */
     record Cell(String backend, int batch, int seq, double[] ms, double[] near, double[] far) {
+        /** Runs a percentile needs before it is reported: below that it is one of the few slowest runs, not a tail. */
+        static int runsFor(double p) {
+            return p >= 0.99 ? 100 : p >= 0.9 ? 10 : 1;
+        }
+
+        /** The {@code p} percentile of every run; NaN (reported as "too few runs") below {@link #runsFor}. */
         double percentile(double p) {
-            return percentile(ms, p);
+            return ms.length < runsFor(p) ? Double.NaN : percentile(ms, p);
         }
 
         static double percentile(double[] sorted, double p) {
@@ -136,8 +143,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
             return Arrays.stream(ms).average().orElse(Double.NaN);
         }
 
+        /** Sequences over the total time of every timed run (not batch / p50, which ignores the slow runs). */
         double sequencesPerSecond() {
-            return batch * 1000.0 / percentile(0.5);
+            return (double) batch * ms.length * 1000.0 / Arrays.stream(ms).sum();
         }
     }
 
@@ -233,6 +241,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "benchmark: %d cells of %d backends%s measured in %.0f s; wrote %s (results.json, results.csv,"
                 + " latency.png, summary.md)%n", cells.size() / Math.max(1, measured.size()), measured.size(),
                 realData.isEmpty() ? "" : " and " + realData.size() + " dev splits", (System.nanoTime() - started) / 1e9, output);
+        requireEveryCellMeasured(result, output);
         return ExitCodes.OK;
     }
 
@@ -371,8 +380,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         double[] far = runs.stream().filter(r -> r[1] > farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
                         Cell c = new Cell(e.getKey(), batch, seq, ms, near, far);
                         cells.add(c);
-                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9.2f  p99 %9.2f  mean %9.2f  %9.1f seq/s  (near %s / far %s ms, %.0f%% far)%n",
-                                seq, batch, c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
+                        System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9s  p99 %9s  mean %9.2f  %9.1f seq/s  (near %s / far %s ms, %.0f%% far)%n",
+                                seq, batch, c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
                                 c.sequencesPerSecond(), ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)), 100 * c.farFraction());
                     }
                     progress.step(1);
@@ -389,17 +398,17 @@ public final class LatencyBenchmark implements Callable<Integer> {
         ArrayNode rows = result.putArray("cells");
         StringBuilder csv = new StringBuilder("backend,batch,seq,repeats,p50_ms,p90_ms,p99_ms,mean_ms,sequences_per_s,p50_near_ms,p50_far_ms,far_fraction\n");
         for (Cell c : cells) {
-            rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
-                    .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("p90_ms", c.percentile(0.9))
-                    .put("p99_ms", c.percentile(0.99)).put("mean_ms", c.mean()).put("sequences_per_s", c.sequencesPerSecond())
-                    .put("far_fraction", c.farFraction());
-            // no run in a placement: null, not NaN (which JSON lacks)
-            ObjectNode row = (ObjectNode) rows.get(rows.size() - 1);
+            ObjectNode row = rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
+                    .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("mean_ms", c.mean())
+                    .put("sequences_per_s", c.sequencesPerSecond()).put("far_fraction", c.farFraction());
+            // too few runs for a tail, or no run in a placement: null, not NaN (which JSON lacks)
+            putOrNull(row, "p90_ms", c.percentile(0.9));
+            putOrNull(row, "p99_ms", c.percentile(0.99));
             putOrNull(row, "p50_near_ms", Cell.percentile(c.near(), 0.5));
             putOrNull(row, "p50_far_ms", Cell.percentile(c.far(), 0.5));
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f%n", c.backend(), c.batch(), c.seq(),
-                    c.ms().length, c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(), c.sequencesPerSecond(),
-                    Cell.percentile(c.near(), 0.5), Cell.percentile(c.far(), 0.5), c.farFraction()));
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%s,%s,%.3f,%.2f,%s,%s,%.3f%n", c.backend(), c.batch(), c.seq(),
+                    c.ms().length, c.percentile(0.5), csvMs(c.percentile(0.9)), csvMs(c.percentile(0.99)), c.mean(),
+                    c.sequencesPerSecond(), csvMs(Cell.percentile(c.near(), 0.5)), csvMs(Cell.percentile(c.far(), 0.5)), c.farFraction()));
         }
         AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
         AtomicFiles.writeString(output.resolve("results.csv"), csv.toString());
@@ -424,33 +433,79 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         .append(result.get("accuracy_gate_" + export).get("report").asText()).append("\n");
             }
         }
+        md.append("\np90 needs ").append(Cell.runsFor(0.9)).append(" runs and p99 ").append(Cell.runsFor(0.99))
+                .append(" (fewer: \"–\", too few runs for a tail); sequences/s is batch × runs over the total time of the runs.\n");
         md.append("\n| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | runs | p50 near ms | p50 far ms | far runs |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Cell c : cells) {
-            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %d | %s | %s | %.0f %% |%n",
-                    c.seq(), c.batch(), c.backend(), c.percentile(0.5), c.percentile(0.9), c.percentile(0.99), c.mean(),
+            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %s | %s | %.2f | %.1f | %d | %s | %s | %.0f %% |%n",
+                    c.seq(), c.batch(), c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
                     c.sequencesPerSecond(), c.ms().length, ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)),
                     100 * c.farFraction()));
         }
+        md.append(ratios(cells));
+        if (result.has("real_data")) {
+            md.append(RealDataBenchmark.summary(result.get("real_data")));
+        }
+        return md.toString();
+    }
+
+    /** Within this share of far runs, two cells ran in the same placement mix and their all-runs p50s compare. */
+    static final double SAME_MIX = 0.1;
+
+    /**
+     * Speed-ups at seq 128 against the stand-in and DJL, each one statistic: the baseline's p50 latency over the
+     * backend's (above 1: the backend is faster). Per placement when both ran there; over all runs only when both
+     * ran in the same placement mix — otherwise the all-runs p50s mix different shares of slow far runs and their
+     * ratio can fall outside both placements' ratios.
+     */
+    static String ratios(List<Cell> cells) {
+        StringBuilder md = new StringBuilder();
         for (String against : List.of("ort-unfused", "djl")) {
             for (int batch : new int[]{1, 32}) {
                 Cell base = find(cells, against, batch, 128);
                 for (String b : List.of("ort-fused", "ort-inline", "ort-contrib", "ort-int8", "ort-contrib-int8", "djl")) {
                     Cell c = find(cells, b, batch, 128);
-                    if (base != null && c != null && !b.equals(against)) {
-                        md.append(String.format(Locale.ROOT, "%nAt batch %d × seq 128, %s runs %s the sequences/s of %s "
-                                        + "(p50 over all runs; %s near, %s far).%n", batch, b,
-                                times(base.percentile(0.5) / c.percentile(0.5)), against,
-                                times(Cell.percentile(base.near(), 0.5) / Cell.percentile(c.near(), 0.5)),
-                                times(Cell.percentile(base.far(), 0.5) / Cell.percentile(c.far(), 0.5))));
+                    if (base == null || c == null || b.equals(against)) {
+                        continue;
                     }
+                    if (md.length() == 0) {
+                        md.append("\nSpeed-up = the baseline's p50 latency / the backend's (above 1: the backend is faster), "
+                                + "within each core placement; over all runs only where both ran in the same mix of placements "
+                                + "(far runs within ").append((int) (100 * SAME_MIX)).append(" points).\n\n")
+                                .append("| batch × seq | backend | baseline | speed-up, near | speed-up, far | speed-up, all runs | far runs (backend / baseline) |\n")
+                                .append("|---|---|---|---|---|---|---|\n");
+                    }
+                    boolean sameMix = Math.abs(c.farFraction() - base.farFraction()) <= SAME_MIX;
+                    md.append(String.format(Locale.ROOT, "| %d × 128 | %s | %s | %s | %s | %s | %.0f %% / %.0f %% |%n", batch, b, against,
+                            times(Cell.percentile(base.near(), 0.5) / Cell.percentile(c.near(), 0.5)),
+                            times(Cell.percentile(base.far(), 0.5) / Cell.percentile(c.far(), 0.5)),
+                            sameMix ? times(base.percentile(0.5) / c.percentile(0.5)) : "– (different mixes)",
+                            100 * c.farFraction(), 100 * base.farFraction()));
                 }
             }
         }
-        if (result.has("real_data")) {
-            md.append(RealDataBenchmark.summary(result.get("real_data")));
-        }
         return md.toString();
+    }
+
+    /**
+     * Exit 1 when a requested cell could not be measured, naming each and why: a run that measured less than it was
+     * asked to is not a result (it was exit 0 with "0 cells of 4 backends measured").
+     */
+    static void requireEveryCellMeasured(ObjectNode result, Path output) {
+        JsonNode failed = result.path("failed_cells");
+        if (failed.isEmpty()) {
+            return;
+        }
+        List<String> cells = new ArrayList<>();
+        failed.forEach(f -> cells.add("seq " + f.path("seq").asInt() + " batch " + f.path("batch").asInt() + " ("
+                + f.path("why").asText() + ")"));
+        throw new CommandFailedException(cells.size() + " requested cell" + (cells.size() == 1 ? "" : "s")
+                + " not measured: " + String.join("; ", cells) + "; what was measured is in " + output.resolve("results.json"));
+    }
+
+    private static String csvMs(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     private static void putOrNull(ObjectNode row, String field, double v) {

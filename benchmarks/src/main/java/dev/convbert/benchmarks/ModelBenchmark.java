@@ -164,17 +164,7 @@ public final class ModelBenchmark implements Callable<Integer> {
 
     /** Random token ids, one segment, no padding; on the host (copying them in is part of every timed pass). */
     private PaddedBatch inputs(ConvBertConfig c) {
-        java.util.Random rnd = new java.util.Random(1);
-        long[][] ids = new long[batch][seq];
-        long[][] types = new long[batch][seq];
-        long[][] mask = new long[batch][seq];
-        for (int r = 0; r < batch; r++) {
-            for (int j = 0; j < seq; j++) {
-                ids[r][j] = 1000 + rnd.nextInt(c.vocabSize() - 1000);
-                mask[r][j] = 1;
-            }
-        }
-        return new PaddedBatch(ids, types, mask);
+        return SyntheticIds.batch(batch, seq, c.vocabSize(), 1);
     }
 
     private double matmul(NDManager parent) {
