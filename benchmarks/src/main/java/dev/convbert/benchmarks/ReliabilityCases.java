@@ -164,6 +164,7 @@ public final class ReliabilityCases implements Callable<Integer> {
                         "--vocab", swapped.toString(), "--output", dir.resolve("run2").toString(), "--max-steps", "1")));
 
         trainingRuns(dir, run, tinyGlue, tinyConfig, vocab);
+        edges(dir, tinyOnnx, tinyGlue, vocab, text);
 
         List<String> diverging = new ArrayList<>(finetune(tinyGlue, tinyConfig, vocab, dir.resolve("diverging")));
         diverging.addAll(List.of("--lr", "1e30", "--max-grad-norm", "1e30"));
@@ -300,6 +301,59 @@ public final class ReliabilityCases implements Callable<Integer> {
         add(new Case("corpus", "build-data over a 1.4 MB document that is one line (cut to one example: counted and named)", 0,
                 List.of("build-data", "--corpus", oneLine.toString(), "--vocab", vocab.toString(), "--output",
                         dir.resolve("one-line-shards").toString())));
+    }
+
+    /** The edges of predict, score and the importers: outputs that are inputs or devices, ids, empty or changed data. */
+    private void edges(Path dir, Path onnx, Path glue, Path vocab, Path text) throws IOException {
+        Path in = Files.copy(text, dir.resolve("edge-in.jsonl"));
+        add(new Case("outputs", "predict --output that is the --input file (by another name)", 2, List.of("predict", "--model",
+                onnx.toString(), "--vocab", vocab.toString(), "--input", in.toString(), "--output", dir.resolve("./edge-in.jsonl").toString())));
+        add(new Case("outputs", "predict --output /dev/null (a device: written in place, left a device)", 0, List.of("predict",
+                "--model", onnx.toString(), "--vocab", vocab.toString(), "--input", in.toString(), "--output", "/dev/null")));
+        Path types = Files.writeString(dir.resolve("types.jsonl"), "{\"input_ids\": [101, 2204, 102], \"token_type_ids\": [0, 2, 0]}\n");
+        add(new Case("ids", "predict with token_type_ids 2 on a model with type_vocab_size 2", 2, List.of("predict", "--model",
+                onnx.toString(), "--input", types.toString(), "--output", dir.resolve("p4.jsonl").toString())));
+        Path mask = Files.writeString(dir.resolve("mask.jsonl"), "{\"input_ids\": [101, 2204, 102], \"attention_mask\": [0, 0, 0]}\n");
+        add(new Case("ids", "predict with an attention_mask of all zeros", 2, List.of("predict", "--model", onnx.toString(),
+                "--input", mask.toString(), "--output", dir.resolve("p5.jsonl").toString())));
+        Path emptyTest = glueCopy(glue, dir.resolve("glue-empty-test"));
+        Files.writeString(emptyTest.resolve("SST-2/test.tsv"), "index\tsentence\n");
+        add(new Case("data", "score --split test on a test file with only its header (was an empty submission)", 2, List.of("score",
+                "--model", onnx.toString(), "--vocab", vocab.toString(), "--task", "sst-2", "--data-dir", emptyTest.toString(),
+                "--split", "test", "--submission-dir", dir.resolve("sub3").toString())));
+        Path otherDev = glueCopy(glue, dir.resolve("glue-other-dev"));
+        List<String> dev = new ArrayList<>(Files.readAllLines(otherDev.resolve("SST-2/dev.tsv")));
+        for (int i = 1; i < dev.size(); i += 2) {
+            String[] f = dev.get(i).split("\t");
+            dev.set(i, f[0] + "\t" + (f[1].equals("0") ? "1" : "0"));
+        }
+        Files.write(otherDev.resolve("SST-2/dev.tsv"), dev);
+        add(new Case("data", "score a dev file other than the training one (half its labels flipped): the gate says the data differs", 1,
+                List.of("score", "--model", onnx.toString(), "--vocab", vocab.toString(), "--task", "sst-2", "--data-dir",
+                        otherDev.toString(), "--split", "dev")));
+        byte[] bin = Files.readAllBytes(testdata.resolve("interop/public-tiny/bin/pytorch_model.bin"));
+        Path cut = Files.write(dir.resolve("cut-pytorch_model.bin"), java.util.Arrays.copyOf(bin, bin.length / 2));
+        add(new Case("checkpoint", "convert a pytorch_model.bin cut in half (its zip directory is gone)", 2,
+                List.of("convert", "--from", cut.toString(), "--output", dir.resolve("cut-model").toString())));
+        Path dup = Files.write(dir.resolve("dup-pytorch_model.bin"), duplicateEntries(bin));
+        add(new Case("checkpoint", "convert a pytorch_model.bin with two zip entries of one name and different bytes", 2,
+                List.of("convert", "--from", dup.toString(), "--output", dir.resolve("dup-model").toString())));
+    }
+
+    /** The torch zip with its first two storages given one name: readers disagree on which copy is the weights. */
+    private static byte[] duplicateEntries(byte[] zip) {
+        String text = new String(zip, StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z0-9_]+/data/)(\\d+)").matcher(text);
+        List<String> names = new ArrayList<>();
+        while (m.find() && names.size() < 2) {
+            if (!names.contains(m.group())) {
+                names.add(m.group());
+            }
+        }
+        if (names.size() < 2 || names.get(0).length() != names.get(1).length()) {
+            throw new IllegalStateException("the interop pytorch_model.bin no longer has two storages of one name length");
+        }
+        return text.replaceAll(java.util.regex.Pattern.quote(names.get(1)) + "(?!\\d)", names.get(0)).getBytes(StandardCharsets.ISO_8859_1);
     }
 
     private static List<String> resume(List<String> args) {

@@ -95,6 +95,7 @@ public final class ScoreCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean failed = false;
+        boolean otherData = false;
         java.io.PrintWriter console = spec.commandLine().getOut();
         int passes = workers != null ? workers : OrtModel.concurrentPasses(ep);
         if (passes < 1) {
@@ -150,6 +151,7 @@ public final class ScoreCommand implements Callable<Integer> {
                     g.put("tolerance", tol);
                     g.put("passed", gate.passed());
                     failed |= !gate.passed();
+                    otherData |= !gate.passed() && gate.otherData() != null;
                 }
                 result.put("passed", !failed);
             } else {
@@ -176,7 +178,8 @@ public final class ScoreCommand implements Callable<Integer> {
             AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
         }
         if (failed) {
-            throw new CommandFailedException("accuracy gate failed for " + model + " (see the report above)");
+            throw new CommandFailedException("accuracy gate failed for " + model + (otherData
+                    ? " on a different dev file than the one it was trained with (see the report above)" : " (see the report above)"));
         }
         return ExitCodes.OK;
     }

@@ -118,9 +118,6 @@ public final class FineTuner {
         }
         GlueDataset train = GlueDataset.load(dataDir, task, "train", tokenizer, cfg.maxSeqLength(), cfg.maxTrainExamples(),
                 cfg.doubleUnordered());
-        if (train.size() == 0) {
-            throw new InvalidInputException(GlueReader.file(dataDir, task, "train") + ": holds no training rows (only a header?)");
-        }
         List<GlueDataset> devs = new ArrayList<>();
         for (var split : task.devSplits()) {
             if (Files.isRegularFile(GlueReader.file(dataDir, task, split.name()))) {
