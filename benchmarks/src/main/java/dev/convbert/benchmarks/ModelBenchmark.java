@@ -12,9 +12,12 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.predict.PaddedBatch;
+import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
+import dev.convbert.trainer.optim.LossScale;
+import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.optim.ParamGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +57,14 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--output", description = "Results JSON.")
     Path output;
 
+    @Option(names = "--precision", defaultValue = "fp32", description = {"fp32, or fp16: the training step in mixed precision",
+            "(fp16 copy forward/backward with loss scale 2^16, fp32 masters and AdamW), as finetune --precision fp16 runs it;",
+            "the forward-only line stays fp32 (default ${DEFAULT-VALUE})."})
+    String precision;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")
+    String device;
+
     @Override
     public Integer call() throws Exception {
         ConvBertConfig c = config.endsWith(".json") ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config);
@@ -61,8 +72,14 @@ public final class ModelBenchmark implements Callable<Integer> {
         ObjectNode r = mapper.createObjectNode();
         double fwdFlops = forwardFlops(c, batch, seq);
         long tokens = (long) batch * seq;
-        try (TaskModel m = TaskModel.initialise(c, Device.cpu(), 1);
-             NDManager data = NDManager.newBaseManager(Device.cpu())) {
+        Precision p = Precision.of(precision);
+        Device on = DjlPredictorProvider.device(device);
+        double scale = p == Precision.FP16 ? LossScale.INITIAL : 1;
+        try (TaskModel m = TaskModel.initialise(c, on, 1);
+             NDManager data = NDManager.newBaseManager(on)) {
+            if (p == Precision.FP16) {
+                m.trainInHalfPrecision();
+            }
             PaddedBatch in = inputs(c);
             float[] labels = new float[batch];     // class 0: the loss's value does not change the work
             List<ParamGroup> groups = new ArrayList<>();
@@ -78,16 +95,16 @@ public final class ModelBenchmark implements Callable<Integer> {
             double[] clear = new double[repeats];
             matmul(data);
             forward(m, in);
-            m.forwardBackward(in, labels);
-            optimizerStep(groups, adam, new double[3]);
+            m.forwardBackward(in, labels, scale);
+            optimizerStep(m, groups, adam, scale, new double[3]);
             for (int i = 0; i < repeats; i++) {      // interleaved, so every measurement sees the same machine load
                 peak[i] = 2.0 * matmulN * matmulN * matmulN / matmul(data) / 1e9;
                 fwd[i] = forward(m, in);
                 long start = System.nanoTime();
-                m.forwardBackward(in, labels);
+                m.forwardBackward(in, labels, scale);
                 train[i] = (System.nanoTime() - start) / 1e9;
                 double[] rest = new double[3];
-                optimizerStep(groups, adam, rest);
+                optimizerStep(m, groups, adam, scale, rest);
                 clip[i] = rest[0];
                 update[i] = rest[1];
                 clear[i] = rest[2];
@@ -101,6 +118,8 @@ public final class ModelBenchmark implements Callable<Integer> {
             }
             double peakMed = peak[repeats / 2];
             r.put("config", config);
+            r.put("precision", p.id());
+            r.put("device", on.toString());
             r.put("parameters", c.parameterCount());
             r.put("batch", batch);
             r.put("seq", seq);
@@ -117,7 +136,8 @@ public final class ModelBenchmark implements Callable<Integer> {
             r.put("adamw_seconds_median", update[repeats / 2]);
             r.put("clear_seconds_median", clear[repeats / 2]);
             put(r, "training_step", step, tokens, 3 * fwdFlops, peakMed);
-            System.out.printf(Locale.ROOT, "%s, batch %d x seq %d, %d repeats (min / median seconds)%n", config, batch, seq, repeats);
+            System.out.printf(Locale.ROOT, "%s, batch %d x seq %d, training step in %s on %s, %d repeats (min / median seconds)%n",
+                    config, batch, seq, p.id(), on, repeats);
             System.out.printf(Locale.ROOT, "fp32 matmul n=%d: %.1f GFLOP/s median (max %.1f)%n", matmulN, peakMed, peak[repeats - 1]);
             line("forward (shifted slices)", fwd, tokens, fwdFlops, peakMed);
             line("forward+backward", train, tokens, 3 * fwdFlops, peakMed);
@@ -179,22 +199,22 @@ public final class ModelBenchmark implements Callable<Integer> {
 
     /**
      * What the training loop does after backward, timed in {@code seconds}: clip to global norm 1, one AdamW update at a
-     * tiny learning rate (the weights barely move between repeats), clear the gradients.
+     * tiny learning rate (the weights barely move between repeats), clear the gradients. In fp16 the gradients are first
+     * unscaled into fp32 (counted with the clip) and the fp16 copy is refreshed from the masters (counted with AdamW).
      */
-    private static void optimizerStep(List<ParamGroup> groups, AdamW adam, double[] seconds) {
-        List<NDArray> grads = new ArrayList<>();
-        for (ParamGroup g : groups) {
-            grads.add(g.parameter().getArray().getGradient());
-        }
+    private static void optimizerStep(TaskModel m, List<ParamGroup> groups, AdamW adam, double scale, double[] seconds) {
         long t0 = System.nanoTime();
+        List<NDArray> grads = m.gradients(scale);
         double norm = GradientClipping.globalNorm(grads, 1.0);
         long t1 = System.nanoTime();
         adam.step(groups, grads, 1e-7);
+        m.refreshHalfCopy();
         long t2 = System.nanoTime();
         for (NDArray g : grads) {
             GradientClipping.zero(g, norm);
             g.close();
         }
+        m.clearHalfGradients(norm);
         long t3 = System.nanoTime();
         seconds[0] = (t1 - t0) / 1e9;
         seconds[1] = (t2 - t1) / 1e9;

@@ -277,6 +277,14 @@ public final class Checkpoints {
                         + " now; resume with the original settings or start a new --output");
             }
         }
+        // settings written only when not the default (classifier_head, precision) are absent now when the default is asked
+        for (Iterator<Map.Entry<String, JsonNode>> it = stored.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!expected.has(e.getKey())) {
+                throw new CheckpointException(loaded.dir().resolve(STATE) + ": field \"" + e.getKey() + "\" is " + e.getValue()
+                        + " in the checkpoint but not set now (the default); resume with the original settings or start a new --output");
+            }
+        }
     }
 
     private static JsonNode read(Path file) throws IOException {

@@ -8,6 +8,7 @@ import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.finetune.FineTuneConfig;
+import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.finetune.FineTuner;
 import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.StopSignals;
@@ -110,8 +111,19 @@ public final class FinetuneCommand implements Callable<Integer> {
             + "out_proj on [CLS]; STS-B trained on label / 5). Default ${DEFAULT-VALUE}.")
     String head;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu.")
     String device;
+
+    @Option(names = "--precision", description = {"fp32, or fp16 for GPUs: mixed precision with fp32 master weights and",
+            "dynamic loss scaling (slow on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}."})
+    String precision;
+
+    @Option(names = "--loss-scale", paramLabel = "SCALE", description = "fp16: the loss scale to start from; halved on "
+            + "each overflow, doubled after 2000 clean steps (default ${DEFAULT-VALUE}, PyTorch's GradScaler's).")
+    double lossScale;
 
     @Override
     public Integer call() throws Exception {
@@ -150,7 +162,18 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .withOptimisation(batchSize, warmup, weightDecay, layerDecay, maxGradNorm)
                 .withData(maxSeqLength, maxTrainExamples, !noBucketing, d.doubleUnordered() && !noDouble)
                 .withRun(seed, evalEvery, saveEvery)
-                .withHead(headOption());
+                .withHead(headOption())
+                .withPrecision(Precision.of(precision))
+                .withInitialLossScale(lossScale);
+        if (!(lossScale >= 1 && lossScale < Double.POSITIVE_INFINITY)) {
+            throw new InvalidInputException("--loss-scale " + lossScale + ": expected a number >= 1");
+        }
+        if (cfg.precision() == Precision.FP16 && !device.startsWith("gpu")) {
+            java.io.PrintWriter err = spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true);
+            err.println("warning: --precision fp16 on the CPU: correct but slower than fp32 (half-precision kernels"
+                    + " are slow on CPUs); it is meant for GPUs");
+            err.flush();
+        }
         return new FineTuner(cfg, dataDir, output, new FineTuner.Source(init.model, modelConfig, vocab),
                 DjlPredictorProvider.device(device), control);
     }
@@ -184,6 +207,8 @@ public final class FinetuneCommand implements Callable<Integer> {
                 case "--eval-every" -> d.evalEvery();
                 case "--save-every" -> d.saveEvery();
                 case "--head" -> d.head().id();
+                case "--precision" -> d.precision().id();
+                case "--loss-scale" -> (long) d.initialLossScale();
                 case "--keep-checkpoints" -> Checkpoints.DEFAULT_KEEP;
                 default -> null;
             };

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.glue.GlueTask;
+import dev.convbert.trainer.optim.LossScale;
+import dev.convbert.trainer.optim.Precision;
 
 /**
  * Hyper-parameters of a fine-tuning run. The optimisation defaults are the original ConvBERT/ELECTRA recipe
@@ -16,48 +18,68 @@ import dev.convbert.core.glue.GlueTask;
 public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, double epochs, long maxSteps,
                              double warmupFraction, double weightDecay, double layerDecay, double maxGradNorm,
                              int maxSeqLength, long seed, int evalEvery, int saveEvery, boolean lengthBucketing,
-                             int maxTrainExamples, boolean doubleUnordered, ClassifierHead head) {
+                             int maxTrainExamples, boolean doubleUnordered, ClassifierHead head, Precision precision,
+                             double initialLossScale) {
 
     /** The original recipe for {@code task} with the lr of {@code modelSize} (3e-4 small/medium-small, 1e-4 base). */
     public static FineTuneConfig original(GlueTask task, boolean base) {
         double epochs = task == GlueTask.RTE || task == GlueTask.STS_B ? 10 : 3;
         boolean doubled = task == GlueTask.MRPC || task == GlueTask.STS_B;
         return new FineTuneConfig(task, base ? 1e-4 : 3e-4, 32, epochs, 0, 0.1, 0.01, 0.8, 1.0, 128, 42, 0, 500, true, 0,
-                doubled, ClassifierHead.HF);
+                doubled, ClassifierHead.HF, Precision.FP32, LossScale.INITIAL);
     }
 
     public FineTuneConfig withLearningRate(double lr) {
         return new FineTuneConfig(task, lr, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay, maxGradNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
     }
 
     /** How long: {@code epochs}, or exactly {@code steps} when positive. */
     public FineTuneConfig withLength(double epochs, long steps) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, steps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
     }
 
     public FineTuneConfig withOptimisation(int batch, double warmup, double decay, double layerwiseDecay, double clipNorm) {
         return new FineTuneConfig(task, learningRate, batch, epochs, maxSteps, warmup, decay, layerwiseDecay, clipNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head);
+                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
     }
 
     public FineTuneConfig withData(int seqLength, int trainExamples, boolean bucketing, boolean doubled) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled, head);
+                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled, head, precision, initialLossScale);
     }
 
     public FineTuneConfig withRun(long runSeed, int evalEverySteps, int saveEverySteps) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
                 maxGradNorm, maxSeqLength, runSeed, evalEverySteps, saveEverySteps, lengthBucketing, maxTrainExamples,
-                doubleUnordered, head);
+                doubleUnordered, head, precision, initialLossScale);
     }
 
     /** The task head: HF's (the default, for HF checkpoints and tooling) or the original ELECTRA head and loss. */
     public FineTuneConfig withHead(ClassifierHead classifierHead) {
         return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
                 maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
-                classifierHead);
+                classifierHead, precision, initialLossScale);
+    }
+
+    /** fp16: mixed precision with fp32 master weights and dynamic loss scaling ({@link Precision}); for GPUs. */
+    public FineTuneConfig withPrecision(Precision p) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
+                head, p, initialLossScale);
+    }
+
+    /** The loss scale an fp16 run starts from (GradScaler's init_scale; default 2^16); halved on each overflow. */
+    public FineTuneConfig withInitialLossScale(double scale) {
+        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
+                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
+                head, precision, scale);
+    }
+
+    /** What the loss scale starts as: dynamic from {@link #initialLossScale} in fp16, none in fp32. */
+    public LossScale lossScale() {
+        return precision == Precision.FP16 ? LossScale.dynamicFrom(initialLossScale) : LossScale.NONE;
     }
 
     public ObjectNode toJson() {
@@ -81,6 +103,11 @@ public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, 
         if (head != ClassifierHead.HF) {
             // absent means HF's head, so runs checkpointed before the option existed still resume
             o.put("classifier_head", head.id());
+        }
+        if (precision != Precision.FP32) {
+            // absent means fp32, so runs checkpointed before the option existed still resume
+            o.put("precision", precision.id());
+            o.put("initial_loss_scale", initialLossScale);
         }
         o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
         return o;

@@ -30,6 +30,7 @@ import dev.convbert.trainer.loop.TrainingLoop;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.LrSchedule;
+import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.optim.ParamGroup;
 
 import java.io.IOException;
@@ -139,7 +140,7 @@ public final class FineTuner {
             }
             AdamW optimizer = AdamW.original(cfg.weightDecay());
             ObjectNode run = runIdentity(modelConfig, train, vocabFile);
-            TrainState state = TrainState.start(run);
+            TrainState state = TrainState.start(run, cfg.lossScale());
             if (loaded.isPresent()) {
                 state = TrainState.fromJson(Checkpoints.restore(loaded.get(), run, groups, optimizer));
             } else {
@@ -148,12 +149,16 @@ public final class FineTuner {
                 byte[] vocabBytes = Files.readAllBytes(vocabFile);
                 AtomicFiles.write(out.resolve(ModelDir.VOCAB), o -> o.write(vocabBytes));
             }
+            if (cfg.precision() == Precision.FP16) {
+                model.trainInHalfPrecision();       // from the masters as they are now: restored ones on a resume
+            }
             try (TrainingLog log = new TrainingLog(out, "finetune " + task.id(), state.step(), total)) {
-                log.info(fmt("%s %s: %d train examples, %d steps of %d (%.1f epochs), warm-up %d, %s, %s head, %d parameters",
+                log.info(fmt("%s %s: %d train examples, %d steps of %d (%.1f epochs), warm-up %d, %s, %s head, %d parameters, %s",
                         state.step() > 0 ? "resuming" : "fine-tuning", task.glueName(), train.size(), total, cfg.batchSize(),
                         (double) total / plan.stepsPerEpoch(), schedule.warmupSteps(),
                         modelConfig.paddingInvariant() ? "padding-invariant" : "HF padding semantics",
-                        modelConfig.classifierHead().id(), modelConfig.parameterCount()));
+                        modelConfig.classifierHead().id(), modelConfig.parameterCount(), cfg.precision() == Precision.FP16
+                                ? fmt("fp16 mixed precision (fp32 masters, loss scale %.0f)", state.lossScale().scale()) : "fp32"));
                 log.info("hyper-parameters: " + cfg.toJson());
                 loaded.ifPresent(ck -> TrainingLoop.resumingFrom(ck, log));
                 var loop = new TrainingLoop(new TrainingLoop.Schedule(total, total, evalEvery, cfg.saveEvery(), cfg.maxGradNorm()),
@@ -188,7 +193,7 @@ public final class FineTuner {
         }
 
         @Override
-        public TrainingLoop.StepResult forwardBackward(long step) {
+        public TrainingLoop.StepResult forwardBackward(long step, double lossScale) {
             int[] batch = plan.batch(step);
             List<Encoding> rows = new ArrayList<>(batch.length);
             float[] labels = new float[batch.length];
@@ -198,19 +203,25 @@ public final class FineTuner {
                 labels[r] = (float) train.labels()[batch[r]];
                 tokens += rows.get(r).length();
             }
-            double loss = model.forwardBackward(PaddedBatch.of(rows), labels);
+            double loss = model.forwardBackward(PaddedBatch.of(rows), labels, lossScale);
             return new TrainingLoop.StepResult(loss, batch.length, tokens,
                     Map.of("native_arrays", (double) model.nativeArrays()),   // must not grow
                     fmt("loss %.4f", loss));
         }
 
         @Override
-        public List<NDArray> gradients() {
-            List<NDArray> grads = new ArrayList<>(groups.size());
-            for (ParamGroup g : groups) {
-                grads.add(g.parameter().getArray().getGradient());
-            }
-            return grads;
+        public List<NDArray> gradients(double lossScale) {
+            return model.gradients(lossScale);      // in namedParameters() order, as the groups were made
+        }
+
+        @Override
+        public void updated() {
+            model.refreshHalfCopy();
+        }
+
+        @Override
+        public void cleared(double norm) {
+            model.clearHalfGradients(norm);
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.convbert.trainer.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.convbert.trainer.optim.LossScale;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +18,10 @@ import java.util.TreeMap;
  * @param updates     optimizer updates applied (steps with a non-finite gradient apply none)
  * @param bestStep    the step of the best evaluation so far, −1 before the first
  * @param evaluations every evaluation, in order
+ * @param lossScale   the loss scale the next step uses, with its counters (float32: {@link LossScale#NONE})
  */
 public record TrainState(ObjectNode run, long step, long updates, double elapsedSeconds, long bestStep, double bestValue,
-                         List<Evaluation> evaluations) {
+                         List<Evaluation> evaluations, LossScale lossScale) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One split scored at one step. */
@@ -29,12 +31,12 @@ public record TrainState(ObjectNode run, long step, long updates, double elapsed
         evaluations = List.copyOf(evaluations);
     }
 
-    public static TrainState start(ObjectNode run) {
-        return new TrainState(run, 0, 0, 0.0, -1, Double.NEGATIVE_INFINITY, List.of());
+    public static TrainState start(ObjectNode run, LossScale lossScale) {
+        return new TrainState(run, 0, 0, 0.0, -1, Double.NEGATIVE_INFINITY, List.of(), lossScale);
     }
 
-    public TrainState after(long steps, long optimizerUpdates, double seconds) {
-        return new TrainState(run, steps, optimizerUpdates, seconds, bestStep, bestValue, evaluations);
+    public TrainState after(long steps, long optimizerUpdates, double seconds, LossScale scale) {
+        return new TrainState(run, steps, optimizerUpdates, seconds, bestStep, bestValue, evaluations, scale);
     }
 
     public TrainState evaluated(List<Evaluation> added, double value) {
@@ -42,7 +44,8 @@ public record TrainState(ObjectNode run, long step, long updates, double elapsed
         all.addAll(added);
         long at = added.isEmpty() ? step : added.get(0).step();
         boolean better = value > bestValue;
-        return new TrainState(run, step, updates, elapsedSeconds, better ? at : bestStep, better ? value : bestValue, all);
+        return new TrainState(run, step, updates, elapsedSeconds, better ? at : bestStep, better ? value : bestValue, all,
+                lossScale);
     }
 
     /** The evaluations of the best step, by split. */
@@ -59,6 +62,7 @@ public record TrainState(ObjectNode run, long step, long updates, double elapsed
         o.put("elapsed_seconds", elapsedSeconds);
         o.put("best_step", bestStep);
         o.put("best_value", bestValue);
+        o.set("loss_scale", lossScale.toJson());
         var list = o.putArray("evaluations");
         for (Evaluation e : evaluations) {
             ObjectNode n = list.addObject().put("step", e.step()).put("split", e.split());
@@ -79,6 +83,7 @@ public record TrainState(ObjectNode run, long step, long updates, double elapsed
         double bestValue = best.isNumber() ? best.asDouble()
                 : best.isTextual() ? Double.parseDouble(best.asText()) : Double.NEGATIVE_INFINITY;
         return new TrainState((ObjectNode) o.get("run"), o.path("step").asLong(), o.path("updates").asLong(),
-                o.path("elapsed_seconds").asDouble(), o.path("best_step").asLong(-1), bestValue, evals);
+                o.path("elapsed_seconds").asDouble(), o.path("best_step").asLong(-1), bestValue, evals,
+                LossScale.fromJson(o.get("loss_scale")));
     }
 }

@@ -11,6 +11,7 @@ import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
+import dev.convbert.trainer.optim.LossScale;
 import dev.convbert.trainer.optim.LrSchedule;
 import dev.convbert.trainer.optim.ParamGroup;
 
@@ -23,9 +24,10 @@ import java.util.Optional;
 import static dev.convbert.trainer.log.TrainingLog.fmt;
 
 /**
- * The training loop of fine-tuning and pre-training. Each step: seed the engine from (seed, step), forward/backward,
- * refuse a non-finite loss, clip by global norm, apply AdamW — or skip an update whose gradient overflowed — clear
- * the gradients, log; then evaluate and checkpoint on their cadence. What differs between the two lives in a
+ * The training loop of fine-tuning and pre-training. Each step: seed the engine from (seed, step), forward/backward of
+ * the loss times the loss scale, refuse a non-finite loss, unscale and clip by global norm, apply AdamW — or skip an
+ * update whose gradient overflowed, which halves a dynamic loss scale — clear the gradients, log; then evaluate and
+ * checkpoint on their cadence. What differs between the two lives in a
  * {@link Task}: the batch and loss of a step, the evaluation, what a checkpoint also writes.
  */
 public final class TrainingLoop {
@@ -33,11 +35,17 @@ public final class TrainingLoop {
 
     /** What one kind of training supplies to the loop. */
     public interface Task {
-        /** Forward and backward over the batch of 0-based {@code step}; gradients accumulate on the parameters. */
-        StepResult forwardBackward(long step);
+        /**
+         * Forward and backward over the batch of 0-based {@code step}, backpropagating the loss times {@code lossScale}
+         * (1 in float32); gradients accumulate on the parameters. The result's loss is unscaled.
+         */
+        StepResult forwardBackward(long step, double lossScale);
 
-        /** The gradients in the optimizer's group order; the loop clips, applies, clears and then closes them. */
-        List<NDArray> gradients();
+        /**
+         * The float32 gradients in the optimizer's group order, divided by {@code lossScale}; the loop clips, applies,
+         * clears and then closes them.
+         */
+        List<NDArray> gradients(double lossScale);
 
         /** After an update changed the weights (data-parallel: copies them to the other replicas). */
         default void updated() {}
@@ -107,23 +115,34 @@ public final class TrainingLoop {
             throw interrupted(stop.requested().get(), state.step(), state.step() > 0 ? "nothing done since the last "
                     + "checkpoint; continue with --resume" : "nothing was saved; run the command again");
         }
+        LossScale scale = state.lossScale();
         for (long step = state.step(); step < end; step++) {
             double rate = lr.lr(step);
             Engine.getInstance().setRandomSeed(seeds.engine(step));
-            StepResult r = task.forwardBackward(step);
-            if (!Double.isFinite(r.loss())) {
+            StepResult r = task.forwardBackward(step, scale.scale());
+            // in fp16 an overflow in the forward pass is an overflow like any other: skipped, the scale halved; a
+            // scale driven below 1 means the loss itself is not finite, and so does any non-finite loss in fp32
+            if (!Double.isFinite(r.loss()) && !(scale.dynamic() && scale.scale() >= 1)) {
                 throw new CommandFailedException("training diverged: loss became " + r.loss() + " at step " + step
                         + "; lower --lr, then resume from the last checkpoint (--resume) or start again");
             }
-            List<NDArray> grads = task.gradients();
+            List<NDArray> grads = task.gradients(scale.scale());
             double norm = GradientClipping.globalNorm(grads, schedule.maxGradNorm());
+            if (!Double.isFinite(r.loss())) {
+                norm = Double.NaN;
+            }
             if (Double.isFinite(norm)) {
                 optimizer.step(groups, grads, rate);
                 task.updated();
             } else {
                 // as mixed-precision trainers do: an overflowed gradient is dropped, not applied
-                log.info(fmt("step %d: gradient norm is %s (non-finite in %s); update skipped", step + 1, norm,
-                        nonFinite(grads)));
+                log.info(fmt("step %d: gradient norm is %s (non-finite in %s); update skipped%s", step + 1, norm,
+                        nonFinite(grads), scale.dynamic() ? fmt(", loss scale %.0f -> %.0f", scale.scale(), scale.scale() / 2) : ""));
+            }
+            LossScale next = scale.after(Double.isFinite(norm));
+            if (next.scale() > scale.scale()) {
+                log.info(fmt("step %d: %d clean steps; loss scale %.0f -> %.0f", step + 1, LossScale.GROWTH_INTERVAL,
+                        scale.scale(), next.scale()));
             }
             for (NDArray g : grads) {
                 GradientClipping.zero(g, norm);
@@ -138,14 +157,19 @@ public final class TrainingLoop {
             r.metrics().forEach(rec::put);
             rec.put("lr", rate).put("grad_norm", norm).put("examples_per_s", examples / Math.max(secs, 1e-9))
                     .put("tokens_per_s", tokens / Math.max(secs, 1e-9)).put("elapsed_s", before + secs);
-            log.step(rec, fmt("%s lr %.2e %.0f ex/s %.0f tok/s", r.summary(), rate, examples / Math.max(secs, 1e-9),
-                    tokens / Math.max(secs, 1e-9)), (step + 1) % 50 == 0);
+            if (scale.dynamic()) {
+                rec.put("loss_scale", scale.scale()).put("skipped_steps", next.skippedSteps());
+            }
+            log.step(rec, fmt("%s lr %.2e %.0f ex/s %.0f tok/s%s", r.summary(), rate, examples / Math.max(secs, 1e-9),
+                    tokens / Math.max(secs, 1e-9), next.skippedSteps() > 0 ? fmt(" · %d skipped", next.skippedSteps()) : ""),
+                    (step + 1) % 50 == 0);
+            scale = next;
 
             boolean last = step + 1 == end;
             if (schedule.evalEvery() > 0 && (last || (step + 1) % schedule.evalEvery() == 0)) {
                 state = evaluate(task, state, step + 1);
             }
-            state = state.after(step + 1, optimizer.updates(), before + (System.nanoTime() - t0) / 1e9);
+            state = state.after(step + 1, optimizer.updates(), before + (System.nanoTime() - t0) / 1e9, scale);
             Optional<StopRequest.Reason> asked = last ? Optional.empty() : stop.requested();
             if (last || asked.isPresent() || (schedule.saveEvery() > 0 && (step + 1) % schedule.saveEvery() == 0)) {
                 String saved = checkpoints.save(step + 1, task.weights(), optimizer.state(), state.toJson());

@@ -72,16 +72,20 @@ public final class ConvBertModel extends HfBlock {
     public NDArray encode(ParameterStore ps, NDList inputs, boolean training, List<NDArray> hiddenStates) {
         NDArray ids = inputs.get(0);
         NDArray types = inputs.get(1);
-        NDArray mask = inputs.get(2).toType(DataType.FLOAT32, false);                  // [B, L]
         long b = ids.getShape().get(0);
         long len = ids.getShape().get(1);
-        NDArray additive = mask.neg().add(1f).mul(Scalars.like(mask, -Float.MAX_VALUE)).reshape(b, 1, 1, len); // [B, 1, 1, L]
-        NDArray realTokens = mask.expandDims(2);                                       // [B, L, 1]
 
         NDArray x = embeddings.forward(ps, new NDList(ids, types), training).singletonOrThrow();
         if (embeddingsProject != null) {
             x = embeddingsProject.apply(ps, x, training);
         }
+        // the masks take the activations' type (fp16 when training in mixed precision): an fp32 mask would promote the
+        // scores to fp32, and the next matMul with fp16 weights refuses mixed types
+        DataType compute = x.getDataType();
+        NDArray mask = inputs.get(2).toType(compute, false);                            // [B, L]
+        double lowest = compute == DataType.FLOAT16 ? -65504.0 : -Float.MAX_VALUE;      // the type's most negative value
+        NDArray additive = mask.neg().add(1f).mul(Scalars.like(mask, lowest)).reshape(b, 1, 1, len); // [B, 1, 1, L]
+        NDArray realTokens = mask.expandDims(2);                                       // [B, L, 1]
         if (hiddenStates != null) {
             hiddenStates.add(x);
         }

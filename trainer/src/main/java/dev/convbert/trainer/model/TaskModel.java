@@ -35,6 +35,10 @@ public final class TaskModel implements Predictor {
     private final Device device;
     private boolean closed;
     private boolean trainable;
+    /** fp16 training: the working copy the forward and backward run on; its parameters are the graph's leaves. */
+    private ConvBertForSequenceClassification half;
+    /** The working copy's arrays, in {@link #namedParameters()} order. */
+    private List<NDArray> halfArrays;
 
     private TaskModel(Path dir, NDManager manager, ConvBertForSequenceClassification model, Device device) {
         this.dir = dir;
@@ -141,12 +145,47 @@ public final class TaskModel implements Predictor {
     }
 
     /**
-     * One training forward pass (dropout on) and its backward: gradients accumulate on the parameters; returns the
-     * loss. Classification: cross-entropy. Regression: squared error against the label — scaled by the head's
+     * Trains in mixed precision from now on: an fp16 copy of every parameter becomes the model the training forward and
+     * backward run on, while the parameters of this model stay fp32 — the masters the optimizer updates, the weights
+     * that are evaluated and saved. Every parameter is copied, LayerNorm's included: PyTorch's fp16 LayerNorm keeps its
+     * mean and variance in fp32, and the tracking test shows no gain from fp32 gamma/beta.
+     */
+    public void trainInHalfPrecision() {
+        if (half != null) {
+            return;
+        }
+        half = new ConvBertForSequenceClassification(config());
+        Map<String, ConvBertWeights.Named> copies = ConvBertWeights.named(half);
+        halfArrays = new java.util.ArrayList<>();
+        for (var n : namedParameters().values()) {
+            NDArray h = n.parameter().getArray().toType(DataType.FLOAT16, false);
+            h.setRequiresGradient(true);
+            copies.get(n.name()).parameter().setArray(h);
+            halfArrays.add(h);
+        }
+    }
+
+    /** After an update of the fp32 masters: the fp16 copy takes their new values (rounded; outside autograd). */
+    public void refreshHalfCopy() {
+        if (half == null) {
+            return;
+        }
+        int i = 0;
+        for (var n : namedParameters().values()) {
+            try (NDArray rounded = n.parameter().getArray().toType(DataType.FLOAT16, false)) {
+                rounded.copyTo(halfArrays.get(i++));
+            }
+        }
+    }
+
+    /**
+     * One training forward pass (dropout on) and its backward, of the loss times {@code lossScale}: gradients
+     * accumulate on the parameters (on the fp16 copy in mixed precision). Returns the unscaled loss.
+     * Classification: cross-entropy. Regression: squared error against the label — scaled by the head's
      * {@link ClassifierHead#regressionScale()}, so the ELECTRA head trains on label / 5 as the original does.
      */
-    public double forwardBackward(PaddedBatch batch, float[] labels) {
-        if (!trainable) {
+    public double forwardBackward(PaddedBatch batch, float[] labels, double lossScale) {
+        if (!trainable && half == null) {
             namedParameters().values().forEach(n -> n.parameter().getArray().setRequiresGradient(true));
             trainable = true;
         }
@@ -157,7 +196,12 @@ public final class TaskModel implements Predictor {
                     matrix(step, batch.attentionMask()));
             NDArray y = step.create(labels);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = model.run(parameters, in, true, null).get(0);
+                NDArray logits = (half != null ? half : model).run(parameters, in, true, null).get(0);
+                if (half != null) {
+                    // the loss is taken in fp32: an fp16 logit plus an fp32 zero promotes to fp32 and, unlike a cast,
+                    // keeps autograd's path back into the fp16 graph
+                    logits = logits.add(step.zeros(new Shape(c.numLabels()), DataType.FLOAT32));
+                }
                 NDArray loss;
                 if (c.isRegression()) {
                     NDArray error = logits.reshape(b).sub(y);
@@ -167,8 +211,43 @@ public final class TaskModel implements Predictor {
                     NDArray gold = y.toType(DataType.INT64, false).oneHot(c.numLabels());
                     loss = logits.logSoftmax(1).mul(gold).sum(new int[]{1}).neg().mean();
                 }
-                gc.backward(loss);
+                // an array of this step's manager, not a Number: autograd keeps the factor for the backward pass
+                gc.backward(lossScale == 1 ? loss : loss.mul(step.create(new float[]{(float) lossScale})));
                 return loss.getFloat();
+            }
+        }
+    }
+
+    /**
+     * The gradients in {@link #namedParameters()} order as fp32, divided by {@code lossScale}. In fp32 they are the
+     * parameters' own gradient arrays; in mixed precision new fp32 arrays made from the fp16 copy's gradients.
+     */
+    public List<NDArray> gradients(double lossScale) {
+        List<NDArray> grads = new java.util.ArrayList<>();
+        if (half == null) {
+            for (var n : namedParameters().values()) {
+                NDArray g = n.parameter().getArray().getGradient();
+                grads.add(lossScale == 1 ? g : g.divi(lossScale));
+            }
+            return grads;
+        }
+        for (NDArray h : halfArrays) {
+            try (NDArray g = h.getGradient()) {
+                NDArray f = g.toType(DataType.FLOAT32, false);
+                grads.add(lossScale == 1 ? f : f.divi(lossScale));
+            }
+        }
+        return grads;
+    }
+
+    /** Clears the fp16 copy's gradients for the next step (the fp32 path clears the arrays {@link #gradients} gave). */
+    public void clearHalfGradients(double norm) {
+        if (half == null) {
+            return;
+        }
+        for (NDArray h : halfArrays) {
+            try (NDArray g = h.getGradient()) {
+                dev.convbert.trainer.optim.GradientClipping.zero(g, norm);
             }
         }
     }

@@ -35,6 +35,7 @@ import dev.convbert.trainer.model.Scalars;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
+import dev.convbert.trainer.optim.LossScale;
 import dev.convbert.trainer.optim.LrSchedule;
 import dev.convbert.trainer.optim.ParamGroup;
 
@@ -190,7 +191,7 @@ public final class Pretrainer {
             }
             TrainState state = loaded.isPresent()
                     ? TrainState.fromJson(Checkpoints.restore(loaded.get(), run, groups, optimizer))
-                    : TrainState.start(run);
+                    : TrainState.start(run, LossScale.NONE);
             if (stopAt < cfg.maxSteps() && stopAt <= state.step()) {
                 throw new InvalidInputException("--stop-after " + stopAt + ": " + out + " is already at step " + state.step()
                         + "; give a later step, or leave --stop-after out to finish the run");
@@ -253,7 +254,7 @@ public final class Pretrainer {
         }
 
         @Override
-        public TrainingLoop.StepResult forwardBackward(long step) {
+        public TrainingLoop.StepResult forwardBackward(long step, double lossScale) {
             HostBatch batch = hostBatch(data, plan.batch(step), masking, seeds.masking(step));
             double slots = Math.max(batch.maskedSlots(), 1e-6);
             double real = Math.max(batch.tokens(), 1e-6);
@@ -284,7 +285,7 @@ public final class Pretrainer {
         }
 
         @Override
-        public List<NDArray> gradients() {
+        public List<NDArray> gradients(double lossScale) {
             return sumGradients(replicas);
         }
 

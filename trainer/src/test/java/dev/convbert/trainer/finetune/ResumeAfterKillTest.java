@@ -25,25 +25,27 @@ class ResumeAfterKillTest {
     static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     static final int STEPS = 12;
 
-    static List<String> args(Path out, Path config) {
-        return List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
+    static List<String> args(Path out, Path config, String precision) {
+        return List.of("finetune", "--precision", precision, "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
                 "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
                 "--output", out.toString(), "--max-steps", String.valueOf(STEPS), "--batch-size", "2",
                 "--save-every", "3", "--eval-every", "6", "--lr", "1e-3");
     }
 
-    @Test
-    void killedRunResumesToTheSameWeights(@TempDir Path dir) throws Exception {
+    /** fp16 too: the masters, the moments and the loss scale with its counters come back exactly. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fp32", "fp16"})
+    void killedRunResumesToTheSameWeights(String precision, @TempDir Path dir) throws Exception {
         Path config = dir.resolve("tiny.json");
         TrainingFixtures.tiny().write(config);
 
         Path a = dir.resolve("uninterrupted");
         assertEquals(0, dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(System.out),
-                new java.io.PrintWriter(System.err)).execute(args(a, config).toArray(String[]::new)));
+                new java.io.PrintWriter(System.err)).execute(args(a, config, precision).toArray(String[]::new)));
 
         Path b = dir.resolve("killed");
         List<String> childArgs = new ArrayList<>(List.of("800"));
-        childArgs.addAll(args(b, config).subList(1, args(b, config).size()));      // without the "finetune" command name
+        childArgs.addAll(args(b, config, precision).subList(1, args(b, config, precision).size()));      // without the "finetune" command name
         Process child = ChildJvm.start(dir, dir.resolve("child.log"), null, "dev.convbert.trainer.cli.PausingFineTune", childArgs);
         Path pointer = b.resolve(Checkpoints.POINTER);
         long deadline = System.currentTimeMillis() + 120_000;
@@ -57,12 +59,15 @@ class ResumeAfterKillTest {
         assertTrue(killedAt < STEPS, "killed mid-way, at checkpoint " + killedAt);
 
         assertEquals(0, dev.convbert.core.cli.ConvBertCli.commandLine(new java.io.PrintWriter(System.out),
-                new java.io.PrintWriter(System.err)).execute(withResume(args(b, config))));
+                new java.io.PrintWriter(System.err)).execute(withResume(args(b, config, precision))));
 
         String last = String.format("checkpoint-%08d", STEPS);
         TrainingFixtures.assertBitEqual(a.resolve(last).resolve(Checkpoints.MODEL), b.resolve(last).resolve(Checkpoints.MODEL));
         TrainingFixtures.assertBitEqual(a.resolve(last).resolve(Checkpoints.OPTIMIZER), b.resolve(last).resolve(Checkpoints.OPTIMIZER));
         TrainingFixtures.assertBitEqual(a.resolve("model.safetensors"), b.resolve("model.safetensors"));
+        ObjectMapper json = new ObjectMapper();
+        assertEquals(json.readTree(a.resolve(last).resolve(Checkpoints.STATE).toFile()).get("loss_scale"),
+                json.readTree(b.resolve(last).resolve(Checkpoints.STATE).toFile()).get("loss_scale"));
         var lossesA = losses(a);
         var lossesB = losses(b);
         assertEquals(lossesA.get(STEPS - 1), lossesB.get(lossesB.size() - 1), "the last step's loss is identical");

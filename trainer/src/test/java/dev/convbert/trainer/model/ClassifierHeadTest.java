@@ -65,7 +65,7 @@ class ClassifierHeadTest {
                     double err = (out.logits()[r][0] - labels[r]) / scale;
                     want += err * err / labels.length;
                 }
-                assertEquals(want, m.forwardBackward(BATCH, labels), 1e-5 * Math.max(1, want), head.id());
+                assertEquals(want, m.forwardBackward(BATCH, labels, 1), 1e-5 * Math.max(1, want), head.id());
                 if (head == ClassifierHead.ELECTRA) {
                     float[] w = m.namedParameters().get("classifier.out_proj.weight").parameter().getArray().toFloatArray();
                     float b = m.namedParameters().get("classifier.out_proj.bias").parameter().getArray().getFloat(0);
