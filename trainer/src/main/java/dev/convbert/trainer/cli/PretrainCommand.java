@@ -8,6 +8,7 @@ import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.StopSignals;
 import dev.convbert.trainer.model.DjlPredictorProvider;
+import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.pretrain.PretrainConfig;
 import dev.convbert.trainer.pretrain.PretrainData;
 import dev.convbert.trainer.pretrain.Pretrainer;
@@ -74,6 +75,17 @@ public final class PretrainCommand implements Callable<Integer> {
             + "the --max-steps schedule; continue later with --resume (for jobs that run in time windows).")
     Long stopAfter;
 
+    @Option(names = "--precision", defaultValue = "fp32", description = {"fp32, or fp16 for GPUs: mixed precision with fp32",
+            "master weights and dynamic loss scaling (slow on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}."})
+    String precision;
+
+    @Option(names = "--loss-scale", paramLabel = "SCALE", defaultValue = "65536", description = "fp16: the loss scale to "
+            + "start from; halved on each overflow, doubled after 2000 clean steps (default ${DEFAULT-VALUE}, GradScaler's).")
+    double lossScale;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--device", defaultValue = "cpu",
             description = "cpu, gpu (data-parallel over every visible GPU), gpu:N or gpu:N,M,… (default ${DEFAULT-VALUE}).")
     String device;
@@ -99,7 +111,15 @@ public final class PretrainCommand implements Callable<Integer> {
         PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
                 maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), dataLength, seed,
                 saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight(),
-                temperature != null ? temperature : d.temperature());
+                temperature != null ? temperature : d.temperature(), Precision.of(precision), lossScale);
+        if (!(lossScale >= 1 && lossScale < Double.POSITIVE_INFINITY)) {
+            throw new InvalidInputException("--loss-scale " + lossScale + ": expected a number >= 1");
+        }
+        if (cfg.precision() == Precision.FP16 && !device.startsWith("gpu")) {
+            spec.commandLine().getErr().println("warning: --precision fp16 on the CPU: correct but slower than fp32"
+                    + " (half-precision kernels are slow on CPUs); it is meant for GPUs");
+            spec.commandLine().getErr().flush();
+        }
         if (cfg.temperature() < 0) {
             throw new InvalidInputException("--temperature " + cfg.temperature() + ": expected 0 (the generator's argmax) or more");
         }

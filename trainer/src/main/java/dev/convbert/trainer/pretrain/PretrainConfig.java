@@ -3,6 +3,8 @@ package dev.convbert.trainer.pretrain;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.trainer.optim.LossScale;
+import dev.convbert.trainer.optim.Precision;
 
 import java.util.List;
 
@@ -15,13 +17,13 @@ import java.util.List;
  */
 public record PretrainConfig(double learningRate, int batchSize, long maxSteps, long warmupSteps, double weightDecay,
                              double maxGradNorm, int maxSeqLength, long seed, int saveEvery, double generatorSize,
-                             double discWeight, double temperature) {
+                             double discWeight, double temperature, Precision precision, double initialLossScale) {
 
     public static PretrainConfig original(ConvBertConfig disc, long maxSteps) {
         boolean base = disc.hiddenSize() >= 768;
         double lr = base ? 2e-4 : disc.numGroups() > 1 ? 5e-4 : 3e-4;
         return new PretrainConfig(lr, base ? 256 : 128, maxSteps, Math.min(10_000, maxSteps / 10), 0.01, 1.0, 128, 42, 1000,
-                base ? 1.0 / 3 : 0.25, 50.0, 1.0);
+                base ? 1.0 / 3 : 0.25, 50.0, 1.0, Precision.FP32, LossScale.INITIAL);
     }
 
     /**
@@ -45,7 +47,18 @@ public record PretrainConfig(double learningRate, int batchSize, long maxSteps, 
 
     public PretrainConfig withTemperature(double t) {
         return new PretrainConfig(learningRate, batchSize, maxSteps, warmupSteps, weightDecay, maxGradNorm, maxSeqLength,
-                seed, saveEvery, generatorSize, discWeight, t);
+                seed, saveEvery, generatorSize, discWeight, t, precision, initialLossScale);
+    }
+
+    /** fp16: mixed precision with fp32 masters and dynamic loss scaling from {@code lossScale} ({@link Precision}). */
+    public PretrainConfig withPrecision(Precision p, double lossScale) {
+        return new PretrainConfig(learningRate, batchSize, maxSteps, warmupSteps, weightDecay, maxGradNorm, maxSeqLength,
+                seed, saveEvery, generatorSize, discWeight, temperature, p, lossScale);
+    }
+
+    /** What the loss scale starts as: dynamic from {@link #initialLossScale} in fp16, none in fp32. */
+    public LossScale lossScale() {
+        return precision == Precision.FP16 ? LossScale.dynamicFrom(initialLossScale) : LossScale.NONE;
     }
 
     public ObjectNode toJson() {
@@ -63,6 +76,11 @@ public record PretrainConfig(double learningRate, int batchSize, long maxSteps, 
         o.put("disc_weight", discWeight);
         o.put("temperature", temperature);
         o.put("mask_prob", 0.15);
+        if (precision != Precision.FP32) {
+            // absent means fp32, so runs checkpointed before the option existed still resume
+            o.put("precision", precision.id());
+            o.put("initial_loss_scale", initialLossScale);
+        }
         o.put("optimizer", "AdamW (beta1 0.9, beta2 0.999, eps 1e-6, no bias correction)");
         return o;
     }

@@ -35,7 +35,7 @@ import dev.convbert.trainer.model.Scalars;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
-import dev.convbert.trainer.optim.LossScale;
+import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.optim.LrSchedule;
 import dev.convbert.trainer.optim.ParamGroup;
 
@@ -166,16 +166,30 @@ public final class Pretrainer {
         LrSchedule schedule = new LrSchedule(cfg.learningRate(), cfg.warmupSteps(), cfg.maxSteps());
 
         List<Replica> replicas = new ArrayList<>();
+        boolean half = cfg.precision() == Precision.FP16;
         try (NDManager root = NDManager.newBaseManager(devices.get(0))) {
+            // fp16: the fp32 masters are a model of their own on the first device, outside every graph; each replica
+            // trains an fp16 copy. fp32: the first replica's weights are the masters.
+            ElectraPretraining masters = null;
+            if (half) {
+                masters = new ElectraPretraining(discConfig, genConfig);
+                ConvBertWeights.initialize(masters, discConfig, root, cfg.seed());
+            }
             for (Device d : devices) {
                 NDManager manager = root.newSubManager(d);
                 ElectraPretraining model = new ElectraPretraining(discConfig, genConfig);
-                ConvBertWeights.initialize(model, discConfig, manager, cfg.seed());
+                if (half) {
+                    for (var n : ConvBertWeights.unique(masters).values()) {
+                        ConvBertWeights.unique(model).get(n.name()).parameter().setArray(halfCopy(n.parameter().getArray(), manager));
+                    }
+                } else {
+                    ConvBertWeights.initialize(model, discConfig, manager, cfg.seed());
+                }
                 List<Parameter> params = new ArrayList<>();
                 ConvBertWeights.unique(model).values().forEach(n -> params.add(n.parameter()));
                 replicas.add(new Replica(manager, model, new ParameterStore(manager, false), params));
             }
-            ElectraPretraining model = replicas.get(0).model();
+            ElectraPretraining model = half ? masters : replicas.get(0).model();
             List<ParamGroup> groups = new ArrayList<>();
             for (var n : ConvBertWeights.unique(model).values()) {
                 groups.add(new ParamGroup(n.name(), n.parameter(), ParamGroup.decays(n.name()), 1.0));
@@ -191,17 +205,20 @@ public final class Pretrainer {
             }
             TrainState state = loaded.isPresent()
                     ? TrainState.fromJson(Checkpoints.restore(loaded.get(), run, groups, optimizer))
-                    : TrainState.start(run, LossScale.NONE);
+                    : TrainState.start(run, cfg.lossScale());
             if (stopAt < cfg.maxSteps() && stopAt <= state.step()) {
                 throw new InvalidInputException("--stop-after " + stopAt + ": " + out + " is already at step " + state.step()
                         + "; give a later step, or leave --stop-after out to finish the run");
             }
-            broadcast(replicas);
+            List<Parameter> masterParams = groups.stream().map(ParamGroup::parameter).toList();
+            List<Replica> copies = half ? replicas : replicas.subList(1, replicas.size());
+            broadcast(masterParams, copies);
             replicas.forEach(r -> r.params().forEach(p -> p.getArray().setRequiresGradient(true)));
             try (TrainingLog log = new TrainingLog(out, "pretrain", state.step(), cfg.maxSteps())) {
-                log.info(fmt("%s pre-training: %d examples, %d steps of %d; discriminator %d parameters (hidden %d), generator hidden %d; devices %s",
+                log.info(fmt("%s pre-training: %d examples, %d steps of %d; discriminator %d parameters (hidden %d), generator hidden %d; devices %s; %s",
                         state.step() > 0 ? "resuming" : "starting", data.size(), cfg.maxSteps(), cfg.batchSize(),
-                        discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize(), devices));
+                        discConfig.parameterCount(), discConfig.hiddenSize(), genConfig.hiddenSize(), devices,
+                        half ? fmt("fp16 mixed precision (fp32 masters, loss scale %.0f)", state.lossScale().scale()) : "fp32"));
                 log.info("hyper-parameters: " + cfg.toJson());
                 loaded.ifPresent(ck -> TrainingLoop.resumingFrom(ck, log));
                 if (loaded.isPresent() && !run.has(DATA_SHA256)) {
@@ -209,7 +226,8 @@ public final class Pretrainer {
                 }
                 var loop = new TrainingLoop(new TrainingLoop.Schedule(cfg.maxSteps(), stopAt, 0, cfg.saveEvery(), cfg.maxGradNorm()),
                         schedule, seeds, groups, optimizer, checkpoints, log);
-                state = loop.run(new ReplacedTokenDetection(replicas, data, plan, masking, seeds, log), state, control.stop());
+                state = loop.run(new ReplacedTokenDetection(replicas, model, masterParams, copies, data, plan, masking, seeds, log),
+                        state, control.stop());
 
                 ObjectNode metrics = JSON.createObjectNode();
                 metrics.put("steps", cfg.maxSteps());
@@ -237,15 +255,26 @@ public final class Pretrainer {
      */
     private final class ReplacedTokenDetection implements TrainingLoop.Task {
         private final List<Replica> replicas;
+        private final ElectraPretraining masters;
+        private final List<Parameter> masterParams;
+        private final List<Replica> copies;
         private final PretrainData data;
         private final BatchPlan plan;
         private final Masking masking;
         private final Seeds seeds;
         private final TrainingLog log;
 
-        ReplacedTokenDetection(List<Replica> replicas, PretrainData data, BatchPlan plan, Masking masking, Seeds seeds,
+        /**
+         * @param masters the weights the optimizer updates: the first replica's in fp32, a model of their own in fp16
+         * @param copies  the replicas that take the masters' weights after each update
+         */
+        ReplacedTokenDetection(List<Replica> replicas, ElectraPretraining masters, List<Parameter> masterParams,
+                               List<Replica> copies, PretrainData data, BatchPlan plan, Masking masking, Seeds seeds,
                                TrainingLog log) {
             this.replicas = replicas;
+            this.masters = masters;
+            this.masterParams = masterParams;
+            this.copies = copies;
             this.data = data;
             this.plan = plan;
             this.masking = masking;
@@ -263,7 +292,7 @@ public final class Pretrainer {
                 int from = k * batch.lengths().length / replicas.size();
                 int to = (k + 1) * batch.lengths().length / replicas.size();
                 Replica r = replicas.get(k);
-                pending.add(step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real));
+                pending.add(step(r.model(), r.ps(), r.manager(), batch.rows(from, to), masking.slots(), slots, real, lossScale));
             }
             Stats s = null;
             for (PendingStats p : pending) {
@@ -286,27 +315,28 @@ public final class Pretrainer {
 
         @Override
         public List<NDArray> gradients(double lossScale) {
-            return sumGradients(replicas);
+            return sumGradients(replicas, lossScale);
         }
 
         @Override
         public void updated() {
-            broadcast(replicas);
+            broadcast(masterParams, copies);
         }
 
         @Override
         public void cleared(double norm) {
-            clearGradients(replicas.subList(1, replicas.size()), norm);
+            // the loop cleared the arrays sumGradients returned: in fp32 the first replica's own gradients
+            clearGradients(copies, norm);
         }
 
         @Override
         public List<SafeTensor> weights() {
-            return ConvBertWeights.toSafeTensors(replicas.get(0).model());
+            return ConvBertWeights.toSafeTensors(masters);
         }
 
         @Override
         public void checkpointed(long step) throws IOException {
-            saveDiscriminator(replicas.get(0).model());
+            saveDiscriminator(masters);
             log.info(fmt("step %d: checkpoint and discriminator saved", step));
         }
     }
@@ -317,21 +347,28 @@ public final class Pretrainer {
     }
 
     /**
-     * The replicas' gradients summed into the first one's, returned in the order of the optimizer's groups. The caller
-     * closes them; the other replicas' gradients stay until {@link #clearGradients}.
+     * The replicas' gradients summed on the first device, divided by the loss scale, in the order of the optimizer's
+     * groups; the caller closes them. fp32: summed into the first replica's own gradients (the caller clears those), the
+     * other replicas' stay until {@link #clearGradients}. fp16: new fp32 arrays; every replica's stay.
      */
-    private static List<NDArray> sumGradients(List<Replica> replicas) {
-        Replica master = replicas.get(0);
-        List<NDArray> grads = new ArrayList<>(master.params().size());
-        for (int i = 0; i < master.params().size(); i++) {
-            NDArray g = master.params().get(i).getArray().getGradient();
-            for (Replica r : replicas.subList(1, replicas.size())) {
-                try (NDArray other = r.params().get(i).getArray().getGradient();
-                     NDArray here = other.toDevice(g.getDevice(), true)) {
-                    g.addi(here);
+    private static List<NDArray> sumGradients(List<Replica> replicas, double lossScale) {
+        Replica first = replicas.get(0);
+        List<NDArray> grads = new ArrayList<>(first.params().size());
+        for (int i = 0; i < first.params().size(); i++) {
+            NDArray g = first.params().get(i).getArray().getGradient();
+            if (g.getDataType() != DataType.FLOAT32) {
+                try (NDArray half = g) {
+                    g = half.toType(DataType.FLOAT32, false);
                 }
             }
-            grads.add(g);
+            for (Replica r : replicas.subList(1, replicas.size())) {
+                try (NDArray other = r.params().get(i).getArray().getGradient();
+                     NDArray here = other.toDevice(g.getDevice(), true);
+                     NDArray wide = here.toType(DataType.FLOAT32, true)) {
+                    g.addi(wide);
+                }
+            }
+            grads.add(lossScale == 1 ? g : g.divi(lossScale));
         }
         return grads;
     }
@@ -346,16 +383,25 @@ public final class Pretrainer {
         }
     }
 
-    /** Copies the first replica's weights into the others, in place (their gradient bookkeeping stays). */
-    private static void broadcast(List<Replica> replicas) {
-        Replica master = replicas.get(0);
-        for (Replica r : replicas.subList(1, replicas.size())) {
-            for (int i = 0; i < master.params().size(); i++) {
+    /** Copies the masters' weights into the replicas' parameters, in place, in the replicas' type and on their devices. */
+    private static void broadcast(List<Parameter> masters, List<Replica> replicas) {
+        for (Replica r : replicas) {
+            for (int i = 0; i < masters.size(); i++) {
                 NDArray target = r.params().get(i).getArray();
-                try (NDArray source = master.params().get(i).getArray().toDevice(target.getDevice(), true)) {
+                try (NDArray typed = masters.get(i).getArray().toType(target.getDataType(), true);
+                     NDArray source = typed.toDevice(target.getDevice(), true)) {
                     target.set(new NDIndex("..."), source);
                 }
             }
+        }
+    }
+
+    /** An fp16 copy of a master's array, owned by a replica's manager (on its device). */
+    private static NDArray halfCopy(NDArray master, NDManager manager) {
+        try (NDArray half = master.toType(DataType.FLOAT16, true)) {
+            NDArray copy = half.toDevice(manager.getDevice(), true);
+            copy.attach(manager);
+            return copy;
         }
     }
 
@@ -390,7 +436,7 @@ public final class Pretrainer {
      * up to the whole batch's.
      */
     PendingStats step(ElectraPretraining model, ParameterStore ps, NDManager manager, HostBatch batch, int n,
-                      double maskedSlots, double realTokens) {
+                      double maskedSlots, double realTokens, double lossScale) {
         long[][] ids = batch.ids();
         int b = ids.length;
         int len = ids[0].length;
@@ -418,7 +464,7 @@ public final class Pretrainer {
                 NDArray genHidden = model.generator().encode(ps, new NDList(genIn, typesNd, maskNd), true, null);
                 long gh = genHidden.getShape().get(2);
                 NDArray index = positions.expandDims(2).repeat(2, gh);                        // [B, N, gh]
-                NDArray logits = model.mlmLogits(ps, genHidden.gather(index, 1), true);       // [B, N, V]
+                NDArray logits = fp32(model.mlmLogits(ps, genHidden.gather(index, 1), true), step); // [B, N, V]
                 NDArray logp = logits.logSoftmax(2);
                 NDArray nll = logp.gather(originals.expandDims(2), 2).squeeze(2).neg();     // [B, N]
                 NDArray mlmLoss = nll.mul(weights).sum().div(Scalars.like(nll, maskedSlots));
@@ -438,12 +484,14 @@ public final class Pretrainer {
                 NDArray discIn = idsNd.flatten().put(replacedAt, sampled.take(replacedFrom)).reshape(b, len);
                 NDArray y = discIn.neq(idsNd).toType(DataType.FLOAT32, false);                // [B, L]: replaced
                 NDArray discHidden = model.discriminator().encode(ps, new NDList(discIn, typesNd, maskNd), true, null);
-                NDArray x = model.discriminatorLogits(ps, discHidden, true);                  // [B, L]
+                NDArray x = fp32(model.discriminatorLogits(ps, discHidden, true), step);      // [B, L]
                 NDArray maskF = maskNd.toType(DataType.FLOAT32, false);
                 // sigmoid cross-entropy, stable form: max(x,0) − x·y + log(1 + e^−|x|)
                 NDArray bce = x.maximum(Scalars.like(x, 0)).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log());
                 NDArray discLoss = bce.mul(maskF).sum().div(Scalars.like(bce, realTokens));
-                gc.backward(mlmLoss.add(discLoss.mul(Scalars.like(discLoss, cfg.discWeight()))));
+                NDArray loss = mlmLoss.add(discLoss.mul(Scalars.like(discLoss, cfg.discWeight())));
+                // an array of this step's manager, not a Number: autograd keeps the factor for the backward pass
+                gc.backward(lossScale == 1 ? loss : loss.mul(step.create(new float[]{(float) lossScale})));
 
                 NDArray mlmRight = predicted.eq(originals).toType(DataType.FLOAT32, false).mul(weights).sum();
                 NDArray flagged = x.stopGradient().gt(Scalars.like(x, 0)).toType(DataType.FLOAT32, false).mul(maskF);
@@ -453,6 +501,18 @@ public final class Pretrainer {
                 return new PendingStats(sums, (int) Math.round(batch.maskedSlots()), real);
             }
         }
+    }
+
+    /**
+     * Logits in fp32, where the losses are taken: an fp16 array plus an fp32 zero row promotes to fp32 and, unlike a
+     * cast, keeps autograd's path back into the fp16 graph. fp32 logits pass through.
+     */
+    private static NDArray fp32(NDArray logits, NDManager step) {
+        if (logits.getDataType() == DataType.FLOAT32) {
+            return logits;
+        }
+        long last = logits.getShape().get(logits.getShape().dimension() - 1);
+        return logits.add(step.zeros(new Shape(last), DataType.FLOAT32));
     }
 
     /**
