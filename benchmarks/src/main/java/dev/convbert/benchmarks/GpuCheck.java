@@ -35,18 +35,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code convbert gpu-check}: what a user runs on a GPU host before trusting the toolchain there. DJL on CUDA against
  * the CPU and the independent reference (forward, and fine-tuning steps with dropout off), the exported models on ONNX
- * Runtime's CUDA and TensorRT providers against the CPU (float32, and float16 finite and close), then batch 1 × 128 and
- * 32 × 128 latency of a medium-small model — one JSON report. Without a GPU it says so and exits 0.
+ * Runtime's CUDA and TensorRT providers against the CPU (float32, and float16 finite and close), fp16 mixed-precision
+ * fine-tuning against fp32 on CUDA, then batch 1 × 128 and 32 × 128 latency of a medium-small model and its training
+ * step's throughput at 32 × 128 and 128 × 128 in fp32 and fp16 — one JSON report. Without a GPU it says so and exits 0.
  */
 @Command(name = "gpu-check", mixinStandardHelpOptions = true,
         description = {"Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and",
-                "TensorRT vs CPU, and a short latency benchmark; writes gpu-check.json. No GPU: one line, exit 0.",
+                "TensorRT vs CPU, fp16 training, latency and training throughput; writes gpu-check.json.",
+                "No GPU: one line saying NOT VERIFIED, exit 0 (exit 1 with --require-gpu).",
                 "Build with -Pcuda first (scripts/gpu-check.sh does).",
                 "", "Example:", "  convbert gpu-check --output runs/gpu-check"})
 public final class GpuCheck implements Callable<Integer> {
@@ -54,6 +57,8 @@ public final class GpuCheck implements Callable<Integer> {
     static final double FLOAT32_TOLERANCE = 1e-3;
     /** Float16 export vs float32 logits. */
     static final double FLOAT16_TOLERANCE = 5e-2;
+    /** fp16 mixed-precision fine-tuning vs fp32, per step's loss over 30 steps (MixedPrecisionTest's bound on the CPU). */
+    static final double FP16_LOSS_TOLERANCE = 5e-3;
     private static final String[] SETS = {"public-tiny", "public-grouped"};
 
     @Option(names = "--output", defaultValue = "runs/gpu-check", description = "Directory for the report and the models it builds (default ${DEFAULT-VALUE}).")
@@ -67,6 +72,9 @@ public final class GpuCheck implements Callable<Integer> {
 
     @Option(names = "--runs", defaultValue = "50", description = "Timed runs per latency cell (default ${DEFAULT-VALUE}).")
     int runs;
+
+    @Option(names = "--require-gpu", description = "Exit 1 when no GPU is found (a CI job on a GPU runner); without it, exit 0.")
+    boolean requireGpu;
 
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private final List<String> failures = new ArrayList<>();
@@ -86,8 +94,12 @@ public final class GpuCheck implements Callable<Integer> {
             report.put("status", "skipped");
             report.put("reason", "no GPU: PyTorch sees none and ONNX Runtime has no CUDA provider (a CPU build, or no driver)");
             write(report);
-            System.out.println("no GPU: skipped (" + report.get("pytorch").asText() + "; ONNX Runtime "
-                    + report.get("onnxruntime_providers").asText() + ")");
+            String line = "no GPU: NOT VERIFIED (" + report.get("pytorch").asText() + "; ONNX Runtime "
+                    + report.get("onnxruntime_providers").asText() + "); nothing was checked";
+            if (requireGpu) {
+                throw new CommandFailedException(line + " and --require-gpu was given");
+            }
+            System.out.println(line);
             return ExitCodes.OK;
         }
         ArrayNode checks = report.putArray("checks");
@@ -97,6 +109,7 @@ public final class GpuCheck implements Callable<Integer> {
                 djlForward(set, gpu, checks.addObject());
             }
             djlTrainingSteps(checks.addObject());
+            djlMixedPrecision(checks.addObject());
             djlPretraining(djlGpus, checks);
         } else {
             fail(checks.addObject(), "djl", "PyTorch sees " + djlGpus + " GPU(s); build with -Pcuda (pytorch-native-cu124)");
@@ -118,6 +131,9 @@ public final class GpuCheck implements Callable<Integer> {
             }
         }
         latency(report.putObject("latency_medium_small"), djlGpus > deviceId, providers);
+        if (djlGpus > deviceId) {
+            trainingThroughput(report.putObject("training_medium_small"));
+        }
         report.put("status", failures.isEmpty() ? "passed" : "failed");
         report.putPOJO("failures", failures);
         write(report);
@@ -178,6 +194,69 @@ public final class GpuCheck implements Callable<Integer> {
             }
         }
         judge(check, "djl-train-steps", max <= FLOAT32_TOLERANCE, Map.of("weights_max_abs_diff_vs_cpu", max));
+    }
+
+    /**
+     * Fine-tuning on CUDA in fp16 (fp32 masters, dynamic loss scale) against fp32 on CUDA, same seed and data, 30 steps:
+     * every step's loss within {@link #FP16_LOSS_TOLERANCE} (what the CPU test shows: 1.3e-4), no step skipped.
+     */
+    private void djlMixedPrecision(ObjectNode check) throws IOException {
+        Path config = output.resolve("train-step-config.json");
+        String gpu = "gpu:" + deviceId;
+        List<List<JsonNode>> runs = new ArrayList<>();
+        for (String precision : new String[]{"fp32", "fp16"}) {
+            Path out = output.resolve("train-" + precision + "-" + gpu.replace(':', '-'));
+            AtomicFiles.deleteTree(out);
+            if (!convbert(check, "djl-train-fp16-vs-fp32", "finetune", "--task", "sst-2", "--data-dir",
+                    testdata.resolve("glue").toString(), "--config", config.toString(), "--vocab",
+                    testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", out.toString(),
+                    "--max-steps", "30", "--batch-size", "4", "--seed", "3", "--lr", "1e-3", "--device", gpu,
+                    "--precision", precision)) {
+                return;
+            }
+            List<JsonNode> rows = new ArrayList<>();
+            for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+                JsonNode row = json.readTree(line);
+                if (row.has("grad_norm")) {
+                    rows.add(row);
+                }
+            }
+            runs.add(rows);
+        }
+        double max = 0;
+        long skipped = 0;
+        for (int i = 0; i < Math.min(runs.get(0).size(), runs.get(1).size()); i++) {
+            max = Math.max(max, Math.abs(runs.get(0).get(i).get("loss").asDouble() - runs.get(1).get(i).get("loss").asDouble()));
+            skipped = runs.get(1).get(i).path("skipped_steps").asLong();
+        }
+        judge(check, "djl-train-fp16-vs-fp32", runs.get(1).size() == 30 && max <= FP16_LOSS_TOLERANCE && skipped == 0,
+                Map.of("loss_max_abs_diff_fp16_vs_fp32", max, "fp16_skipped_steps", (double) skipped));
+    }
+
+    /**
+     * The whole training step of a random medium-small model (forward, backward, clip, AdamW, clear) on CUDA at
+     * 32 × 128 and 128 × 128, in fp32 and in fp16 mixed precision, as {@code benchmark-model} times it.
+     */
+    private void trainingThroughput(ObjectNode into) throws IOException {
+        for (int batch : new int[]{32, 128}) {
+            for (String precision : new String[]{"fp32", "fp16"}) {
+                String label = batch + "x128 " + precision;
+                Path result = output.resolve("benchmark-model-" + batch + "-" + precision + ".json");
+                ObjectNode cell = into.putObject(label);
+                if (!convbert(cell, "training " + label, "benchmark-model", "--config", "medium-small", "--batch",
+                        Integer.toString(batch), "--seq", "128", "--repeats", "5", "--precision", precision, "--device",
+                        "gpu:" + deviceId, "--output", result.toString())) {
+                    continue;
+                }
+                JsonNode r = json.readTree(result.toFile());
+                double seconds = r.get("training_step").get("seconds_median").asDouble();
+                cell.put("step_seconds_median", seconds);
+                cell.put("sequences_per_s", batch / seconds);
+                cell.put("tokens_per_s", batch * 128 / seconds);
+                cell.put("forward_backward_seconds_median", r.get("forward_backward").get("seconds_median").asDouble());
+                System.out.printf(Locale.ROOT, "training %-12s %.3f s/step  %.1f sequences/s%n", label, seconds, batch / seconds);
+            }
+        }
     }
 
     /**
