@@ -1,5 +1,6 @@
 package dev.convbert.trainer.checkpoint;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -146,7 +147,12 @@ public final class Checkpoints {
             if (t == null) {
                 throw new CheckpointException(ck.dir().resolve(MODEL) + ": no tensor \"" + g.name() + "\"");
             }
-            g.parameter().getArray().set(t.toFloats());
+            NDArray target = g.parameter().getArray();
+            // an indexed put from a new array, not NDArray.set(float[]) or copyTo (which calls it): DJL's JNI runs that
+            // under libtorch's deprecated AutoNonVariableTypeMode, which printed a deprecation warning on every resume
+            try (NDArray values = target.getManager().create(t.toFloats(), target.getShape())) {
+                target.set(new ai.djl.ndarray.index.NDIndex("..."), values);
+            }
         }
         optimizer.restore(ck.optimizer(), groups, ck.state().get("updates").asLong(), ck.dir().resolve(OPTIMIZER).toString());
         return ck.state();

@@ -198,7 +198,7 @@ public final class ConvBertWeights {
         NDArray array = manager.create(values, n.shape());
         Parameter p = n.parameter();
         if (p.isInitialized()) {
-            p.getArray().set(array.toFloatArray());
+            p.getArray().set(new ai.djl.ndarray.index.NDIndex("..."), array);    // not set(float[]): see Checkpoints.restore
             array.close();
         } else {
             p.setArray(array);

@@ -172,8 +172,9 @@ public final class TaskModel implements Predictor {
         }
         int i = 0;
         for (var n : namedParameters().values()) {
+            // an indexed put stays on the device; copyTo would go through a host buffer (DJL's NDArray.set(Buffer))
             try (NDArray rounded = n.parameter().getArray().toType(DataType.FLOAT16, false)) {
-                rounded.copyTo(halfArrays.get(i++));
+                halfArrays.get(i++).set(new ai.djl.ndarray.index.NDIndex("..."), rounded);
             }
         }
     }

@@ -1,0 +1,61 @@
+package dev.convbert.benchmarks;
+
+import dev.convbert.core.cli.ConvBertCli;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every command's {@code --help} as a user reads it: each option says what it does and, unless it is required or a
+ * flag, what it defaults to; every line fits the help's width once (no description line that picocli must wrap again).
+ */
+class HelpTest {
+    @Test
+    void everyOptionIsDescribedWithItsDefaultAndNoLineIsWrappedTwice() {
+        CommandLine cli = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        List<String> problems = new ArrayList<>();
+        int commands = 0;
+        for (Map.Entry<String, CommandLine> e : cli.getSubcommands().entrySet()) {
+            commands++;
+            CommandLine sub = e.getValue();
+            for (CommandLine.Model.OptionSpec o : sub.getCommandSpec().options()) {
+                if (o.usageHelp() || o.versionHelp()) {
+                    continue;
+                }
+                String where = e.getKey() + " " + o.longestName();
+                String text = String.join(" ", o.description()).strip();
+                if (text.isEmpty()) {
+                    problems.add(where + ": no description");
+                    continue;
+                }
+                boolean flag = o.arity().max() == 0;
+                boolean saysDefault = text.contains("${DEFAULT-VALUE}") || text.toLowerCase(java.util.Locale.ROOT).contains("default");
+                if (!o.required() && !flag && !saysDefault) {
+                    problems.add(where + ": no default in its description");
+                }
+            }
+            // a description line longer than its column is wrapped again by picocli: the help reads ragged
+            CommandLine.Help help = sub.getHelp();
+            for (CommandLine.Model.OptionSpec o : sub.getCommandSpec().options()) {
+                String rendered = help.optionListExcludingGroups(List.of(o));
+                long lines = rendered.lines().count();
+                boolean namesOwnLine = rendered.lines().findFirst().map(l -> l.strip().startsWith("-") && l.strip().split("\\s{2,}").length == 1).orElse(false);
+                long expected = Math.max(1, o.description().length) + (namesOwnLine ? 1 : 0);
+                if (lines > expected) {
+                    problems.add(e.getKey() + " " + o.longestName() + ": its description is wrapped twice (" + lines
+                            + " lines for " + o.description().length + "): " + rendered.strip().replaceAll("\\s+", " "));
+                }
+            }
+        }
+        assertTrue(commands >= 20, "every module's commands are registered: " + commands);
+        assertEquals(List.of(), problems, problems.size() + " problems");
+    }
+}
