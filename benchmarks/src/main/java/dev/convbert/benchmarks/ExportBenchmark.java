@@ -40,16 +40,16 @@ public final class ExportBenchmark implements Callable<Integer> {
     @Option(names = "--model", description = "A model directory; default: a freshly initialised --config model.")
     Path model;
 
-    @Option(names = "--config", defaultValue = "medium-small")
+    @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
     String config;
 
-    @Option(names = "--seq", defaultValue = "128")
+    @Option(names = "--seq", defaultValue = "128", description = "Sequence length timed (default ${DEFAULT-VALUE}).")
     int seq;
 
-    @Option(names = "--batches", split = ",", defaultValue = "1,32")
+    @Option(names = "--batches", split = ",", defaultValue = "1,32", description = "Batch sizes timed (default ${DEFAULT-VALUE}).")
     int[] batches;
 
-    @Option(names = "--repeats", defaultValue = "10")
+    @Option(names = "--repeats", defaultValue = "10", description = "Timed runs per cell (default ${DEFAULT-VALUE}).")
     int repeats;
 
     @Option(names = "--work-dir", description = "Where the exports and ORT's optimised dumps go (default: a temp dir).")
@@ -59,7 +59,7 @@ public final class ExportBenchmark implements Callable<Integer> {
             description = "Idle time before each timed run, so one variant's spinning threads do not slow the next (default ${DEFAULT-VALUE}).")
     int settleMs;
 
-    @Option(names = "--output", description = "Results JSON.")
+    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
     Path output;
 
     record Variant(String name, ExportOptions options) {}

@@ -67,7 +67,7 @@ public final class GpuCheck implements Callable<Integer> {
     @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
     Path testdata;
 
-    @Option(names = "--device-id", defaultValue = "0")
+    @Option(names = "--device-id", defaultValue = "0", description = "The GPU to check (default ${DEFAULT-VALUE}).")
     int deviceId;
 
     @Option(names = "--runs", defaultValue = "50", description = "Timed runs per latency cell (default ${DEFAULT-VALUE}).")

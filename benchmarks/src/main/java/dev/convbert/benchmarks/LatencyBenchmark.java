@@ -58,17 +58,17 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output directory.")
     Path output;
 
-    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8,32,128")
+    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8,32,128", description = "Batch sizes of the grid (default ${DEFAULT-VALUE}).")
     int[] batchSizes;
 
-    @Option(names = "--seq-lengths", split = ",", defaultValue = "32,128,512", description = "Capped by max_position_embeddings.")
+    @Option(names = "--seq-lengths", split = ",", defaultValue = "32,128,512", description = "Sequence lengths of the grid, capped by max_position_embeddings (default ${DEFAULT-VALUE}).")
     int[] seqLengths;
 
     @Option(names = "--repeats", defaultValue = "5",
             description = "Timed back-to-back runs per backend per block (default ${DEFAULT-VALUE}); blocks repeat until --min-seconds.")
     int repeats;
 
-    @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this much time is measured.")
+    @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this many seconds are measured (default ${DEFAULT-VALUE}).")
     double minSeconds;
 
     @Option(names = "--max-runs", defaultValue = "60",
@@ -81,16 +81,15 @@ public final class LatencyBenchmark implements Callable<Integer> {
     int settleMs;
 
     @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-unfused,ort-int8,djl",
-            description = {"Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8),",
-                    "ort-contrib (export --ort-operators: ONNX Runtime's fused contrib operators), ort-contrib-int8 (both;",
-                    "the last three gated on their own), ort-unfused (the",
-                    "standard-export stand-in: export --unfused --inline --conv-formulation GATHER_UNFOLD) and djl (eager).",
-                    "Default ${DEFAULT-VALUE}."})
+            description = "Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8), "
+            + "ort-contrib (export --ort-operators: ONNX Runtime's fused contrib operators), ort-contrib-int8 "
+            + "(both; the last three gated on their own), ort-unfused (the standard-export stand-in: export "
+            + "--unfused --inline --conv-formulation GATHER_UNFOLD) and djl (eager). Default ${DEFAULT-VALUE}.")
     List<String> backends;
 
-    @Option(names = "--real-data", split = ",", description = {"Also score these GLUE tasks' dev splits (e.g. sst-2,mrpc,qnli)",
-            "with the fused export in three batchings, same run: dataset order × 32 rows padded to the longest (what HF",
-            "pipelines do), length-sorted × 32, and length-sorted under --real-data-tokens."})
+    @Option(names = "--real-data", split = ",", description = "Also score these GLUE tasks' dev splits (e.g. sst-2,mrpc,qnli) with the fused export in three "
+            + "batchings, same run: dataset order × 32 rows padded to the longest (what HF pipelines do), "
+            + "length-sorted × 32, and length-sorted under --real-data-tokens (default: none).")
     List<String> realData = List.of();
 
     @Option(names = "--real-data-tokens", defaultValue = "4096",

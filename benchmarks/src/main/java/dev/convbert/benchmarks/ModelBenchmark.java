@@ -42,24 +42,24 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
     String config;
 
-    @Option(names = "--batch", defaultValue = "32")
+    @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seq", defaultValue = "128")
+    @Option(names = "--seq", defaultValue = "128", description = "Sequence length (default ${DEFAULT-VALUE}).")
     int seq;
 
     @Option(names = "--repeats", defaultValue = "5", description = "Timed repeats of each measurement (default ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--matmul-n", defaultValue = "2048", description = "Size of the square fp32 matmul that defines peak.")
+    @Option(names = "--matmul-n", defaultValue = "2048", description = "Size of the square fp32 matmul that defines peak (default ${DEFAULT-VALUE}).")
     int matmulN;
 
-    @Option(names = "--output", description = "Results JSON.")
+    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
     Path output;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = {"fp32, or fp16: the training step in mixed precision",
-            "(fp16 copy forward/backward with loss scale 2^16, fp32 masters and AdamW), as finetune --precision fp16 runs it;",
-            "the forward-only line stays fp32 (default ${DEFAULT-VALUE})."})
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, or fp16: the training step in mixed precision "
+            + "(fp16 copy forward/backward with loss scale 2^16, fp32 masters and AdamW), as finetune --precision fp16 runs it; "
+            + "the forward-only line stays fp32 (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")

@@ -60,7 +60,7 @@ public final class PageCheck implements Callable<Integer> {
     @Option(names = "--browser", defaultValue = "/usr/bin/chromium", description = "Chromium or Chrome (default ${DEFAULT-VALUE}).")
     Path browser;
 
-    @Option(names = "--text", defaultValue = "a gripping, funny and touching film", description = "The sentence to type.")
+    @Option(names = "--text", defaultValue = "a gripping, funny and touching film", description = "The sentence to type (default \"${DEFAULT-VALUE}\").")
     String text;
 
     private final ObjectMapper json = new ObjectMapper();

@@ -28,19 +28,19 @@ import java.util.concurrent.Callable;
         description = {"Plot training curves (one panel per key) from metrics.jsonl.",
                 "", "Example:", "  convbert plot-metrics --metrics runs/pretrain/metrics.jsonl --keys mlm_loss,disc_loss --output docs/pretrain-loss.png"})
 public final class PlotMetrics implements Callable<Integer> {
-    @Option(names = "--metrics", required = true)
+    @Option(names = "--metrics", required = true, description = "A run's metrics.jsonl (finetune or pretrain).")
     Path metrics;
 
-    @Option(names = "--keys", split = ",", defaultValue = "loss")
+    @Option(names = "--keys", split = ",", defaultValue = "loss", description = "Fields to plot against the step (default ${DEFAULT-VALUE}).")
     List<String> keys;
 
     @Option(names = "--window", defaultValue = "20", description = "Moving-average window in steps (default ${DEFAULT-VALUE}).")
     int window;
 
-    @Option(names = "--title", defaultValue = "training curves")
+    @Option(names = "--title", defaultValue = "training curves", description = "Chart title (default \"${DEFAULT-VALUE}\").")
     String title;
 
-    @Option(names = "--output", required = true)
+    @Option(names = "--output", required = true, description = "The PNG to write.")
     Path output;
 
     @Override

@@ -51,22 +51,22 @@ public final class ServeLoadTest implements Callable<Integer> {
     @Option(names = "--vocab", description = "vocab.txt (default: beside the model).")
     Path vocab;
 
-    @Option(names = "--requests", defaultValue = "10000")
+    @Option(names = "--requests", defaultValue = "10000", description = "Requests of the steady phase (default ${DEFAULT-VALUE}).")
     int requests;
 
-    @Option(names = "--concurrency", defaultValue = "32")
+    @Option(names = "--concurrency", defaultValue = "32", description = "Clients of the steady phase (default ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--max-seconds", defaultValue = "600", description = "Stop sending after this long, whatever is left.")
+    @Option(names = "--max-seconds", defaultValue = "600", description = "Stop sending after this many seconds, whatever is left (default ${DEFAULT-VALUE}).")
     int maxSeconds;
 
-    @Option(names = "--overload-requests", defaultValue = "2000")
+    @Option(names = "--overload-requests", defaultValue = "2000", description = "Requests of the overload phase (default ${DEFAULT-VALUE}).")
     int overloadRequests;
 
-    @Option(names = "--overload-concurrency", defaultValue = "128")
+    @Option(names = "--overload-concurrency", defaultValue = "128", description = "Clients of the overload phase (default ${DEFAULT-VALUE}).")
     int overloadConcurrency;
 
-    @Option(names = "--overload-queue", defaultValue = "16", description = "Queue capacity (rows) in the overload phase.")
+    @Option(names = "--overload-queue", defaultValue = "16", description = "Queue capacity (rows) in the overload phase (default ${DEFAULT-VALUE}).")
     int overloadQueue;
 
     @CommandLine.Mixin
@@ -76,7 +76,7 @@ public final class ServeLoadTest implements Callable<Integer> {
             description = "Micro-batches at once, as serve --workers (default ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--output", description = "Results JSON.")
+    @Option(names = "--output", description = "Results JSON (default: none, the summary is printed).")
     Path output;
 
     private static final String[] TEXTS = {

@@ -41,7 +41,7 @@ public final class TokenizerBenchmark implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "Timed passes over SST-2 train (default ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--output", description = "Results JSON.")
+    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
     Path output;
 
     @Override

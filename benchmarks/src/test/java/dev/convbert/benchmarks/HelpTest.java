@@ -49,7 +49,8 @@ class HelpTest {
                 long lines = rendered.lines().count();
                 boolean namesOwnLine = rendered.lines().findFirst().map(l -> l.strip().startsWith("-") && l.strip().split("\\s{2,}").length == 1).orElse(false);
                 long expected = Math.max(1, o.description().length) + (namesOwnLine ? 1 : 0);
-                if (lines > expected) {
+                // one string is wrapped once, by picocli; lines given by hand must each fit, or they are wrapped twice
+                if (o.description().length > 1 && lines > expected) {
                     problems.add(e.getKey() + " " + o.longestName() + ": its description is wrapped twice (" + lines
                             + " lines for " + o.description().length + "): " + rendered.strip().replaceAll("\\s+", " "));
                 }

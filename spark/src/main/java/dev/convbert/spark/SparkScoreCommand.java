@@ -77,20 +77,20 @@ public final class SparkScoreCommand implements Callable<Integer> {
             description = "Output directory (must not exist): a local path or any Hadoop file system URI (hdfs://, s3a://, …).")
     String output;
 
-    @Option(names = "--master", description = {"local[*] (default unless spark-submit set one) or local[N]; a cluster",
-            "(spark://…, yarn, k8s://…) through spark-submit and the shaded jar, which ships this job's classes."})
+    @Option(names = "--master", description = "local[*] (default unless spark-submit set one) or local[N]; a cluster (spark://…, yarn, "
+            + "k8s://…) through spark-submit and the shaded jar, which ships this job's classes.")
     String master;
 
-    @Option(names = "--task", description = "A GLUE task: read --split from --data-dir with core's reader.")
+    @Option(names = "--task", description = "A GLUE task: read --split from --data-dir with core's reader (default: none; give --input instead).")
     String task;
 
     @Option(names = "--split", defaultValue = "dev", description = "GLUE split (default ${DEFAULT-VALUE}); dev applies the accuracy gate, test writes a submission.")
     String split;
 
-    @Option(names = "--data-dir", description = "GLUE in its original layout (with --task).")
+    @Option(names = "--data-dir", description = "GLUE in its original layout (with --task; default: none).")
     Path dataDir;
 
-    @Option(names = "--input", description = "JSON lines or Parquet (a file or a directory, local or any Hadoop file system URI).")
+    @Option(names = "--input", description = "JSON lines or Parquet, a file or a directory, local or any Hadoop file system URI (default: none; or --task).")
     String input;
 
     @Option(names = "--input-format", description = "jsonl or parquet (default: from --input's name).")
@@ -117,7 +117,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass, length-sorted (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-length", defaultValue = "128")
+    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
     int maxLength;
 
     @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default as score: 0.001 float32, 0.005 float16, 0.01 int8).")

@@ -69,11 +69,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--device", defaultValue = "cpu", description = {"cpu or gpu[:N] (default ${DEFAULT-VALUE}); for an .onnx also",
-            "cuda[:N] or tensorrt[:N] (ONNX Runtime's providers; gpu means cuda)."})
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}); for an .onnx also "
+            + "cuda[:N] or tensorrt[:N] (ONNX Runtime's providers; gpu means cuda).")
     String device;
 
-    @Option(names = "--vocab", description = "vocab.txt for text inputs, when the model has none beside it.")
+    @Option(names = "--vocab", description = "vocab.txt for text inputs (default: the model's own, NAME.vocab.txt or the model directory's).")
     Path vocab;
 
     @Option(names = "--max-length", defaultValue = "128", description = "Truncation length for text inputs (default ${DEFAULT-VALUE}).")

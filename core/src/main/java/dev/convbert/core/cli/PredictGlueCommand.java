@@ -39,16 +39,16 @@ public final class PredictGlueCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Directory for the submission files.")
     Path output;
 
-    @Option(names = "--batch-size", defaultValue = "64")
+    @Option(names = "--batch-size", defaultValue = "64", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-length", defaultValue = "128")
+    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
     int maxLength;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu.")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--vocab", description = "vocab.txt, when the model has none beside it.")
+    @Option(names = "--vocab", description = "vocab.txt (default: the model's own).")
     Path vocab;
 
     @Override

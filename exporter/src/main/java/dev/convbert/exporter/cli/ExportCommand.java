@@ -33,9 +33,9 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--fp16", description = "float16 weights and compute (LayerNorm statistics and softmax in float32).")
     boolean fp16;
 
-    @Option(names = "--int8", description = {"Dynamic int8 quantisation of the encoder's dense products (weights int8 per",
-            "output column, activations quantised at run time; the rest float32). Faster on CPUs with int8 dot products",
-            "(AVX-512 VNNI, AVX-VNNI); changes accuracy: score it (the gate allows 0.01)."})
+    @Option(names = "--int8", description = "Dynamic int8 quantisation of the encoder's dense products (weights int8 per output column, "
+            + "activations quantised at run time; the rest float32). Faster on CPUs with int8 dot products "
+            + "(AVX-512 VNNI, AVX-VNNI); changes accuracy: score it (the gate allows 0.01).")
     boolean int8;
 
     @Option(names = "--inline", description = "Expand the SpanDynamicConv function in the graph (for parsers without local functions, e.g. TensorRT).")
@@ -48,13 +48,13 @@ public final class ExportCommand implements Callable<Integer> {
             description = "How the window sum is written: BANDED_MATMUL (default), SHIFTED_SLICES or GATHER_UNFOLD (docs/EXPORT.md).")
     SpanDynamicConvFunction.Formulation formulation;
 
-    @Option(names = "--ort-operators", description = {"Write ONNX Runtime's fused contrib operators (com.microsoft MultiHeadAttention,",
-            "SkipLayerNormalization, EmbedLayerNormalization) where its optimiser does not fuse the standard graph",
-            "(float32 or int8; ONNX Runtime only, other runtimes need the default export)."})
+    @Option(names = "--ort-operators", description = "Write ONNX Runtime's fused contrib operators (com.microsoft MultiHeadAttention, "
+            + "SkipLayerNormalization, EmbedLayerNormalization) where its optimiser does not fuse the standard "
+            + "graph (float32 or int8; ONNX Runtime only, other runtimes need the default export).")
     boolean ortOperators;
 
-    @Option(names = "--unfused", description = {"Lay the graph out as torch.onnx writes HF's model: four projections per layer,",
-            "the last layer over every token. Slower, same answers: the baseline the benchmark measures against."})
+    @Option(names = "--unfused", description = "Lay the graph out as torch.onnx writes HF's model: four projections per layer, the last layer "
+            + "over every token. Slower, same answers: the baseline the benchmark measures against.")
     boolean unfused;
 
     @Override

@@ -18,7 +18,7 @@ public final class ProviderOptions {
     @Option(names = "--trt-fp16", description = "TensorRT: build float16 engines.")
     boolean trtFp16;
 
-    @Option(names = "--trt-cache", paramLabel = "DIR", description = "TensorRT: engine and timing cache directory (engines are built once).")
+    @Option(names = "--trt-cache", paramLabel = "DIR", description = "TensorRT: engine and timing cache directory, so engines are built once (default: none, built per run).")
     String trtCache;
 
     @Option(names = "--trt-profile", paramLabel = "B1xL1:B2xL2:B3xL3",

@@ -46,24 +46,24 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
     Path model;
 
-    @Option(names = "--task", required = true)
+    @Option(names = "--task", required = true, description = "The GLUE task the model was fine-tuned on (sst-2, mnli, ...).")
     String task;
 
-    @Option(names = "--data-dir", required = true)
+    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
     Path dataDir;
 
     @Option(names = "--split", defaultValue = "dev", description = "dev or test (default ${DEFAULT-VALUE}).")
     String split;
 
-    @Option(names = "--batch-size", defaultValue = "32")
+    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--max-length", defaultValue = "128")
+    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
     int maxLength;
 
-    @Option(names = "--workers", paramLabel = "N", description = {"Forward passes at once, each on cores/N of ONNX Runtime's",
-            "threads (default: 2 on the CPU when it has two or more cores, 1 on a GPU). Passes of short rows run faster",
-            "side by side than one at a time on every core; the answers do not change."})
+    @Option(names = "--workers", paramLabel = "N", description = "Forward passes at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU when "
+            + "it has two or more cores, 1 on a GPU). Passes of short rows run faster side by side than one at "
+            + "a time on every core; the answers do not change.")
     Integer workers;
 
     @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 float32, 0.005 float16, 0.01 int8).")
@@ -82,7 +82,7 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--submission-dir", description = "Where test-split submission files go (default: beside --output or ./submission).")
     Path submissionDir;
 
-    @Option(names = "--output", description = "Results JSON (written atomically).")
+    @Option(names = "--output", description = "Results JSON, written atomically (default: none, the report is printed).")
     Path output;
 
     @Override

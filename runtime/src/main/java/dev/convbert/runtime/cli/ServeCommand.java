@@ -59,13 +59,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @Option(names = "--max-length", paramLabel = "TOKENS", description = {"Truncate texts to this many tokens (default: the",
-            "max_seq_length the model was fine-tuned with, as its export records it; 128 when it records none)."})
+    @Option(names = "--max-length", paramLabel = "TOKENS", description = "Truncate texts to this many tokens (default: the max_seq_length the model was fine-tuned with, "
+            + "as its export records it; 128 when it records none).")
     Integer maxLength;
 
-    @Option(names = "--workers", paramLabel = "N", description = {"Micro-batches run at once, each on cores/N of ONNX Runtime's",
-            "threads (default: 2 on the CPU when it has two or more cores, 1 on a GPU): more rows per second under",
-            "load; an idle server answers as fast (docs/RESULTS.md)."})
+    @Option(names = "--workers", paramLabel = "N", description = "Micro-batches run at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU "
+            + "when it has two or more cores, 1 on a GPU): more rows per second under load; an idle server "
+            + "answers as fast (docs/RESULTS.md).")
     Integer workers;
 
     /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
@@ -100,7 +100,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Accept a model whose tensors live in other files, if they are inside its directory.")
     boolean allowExternalData;
 
-    @Option(names = "--vocab")
+    @Option(names = "--vocab", description = "vocab.txt for text inputs (default: the model's own, NAME.vocab.txt).")
     Path vocab;
 
     @Override

@@ -114,11 +114,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu.")
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--precision", description = {"fp32, or fp16 for GPUs: mixed precision with fp32 master weights and",
-            "dynamic loss scaling (slow on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}."})
+    @Option(names = "--precision", description = "fp32, or fp16 for GPUs: mixed precision with fp32 master weights and dynamic loss scaling (slow "
+            + "on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}.")
     String precision;
 
     @Option(names = "--loss-scale", paramLabel = "SCALE", description = "fp16: the loss scale to start from; halved on "

@@ -72,11 +72,11 @@ public final class PretrainCommand implements Callable<Integer> {
     Double temperature;
 
     @Option(names = "--stop-after", paramLabel = "STEP", description = "Stop after this step with a checkpoint, keeping "
-            + "the --max-steps schedule; continue later with --resume (for jobs that run in time windows).")
+            + "the --max-steps schedule; continue later with --resume (for jobs that run in time windows; default: run to the end).")
     Long stopAfter;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = {"fp32, or fp16 for GPUs: mixed precision with fp32",
-            "master weights and dynamic loss scaling (slow on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}."})
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, or fp16 for GPUs: mixed precision with fp32 master weights and dynamic loss scaling (slow "
+            + "on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}.")
     String precision;
 
     @Option(names = "--loss-scale", paramLabel = "SCALE", defaultValue = "65536", description = "fp16: the loss scale to "
