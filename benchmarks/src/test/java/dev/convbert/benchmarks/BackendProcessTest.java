@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The benchmark's worker JVM: answers timed blocks for a model, and a model it cannot open is a clear error. */
+@org.junit.jupiter.api.Timeout(120)   // it talks to sockets, threads or processes: never hang the build
 class BackendProcessTest {
     static final Path TINY = Path.of(System.getProperty("convbert.testdata", "../testdata")).resolve("tiny-sst2/model.onnx");
 

@@ -39,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The trainer (DJL) against the exported model (ONNX Runtime) on a tiny model fine-tuned on the committed fixtures,
  * both padding modes: fp32 logits within 1e-4, fp16 argmax agreement, and {@code predict} on an .onnx file.
  */
+@org.junit.jupiter.api.Timeout(300)   // it talks to sockets, threads or processes: never hang the build
 class CrossEngineTest {
     static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     @TempDir

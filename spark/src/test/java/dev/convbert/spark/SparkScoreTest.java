@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** spark-score on local[2] against score on the committed tiny SST-2 model (testdata/tiny-sst2). */
+@org.junit.jupiter.api.Timeout(180)   // it talks to sockets, threads or processes: never hang the build
 class SparkScoreTest {
     static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     static final Path MODEL = TESTDATA.resolve("tiny-sst2/model.onnx");

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Runtime would take the test JVM down with it. Each case must load (and answer or fail with our exceptions) or be
  * rejected with a {@link ScoringException}; the child reports every case, and must exit normally.
  */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class OnnxLoadRobustnessTest {
     static final int CASES = 200;
 

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** predict on ONNX Runtime at the edges: ids the model cannot take, outputs that are inputs or special files. */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class PredictEdgesTest {
     final StringWriter err = new StringWriter();
 

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Two swapped tokens in vocab.txt turn "a good movie" into confident nonsense with exit 0 unless the vocabulary is
  * checked against the one the export recorded: score, predict and serve refuse it, naming the file and the model.
  */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class VocabularyMismatchTest {
 
     static Path swapped(Path dir) throws Exception {

@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The Open Inference Protocol endpoints against the shapes of the protocol's REST specification (inference_rest.md):
  * health, model metadata and readiness, infer with BYTES text and with INT64 ids, and its error object.
  */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class OpenInferenceProtocolTest {
     static OrtModel model;
     static BertTokenizer tokenizer;

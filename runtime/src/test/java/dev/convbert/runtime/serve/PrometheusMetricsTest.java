@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /metrics parsed by a strict check of the Prometheus text exposition format (0.0.4), and its numbers checked. */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class PrometheusMetricsTest {
     private static final Pattern HELP = Pattern.compile("# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*");
     private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");

@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Faults and hostile clients, on loopback: each of these failed before the fix that its comment names. */
+@org.junit.jupiter.api.Timeout(90)   // it talks to sockets, threads or processes: never hang the build
 class ServerFaultsTest {
 
     /** Delegates to the tiny model; {@code fault} is thrown from the chosen place once set. */

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Request threads record latencies while /metrics reads them: counts add up and percentiles are recorded values. */
+@org.junit.jupiter.api.Timeout(60)   // it talks to sockets, threads or processes: never hang the build
 class ServerMetricsTest {
     @Test
     void concurrentRecordingAndReadingStayConsistent() throws Exception {
