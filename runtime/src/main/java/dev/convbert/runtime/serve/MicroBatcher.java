@@ -41,6 +41,7 @@ public final class MicroBatcher implements AutoCloseable {
     private final ServerMetrics metrics;
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean running = true;
+    private final Object lifecycle = new Object();
     /** Set when the model failed in a way the process cannot recover from (an Error): the server reports it. */
     private volatile Throwable failure;
 
@@ -68,18 +69,22 @@ public final class MicroBatcher implements AutoCloseable {
 
     /** Queues all rows of one request, or none: {@code null} when the queue cannot take them (answer 503). */
     public List<CompletableFuture<float[]>> submit(List<Encoding> rows, long timeoutMs) {
-        if (!running || failure != null || !capacity.tryAcquire(rows.size())) {
-            return null;
+        // under the lock close() stops under: rows are queued before the stop (and answered) or refused after it;
+        // without it a request could pass the check, the workers drain and exit, and its rows wait for their timeout
+        synchronized (lifecycle) {
+            if (!running || failure != null || !capacity.tryAcquire(rows.size())) {
+                return null;
+            }
+            long now = System.nanoTime();
+            long deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            List<CompletableFuture<float[]>> futures = new ArrayList<>(rows.size());
+            for (Encoding e : rows) {
+                CompletableFuture<float[]> f = new CompletableFuture<>();
+                futures.add(f);
+                queue.add(new Row(e, now, deadline, timeoutMs, f));
+            }
+            return futures;
         }
-        long now = System.nanoTime();
-        long deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        List<CompletableFuture<float[]>> futures = new ArrayList<>(rows.size());
-        for (Encoding e : rows) {
-            CompletableFuture<float[]> f = new CompletableFuture<>();
-            futures.add(f);
-            queue.add(new Row(e, now, deadline, timeoutMs, f));
-        }
-        return futures;
     }
 
     /** What stopped the worker for good (e.g. OutOfMemoryError), if anything did. */
@@ -174,10 +179,12 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Stops taking rows; rows already queued are still answered. */
+    /** Stops taking rows; rows already queued are still answered (within 30 s; any left then are failed, not left waiting). */
     @Override
     public void close() {
-        running = false;
+        synchronized (lifecycle) {
+            running = false;
+        }
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         try {
             for (Thread worker : workers) {
@@ -185,6 +192,10 @@ public final class MicroBatcher implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        for (Row r; (r = queue.poll()) != null; ) {
+            capacity.release();
+            r.result.completeExceptionally(new IllegalStateException("the server stopped before this row ran"));
         }
     }
 }
