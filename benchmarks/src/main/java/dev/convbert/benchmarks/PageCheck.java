@@ -13,6 +13,7 @@ import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
+import dev.convbert.runtime.serve.ServerOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,7 +74,7 @@ public final class PageCheck implements Callable<Integer> {
         Files.createDirectories(output);
         ObjectNode report;
         try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu());
-             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(Predictor.textVocab(m, model, vocab))), PredictionServer.Options.defaults()
+             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(Predictor.textVocab(m, model, vocab))), ServerOptions.defaults()
                      .withPort(0).withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", "")).withCard(m.card()))) {
             report = drive("http://127.0.0.1:" + server.port() + "/");
         }

@@ -13,6 +13,7 @@ import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
+import dev.convbert.runtime.serve.ServerOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -98,7 +99,7 @@ public final class ServeLoadTest implements Callable<Integer> {
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
             Path v = Predictor.textVocab(m, model, vocab);
             BertTokenizer tok = new BertTokenizer(Vocab.read(v));
-            var d = PredictionServer.Options.defaults().withPassesAtOnce(workers);
+            var d = ServerOptions.defaults().withPassesAtOnce(workers);
             var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {
                 Phase p = run(server.port(), requests, concurrency);

@@ -8,6 +8,7 @@ import dev.convbert.core.predict.Predictor;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import dev.convbert.runtime.serve.PredictionServer;
+import dev.convbert.runtime.serve.ServerOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,14 +69,14 @@ public final class ServeCommand implements Callable<Integer> {
             + "answers as fast (docs/RESULTS.md).")
     Integer workers;
 
-    /** Every default comes from {@link PredictionServer.Options#defaults()}, so help and server agree. */
+    /** Every default comes from {@link ServerOptions#defaults()}, so help and server agree. */
     static final class Defaults implements CommandLine.IDefaultValueProvider {
         @Override
         public String defaultValue(CommandLine.Model.ArgSpec arg) {
             if (!(arg instanceof CommandLine.Model.OptionSpec o)) {
                 return null;
             }
-            PredictionServer.Options d = PredictionServer.Options.defaults();
+            ServerOptions d = ServerOptions.defaults();
             Object v = switch (o.longestName()) {
                 case "--host" -> d.host();
                 case "--port" -> d.port();
@@ -113,7 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
             Predictor.requireClassificationHead(m, model, "serving");
             Path v = Predictor.textVocab(m, model, vocab);
-            var d = PredictionServer.Options.defaults();
+            var d = ServerOptions.defaults();
             int length = maxLength != null ? maxLength : m.trainedMaxLength().orElse(d.maxLength());
             if (length < 2) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-length " + length

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
-import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.predict.Softmax;
 import dev.convbert.core.predict.TokenRows;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
@@ -37,30 +37,14 @@ final class OpenInferenceProtocol {
     private static final Set<String> INPUTS = Set.of("text_a", "text_b", "input_ids", "attention_mask", "token_type_ids");
     private static final Set<String> OUTPUTS = Set.of("logits", "label");
 
-    /** An answer: status and JSON body. */
-    record Reply(int status, ObjectNode body) {}
-
-    /** What the protocol needs of the server. */
-    interface Backend {
-        boolean ready();
-
-        ConvBertConfig config();
-
-        /** Runs the rows through the micro-batcher; the reply for a refusal or timeout when they cannot run. */
-        Result infer(List<Encoding> rows, long timeoutMs);
-    }
-
-    /** Logits per row, or the status and message that replace them. */
-    record Result(List<float[]> logits, int status, String error) {}
-
     private final ObjectMapper json;
     private final String modelName;
     private final BertTokenizer tokenizer;
-    private final PredictionServer.Options options;
-    private final Backend backend;
+    private final ServerOptions options;
+    private final InferenceBackend backend;
 
-    OpenInferenceProtocol(ObjectMapper json, String modelName, BertTokenizer tokenizer, PredictionServer.Options options,
-                          Backend backend) {
+    OpenInferenceProtocol(ObjectMapper json, String modelName, BertTokenizer tokenizer, ServerOptions options,
+                          InferenceBackend backend) {
         this.json = json;
         this.modelName = modelName;
         this.tokenizer = tokenizer;
@@ -150,7 +134,7 @@ final class OpenInferenceProtocol {
         if (rows.size() > options.maxInputs()) {
             return error(413, rows.size() + " rows in one request; the limit is " + options.maxInputs());
         }
-        Result r = backend.infer(rows, options.defaultTimeoutMs());
+        InferenceBackend.Result r = backend.infer(rows, options.defaultTimeoutMs());
         if (r.error() != null) {
             return error(r.status(), r.error());
         }
@@ -161,10 +145,9 @@ final class OpenInferenceProtocol {
         ArrayNode logits = json.createArrayNode();
         ArrayNode names = json.createArrayNode();
         for (float[] row : r.logits()) {
-            int best = 0;
-            for (int i = 0; i < row.length; i++) {
-                logits.add(row[i]);
-                best = row[i] > row[best] ? i : best;
+            int best = Softmax.argmax(row);
+            for (float v : row) {
+                logits.add(v);
             }
             names.add(backend.config().isRegression() ? Float.toString(row[0]) : backend.config().id2label().get(best));
         }

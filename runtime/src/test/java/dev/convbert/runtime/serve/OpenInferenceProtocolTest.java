@@ -38,7 +38,7 @@ class OpenInferenceProtocolTest {
     static void start() throws Exception {
         model = OrtModel.open(TinyModel.ONNX, ExecutionProvider.cpu());
         tokenizer = new BertTokenizer(Vocab.read(TinyModel.VOCAB));
-        server = PredictionServer.start(model, tokenizer, PredictionServer.Options.defaults().withPort(0).withModelName("sst2"));
+        server = PredictionServer.start(model, tokenizer, ServerOptions.defaults().withPort(0).withModelName("sst2"));
     }
 
     @AfterAll

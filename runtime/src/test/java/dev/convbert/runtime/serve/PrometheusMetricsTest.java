@@ -35,7 +35,7 @@ class PrometheusMetricsTest {
     void metricsAreValidPrometheusTextWithTheRightCounts() throws Exception {
         try (OrtModel model = OrtModel.open(TinyModel.ONNX, ExecutionProvider.cpu());
              PredictionServer server = PredictionServer.start(model, new BertTokenizer(Vocab.read(TinyModel.VOCAB)),
-                     PredictionServer.Options.defaults().withPort(0))) {
+                     ServerOptions.defaults().withPort(0))) {
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, post(server.port(), request("a fine film number " + i, null)).statusCode());
             }

@@ -77,7 +77,7 @@ class ServerFaultsTest {
     @Test
     void aHandlerFaultAnswersJson500() throws Exception {
         Faulty f = new Faulty();
-        try (PredictionServer server = PredictionServer.start(f, tokenizer, PredictionServer.Options.defaults().withPort(0))) {
+        try (PredictionServer server = PredictionServer.start(f, tokenizer, ServerOptions.defaults().withPort(0))) {
             f.configFault = new IllegalStateException("boom");
             HttpResponse<String> r = post(server.port(), request("fine", null));
             assertEquals(500, r.statusCode(), r.body());
@@ -89,7 +89,7 @@ class ServerFaultsTest {
     @Test
     void anErrorInTheModelTurnsHealthTo503AndRequestsFailFast() throws Exception {
         Faulty f = new Faulty();
-        try (PredictionServer server = PredictionServer.start(f, tokenizer, PredictionServer.Options.defaults().withPort(0))) {
+        try (PredictionServer server = PredictionServer.start(f, tokenizer, ServerOptions.defaults().withPort(0))) {
             f.runFault = new OutOfMemoryError("simulated");
             assertEquals(500, post(server.port(), request("first", null)).statusCode());
             HttpResponse<String> health = get(server.port(), "/health");
@@ -113,7 +113,7 @@ class ServerFaultsTest {
         Faulty f = new Faulty();
         f.runFault = new OutOfMemoryError("warm-up");
         int p = port;
-        assertThrows(OutOfMemoryError.class, () -> PredictionServer.start(f, tokenizer, PredictionServer.Options.defaults().withPort(p)));
+        assertThrows(OutOfMemoryError.class, () -> PredictionServer.start(f, tokenizer, ServerOptions.defaults().withPort(p)));
         try (ServerSocket again = new ServerSocket()) {
             again.bind(new InetSocketAddress("127.0.0.1", port));
         }
@@ -122,7 +122,7 @@ class ServerFaultsTest {
     /** The JDK matches contexts by prefix: /v1/predictXYZ reached the predict handler. */
     @Test
     void unknownPathsAre404() throws Exception {
-        try (PredictionServer server = PredictionServer.start(model, tokenizer, PredictionServer.Options.defaults().withPort(0))) {
+        try (PredictionServer server = PredictionServer.start(model, tokenizer, ServerOptions.defaults().withPort(0))) {
             for (String path : List.of("/v1/predictXYZ", "/healthz", "/metricsX", "/nope")) {
                 assertEquals(404, get(server.port(), path).statusCode(), path);
             }
@@ -138,7 +138,7 @@ class ServerFaultsTest {
      */
     @Test
     void slowClientsDoNotStarveTheServer() throws Exception {
-        try (PredictionServer server = PredictionServer.start(model, tokenizer, PredictionServer.Options.defaults().withPort(0))) {
+        try (PredictionServer server = PredictionServer.start(model, tokenizer, ServerOptions.defaults().withPort(0))) {
             List<Socket> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < 100; i++) {

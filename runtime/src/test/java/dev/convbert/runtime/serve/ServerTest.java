@@ -92,7 +92,7 @@ class ServerTest {
             }
             alone.add(model.run(new long[][]{ids}, new long[][]{new long[ids.length]}, new long[][]{mask}, false).logits()[0]);
         }
-        var opts = PredictionServer.Options.defaults().withPort(0).withPassesAtOnce(passesAtOnce);
+        var opts = ServerOptions.defaults().withPort(0).withPassesAtOnce(passesAtOnce);
         try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
             ExecutorService pool = Executors.newFixedThreadPool(16);
             List<Future<HttpResponse<String>>> responses = new ArrayList<>();
@@ -117,7 +117,7 @@ class ServerTest {
 
     @Test
     void badRequestsAreRejectedWithJsonErrorsAndTheServerLives() throws Exception {
-        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(8, 2).withQueueCapacity(64)
+        var opts = ServerOptions.defaults().withPort(0).withBatching(8, 2).withQueueCapacity(64)
                 .withRequestLimits(2048, 4, 200).withTimeouts(5000, 10000).withHttpThreads(8);
         try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
             int port = server.port();
@@ -146,7 +146,7 @@ class ServerTest {
      */
     @Test
     void theDocumentedRequestsGiveTheDocumentedFields() throws Exception {
-        var opts = PredictionServer.Options.defaults().withPort(0).withModelName("sst2");
+        var opts = ServerOptions.defaults().withPort(0).withModelName("sst2");
         try (PredictionServer server = PredictionServer.start(model, tokenizer, opts)) {
             int documented = 0;
             for (java.nio.file.Path doc : List.of(TinyModel.TESTDATA.resolve("../README.md"), TinyModel.TESTDATA.resolve("../docs/SERVING.md"))) {
@@ -217,7 +217,7 @@ class ServerTest {
     void fullQueueAnswers503FastAndRecovers() throws Exception {
         Blocking blocking = new Blocking();
         // queue of 8 rows, one row per batch: the first request occupies the worker, 8 fill the queue, 2 are refused
-        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
+        var opts = ServerOptions.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
                 .withTimeouts(30_000, 60_000).withHttpThreads(32);
         try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
             blocking.block = true;
@@ -256,7 +256,7 @@ class ServerTest {
     @Test
     void requestTimingOutInQueueIsNotExecuted() throws Exception {
         Blocking blocking = new Blocking();
-        var opts = PredictionServer.Options.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
+        var opts = ServerOptions.defaults().withPort(0).withBatching(1, 0).withQueueCapacity(8)
                 .withTimeouts(30_000, 60_000).withHttpThreads(8);
         try (PredictionServer server = PredictionServer.start(blocking, tokenizer, opts)) {
             blocking.block = true;
