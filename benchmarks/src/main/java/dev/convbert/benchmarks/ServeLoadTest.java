@@ -8,8 +8,8 @@ import dev.convbert.core.cli.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
-import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
@@ -46,11 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
         description = {"Load-test the HTTP server on 127.0.0.1 (bounded): steady load, then an overfull queue and recovery.",
                 "", "Example:", "  convbert serve-load --model export/sst2.onnx --requests 10000 --concurrency 32 --output docs/benchmarks/serve-load.json"})
 public final class ServeLoadTest implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "An exported .onnx.")
-    Path model;
-
-    @Option(names = "--vocab", description = "vocab.txt (default: beside the model).")
-    Path vocab;
+    @picocli.CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
     @Option(names = "--requests", defaultValue = "10000", description = "Requests of the steady phase (default ${DEFAULT-VALUE}).")
     int requests;
@@ -93,13 +90,14 @@ public final class ServeLoadTest implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         boolean ok;
-        try (OrtModel m = OrtModel.open(model, providerOptions.provider(), null, false, OrtModel.threadsPerPass(OrtModel.threads(), workers))) {
+        try (OrtModel m = OrtModel.open(modelOptions.model(), providerOptions.provider(), null, false,
+                OrtModel.threadsPerPass(OrtModel.threads(), workers))) {
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "serving");
             result.put("provider", m.provider());
             result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
-            Path v = Predictor.textVocab(m, model, vocab);
-            BertTokenizer tok = new BertTokenizer(Vocab.read(v));
-            var d = ServerOptions.defaults().withPassesAtOnce(workers);
+            BertTokenizer tok = scoring.tokenizer();
+            var d = ServerOptions.defaults().withPassesAtOnce(workers).withMaxLength(scoring.maxLength());
             var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {
                 Phase p = run(server.port(), requests, concurrency);

@@ -15,7 +15,9 @@ import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.Progress;
 import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.core.predict.BatchRunner;
-import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.cli.BatchOptions;
+import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
@@ -67,12 +69,6 @@ public final class SparkScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export' (shipped to every executor).")
-    Path model;
-
-    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
-    Path vocab;
-
     @Option(names = "--output", required = true,
             description = "Output directory (must not exist): a local path or any Hadoop file system URI (hdfs://, s3a://, …).")
     String output;
@@ -114,11 +110,11 @@ public final class SparkScoreCommand implements Callable<Integer> {
     @Option(names = "--partitions", description = "Partitions to score (default: Spark's default parallelism × 2).")
     Integer partitions;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass, length-sorted (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @picocli.CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();     // the model is shipped to every executor
 
-    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
-    int maxLength;
+    @picocli.CommandLine.Mixin
+    BatchOptions batchOptions = new BatchOptions();
 
     @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default as score: 0.001 float32, 0.005 float16, 0.01 int8).")
     Double tolerance;
@@ -138,6 +134,8 @@ public final class SparkScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
         long started = System.nanoTime();
+        Path model = modelOptions.model();
+        int batchSize = batchOptions.batchSize();
         GlueTask t = task == null ? null : GlueTask.fromId(task);
         if ((t == null) == (input == null)) {
             throw new InvalidInputException("give either --task with --data-dir (a GLUE split) or --input (JSON lines or Parquet)");
@@ -182,13 +180,15 @@ public final class SparkScoreCommand implements Callable<Integer> {
         ObjectNode summary = json.createObjectNode();
         List<String> labels;
         Path v;
+        int maxLength;
         String precision;
         // the driver opens the model once, to check it before any executor does (labels, vocabulary) and for the
         // gate's training-time metric at the end; one thread, it scores nothing
         OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1);
         try {
-            Predictor.requireClassificationHead(m, model, "spark-score");
-            v = Predictor.textVocab(m, model, vocab);
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "spark-score");
+            v = scoring.vocab();
+            maxLength = scoring.maxLength();
             if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new InvalidInputException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
                         + " needs " + t.trainingTask().numLabels());
@@ -253,6 +253,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     .select("row", "prediction").orderBy("row").collectAsList();
             long rows = written.size();
             summary.put("model", model.toString());
+            summary.put("max_length", maxLength);
             summary.put("precision", precision);
             summary.put("master", spark.sparkContext().master());
             summary.put("spark_version", spark.version());

@@ -13,10 +13,9 @@ import dev.convbert.core.io.OutputPaths;
 import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.predict.PredictorProvider;
-import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.TextPair;
-import dev.convbert.core.tokenize.Vocab;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -54,9 +53,6 @@ public final class PredictCommand implements Callable<Integer> {
     /** Fields that identify or label a row: copied to its output line unchanged (GLUE's and HF datasets' names). */
     private static final Set<String> PASS_THROUGH = Set.of("id", "idx", "guid", "label");
 
-    @Option(names = "--model", required = true, description = "A model directory (HF layout) or an exported .onnx file.")
-    Path model;
-
     @Option(names = "--input", required = true, description = "Input JSONL.")
     Path input;
 
@@ -66,27 +62,23 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--hidden-states", description = "Also write last_hidden_state [L][hidden] for every position (always, for an encoder).")
     boolean hiddenStates;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default ${DEFAULT-VALUE}).")
-    int batchSize;
-
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}); for an .onnx also "
             + "cuda[:N] or tensorrt[:N] (ONNX Runtime's providers; gpu means cuda).")
     String device;
 
-    @Option(names = "--vocab", description = "vocab.txt for text inputs (default: the model's own, NAME.vocab.txt or the model directory's).")
-    Path vocab;
+    @picocli.CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
-    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length for text inputs (default ${DEFAULT-VALUE}).")
-    int maxLength;
+    @picocli.CommandLine.Mixin
+    BatchOptions batchOptions = new BatchOptions();
 
     /** One input line, encoded. */
     private record Row(long[] ids, long[] types, long[] mask, boolean fromText, ObjectNode kept) {}
 
     @Override
     public Integer call() throws IOException {
-        if (batchSize < 1) {
-            throw new dev.convbert.core.InvalidInputException("--batch-size must be >= 1, found " + batchSize);
-        }
+        int batchSize = batchOptions.batchSize();
+        Path model = modelOptions.model();
         if (!device.matches("(cpu|gpu|cuda|tensorrt)(:\\d+)?")) {
             throw new dev.convbert.core.InvalidInputException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
         }
@@ -94,9 +86,9 @@ public final class PredictCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
-            BertTokenizer[] tokenizer = {null};
+            ScoringModel scoring = ScoringModel.any(predictor, modelOptions);
             boolean invariant = predictor.config().paddingInvariant();
-            int limit = Math.min(maxLength, predictor.config().maxPositionEmbeddings());
+            int limit = scoring.maxLength();
             AtomicFiles.write(output, out -> {
                 Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                 try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8);
@@ -110,7 +102,7 @@ public final class PredictCommand implements Callable<Integer> {
                         if (line.isBlank()) {
                             continue;
                         }
-                        Row row = parse(json, line, lineNo, tokenizer, predictor, limit);
+                        Row row = parse(json, line, lineNo, scoring, limit);
                         if (!pending.isEmpty() && (pending.size() == batchSize || !fits(pending, row, invariant))) {
                             flush(predictor, pending, json, w);
                         }
@@ -170,8 +162,8 @@ public final class PredictCommand implements Callable<Integer> {
         batch.clear();
     }
 
-    private Row parse(ObjectMapper json, String line, long lineNo, BertTokenizer[] tokenizer, Predictor predictor, int limit)
-            throws IOException {
+    private Row parse(ObjectMapper json, String line, long lineNo, ScoringModel scoring, int limit) {
+        Predictor predictor = scoring.predictor();
         String where = input + ":" + lineNo;
         JsonNode node;
         try {
@@ -195,11 +187,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new InvalidInputException(where + ": expected \"text_a\" (a string) or \"input_ids\"");
         }
         TextPair texts = TextPair.parse(node, where);
-        if (tokenizer[0] == null) {
-            Path v = Predictor.textVocab(predictor, model, vocab);
-            tokenizer[0] = new BertTokenizer(Vocab.read(v));
-        }
-        Encoding e = texts.encode(tokenizer[0], limit);
+        Encoding e = texts.encode(scoring.tokenizer(), limit);     // the vocabulary is looked for at the first text
         long[] ids = new long[e.length()];
         long[] types = new long[e.length()];
         for (int i = 0; i < ids.length; i++) {

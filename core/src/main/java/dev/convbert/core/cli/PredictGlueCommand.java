@@ -8,8 +8,7 @@ import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.predict.PredictorProvider;
-import dev.convbert.core.tokenize.BertTokenizer;
-import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.core.predict.ScoringModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,45 +32,40 @@ public final class PredictGlueCommand implements Callable<Integer> {
     @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
     Path dataDir;
 
-    @Option(names = "--model", required = true, description = "A fine-tuned model directory or exported .onnx.")
-    Path model;
-
     @Option(names = "--output", required = true, description = "Directory for the submission files.")
     Path output;
-
-    @Option(names = "--batch-size", defaultValue = "64", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
-    int maxLength;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--vocab", description = "vocab.txt (default: the model's own).")
-    Path vocab;
+
+    @picocli.CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
+
+    @picocli.CommandLine.Mixin
+    BatchOptions batchOptions = new BatchOptions();
 
     @Override
     public Integer call() throws IOException {
+        Path model = modelOptions.model();
         GlueTask t = GlueTask.fromId(task);
         List<GlueTask> tasks = new ArrayList<>(List.of(t));
         if (t == GlueTask.MNLI && GlueReader.file(dataDir, GlueTask.AX, "test").toFile().isFile()) {
             tasks.add(GlueTask.AX);
         }
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
-            Predictor.requireClassificationHead(predictor, model, "GLUE predictions");
+            ScoringModel scoring = ScoringModel.classifier(predictor, modelOptions, "GLUE predictions");
             if (predictor.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new dev.convbert.core.InvalidInputException(model + ": has " + predictor.config().numLabels() + " labels but "
                         + t.glueName() + " needs " + t.trainingTask().numLabels() + "; is it the " + t.trainingTask().glueName() + " model?");
             }
-            Path v = Predictor.textVocab(predictor, model, vocab);
-            BertTokenizer tokenizer = new BertTokenizer(Vocab.read(v));
             for (GlueTask each : tasks) {
                 for (GlueTask.Split split : each.testSplits()) {
                     List<GlueExample> rows = GlueReader.read(dataDir, each, split.name());
                     float[][] logits;
                     try (Progress progress = Progress.start(each.glueName() + " " + split.name(), rows.size(), "ex")) {
-                        logits = BatchRunner.logits(predictor, BatchRunner.encode(tokenizer, rows, maxLength), batchSize, progress);
+                        logits = BatchRunner.logits(predictor, BatchRunner.encode(scoring.tokenizer(), rows, scoring.maxLength()),
+                                batchOptions.batchSize(), progress);
                     }
                     Path file = GlueSubmission.write(output, each, split.name(), rows, BatchRunner.predictions(each, logits));
                     System.out.println(file + ": " + rows.size() + " predictions");

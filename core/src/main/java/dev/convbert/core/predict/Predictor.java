@@ -52,6 +52,14 @@ public interface Predictor extends AutoCloseable {
     Optional<String> vocabSha256();
 
     /**
+     * The max_seq_length the model was fine-tuned with, as its export or model directory records it; empty when it
+     * records none (a converted or pre-trained model). Scoring cuts texts there unless told otherwise.
+     */
+    default Optional<Integer> trainedMaxLength() {
+        return Optional.empty();
+    }
+
+    /**
      * Refuses a vocabulary other than the model's: with two tokens swapped a model predicts confidently and wrongly,
      * so a mismatch is an error naming both, never a warning. A model that records no vocabulary is not checked.
      */

@@ -13,7 +13,9 @@ import dev.convbert.core.metrics.GlueScore;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.GlueScorer;
-import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.cli.BatchOptions;
+import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.score.ScoringException;
 import picocli.CommandLine;
@@ -43,9 +45,6 @@ public final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
-    Path model;
-
     @Option(names = "--task", required = true, description = "The GLUE task the model was fine-tuned on (sst-2, mnli, ...).")
     String task;
 
@@ -54,12 +53,6 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--split", defaultValue = "dev", description = "dev or test (default ${DEFAULT-VALUE}).")
     String split;
-
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--max-length", defaultValue = "128", description = "Truncation length in tokens (default ${DEFAULT-VALUE}).")
-    int maxLength;
 
     @Option(names = "--workers", paramLabel = "N", description = "Forward passes at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU when "
             + "it has two or more cores, 1 on a GPU). Passes of short rows run faster side by side than one at "
@@ -70,14 +63,17 @@ public final class ScoreCommand implements Callable<Integer> {
     Double tolerance;
 
     @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
+
+    @CommandLine.Mixin
+    BatchOptions batchOptions = new BatchOptions();
+
+    @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
     @Option(names = "--allow-external-data",
             description = "Accept a model whose tensors live in other files, if they are inside its directory.")
     boolean allowExternalData;
-
-    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
-    Path vocab;
 
     @Option(names = "--submission-dir", description = "Where test-split submission files go (default: beside --output or ./submission).")
     Path submissionDir;
@@ -102,12 +98,15 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
         }
         int threads = OrtModel.threadsPerPass(OrtModel.threads(), passes);
+        Path model = modelOptions.model();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, threads)) {
-            Predictor.requireClassificationHead(m, model, "scoring");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "scoring");
             console.println("provider: " + m.provider() + " (" + passes + (passes == 1 ? " pass" : " passes") + " at once, "
                     + threads + " intra-op thread" + (threads == 1 ? "" : "s") + " each)");
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));
-            Path v = Predictor.textVocab(m, model, vocab);
+            Path v = scoring.vocab();
+            int maxLength = scoring.maxLength();
+            int batchSize = batchOptions.batchSize();
             if (m.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new ScoringException(model + ": has " + m.config().numLabels() + " labels but " + t.glueName()
                         + " needs " + t.trainingTask().numLabels());
@@ -118,6 +117,7 @@ public final class ScoreCommand implements Callable<Integer> {
             result.put("provider", m.provider());
             result.put("workers", passes);
             result.put("intra_op_threads", threads);
+            result.put("max_length", maxLength);
             m.placement().ifPresent(placement -> result.put("placement", placement.summary()));
             result.put("precision", m.metadata().getOrDefault("convbert.precision", "float32"));
             if (split.equals("dev")) {
@@ -178,7 +178,7 @@ public final class ScoreCommand implements Callable<Integer> {
             AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
         }
         if (failed) {
-            throw new CommandFailedException("accuracy gate failed for " + model + (otherData
+            throw new CommandFailedException("accuracy gate failed for " + modelOptions.model() + (otherData
                     ? " on a different dev file than the one it was trained with (see the report above)" : " (see the report above)"));
         }
         return ExitCodes.OK;

@@ -1,12 +1,10 @@
 package dev.convbert.runtime.cli;
 
 import dev.convbert.core.cli.ExitCodes;
-import dev.convbert.core.tokenize.BertTokenizer;
-import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.runtime.score.ExecutionProvider;
-import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.OrtModel;
-import dev.convbert.runtime.score.ScoringException;
 import dev.convbert.runtime.serve.PredictionServer;
 import dev.convbert.runtime.serve.ServerOptions;
 import picocli.CommandLine;
@@ -26,9 +24,6 @@ import java.util.concurrent.CountDownLatch;
 public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export'.")
-    Path model;
 
     @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host;
@@ -59,10 +54,6 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
-
-    @Option(names = "--max-length", paramLabel = "TOKENS", description = "Truncate texts to this many tokens (default: the max_seq_length the model was fine-tuned with, "
-            + "as its export records it; 128 when it records none).")
-    Integer maxLength;
 
     @Option(names = "--workers", paramLabel = "N", description = "Micro-batches run at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU "
             + "when it has two or more cores, 1 on a GPU): more rows per second under load; an idle server "
@@ -95,14 +86,14 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     @CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
+
+    @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
     @Option(names = "--allow-external-data",
             description = "Accept a model whose tensors live in other files, if they are inside its directory.")
     boolean allowExternalData;
-
-    @Option(names = "--vocab", description = "vocab.txt for text inputs (default: the model's own, NAME.vocab.txt).")
-    Path vocab;
 
     @Override
     public Integer call() throws Exception {
@@ -111,15 +102,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (passes < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
         }
+        Path model = modelOptions.model();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
-            Predictor.requireClassificationHead(m, model, "serving");
-            Path v = Predictor.textVocab(m, model, vocab);
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "serving");
+            int length = scoring.maxLength();
             var d = ServerOptions.defaults();
-            int length = maxLength != null ? maxLength : m.trainedMaxLength().orElse(d.maxLength());
-            if (length < 2) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--max-length " + length
-                        + ": expected 2 or more ([CLS] and [SEP] take two)");
-            }
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
@@ -128,7 +115,7 @@ public final class ServeCommand implements Callable<Integer> {
                     .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
                     .withCard(m.card());
             CountDownLatch stop = new CountDownLatch(1);
-            try (PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(v)), options)) {
+            try (PredictionServer server = PredictionServer.start(m, scoring.tokenizer(), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     server.close();
                     stop.countDown();

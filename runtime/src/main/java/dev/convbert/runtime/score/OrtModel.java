@@ -265,6 +265,7 @@ public final class OrtModel implements Predictor {
      * The {@code max_seq_length} the model was fine-tuned with, as its export recorded it; empty for an export without
      * training metrics (a converted or pre-trained model).
      */
+    @Override
     public Optional<Integer> trainedMaxLength() {
         String tm = metadata.get("convbert.training_metrics");
         if (tm == null) {

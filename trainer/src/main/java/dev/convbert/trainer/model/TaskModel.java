@@ -120,6 +120,14 @@ public final class TaskModel implements Predictor {
         return dir == null ? Optional.empty() : ModelDir.open(dir).vocabSha256();
     }
 
+    /** The max_seq_length in the directory's training_metrics.json (a fine-tuned model); empty otherwise. */
+    @Override
+    public Optional<Integer> trainedMaxLength() {
+        com.fasterxml.jackson.databind.JsonNode tm = dir == null ? null : ModelDir.open(dir).trainingMetrics();
+        com.fasterxml.jackson.databind.JsonNode n = tm == null ? null : tm.path("hyperparameters").path("max_seq_length");
+        return n != null && n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
+    }
+
     // the block, its manager and parameter store stay inside this package: callers train and run through the methods
     // below, so no one else creates arrays on the model's manager or runs the block with the wrong mode
     ConvBertForSequenceClassification block() {
