@@ -123,13 +123,15 @@ public final class PredictionServer implements AutoCloseable {
     }
 
     /** Every route, for the 404 answer; {@link #routing} declares them. */
-    static final String ROUTES = "GET / (a page to try the model), POST /v1/predict, GET /v1/model, GET /v2,"
+    static final String ROUTES = "GET / (a page to try the model), POST /v1/predict, GET /v1/model, GET /v1/models/NAME,"
+            + " POST /v1/models/NAME:predict (KServe V1), GET /v2,"
             + " GET /v2/health/live, GET /v2/health/ready, GET /v2/models/NAME, GET /v2/models/NAME/ready,"
             + " POST /v2/models/NAME/infer, GET /health, GET /health/live, GET /metrics, GET /metrics.json";
 
     /** The single place routes are declared. */
     private void routing(HttpServer server) {
         server.createContext("/v1/predict", ex -> handle(ex, "POST", this::predict));
+        server.createContext("/v1/models/", ex -> handle(ex, null, this::kserveV1));
         server.createContext("/v2", ex -> handle(ex, null, this::openInference));
         server.createContext("/health/live", ex -> handle(ex, "GET", e -> reply(e, 200, json.createObjectNode().put("status", "live"))));
         server.createContext("/health", ex -> handle(ex, "GET", this::health));
@@ -315,6 +317,48 @@ public final class PredictionServer implements AutoCloseable {
         }
         reply(e, r.status(), r.body());
         metrics.response(endpoint(e), r.status(), r.status() == 200 ? (System.nanoTime() - start) / 1e6 : 0);
+    }
+
+    /** KServe V1: {@code GET /v1/models/NAME} (readiness) and {@code POST /v1/models/NAME:predict}. */
+    private void kserveV1(HttpExchange e) throws IOException {
+        long start = System.nanoTime();
+        String rest = e.getRequestURI().getPath().substring("/v1/models/".length());
+        boolean predicting = rest.endsWith(":predict");
+        String name = predicting ? rest.substring(0, rest.length() - ":predict".length()) : rest;
+        if (name.isEmpty() || name.contains("/") || name.contains(":")) {
+            notFound(e);
+            return;
+        }
+        if (!name.equals(options.modelName())) {
+            error(e, 404, "unknown model \"" + name + "\"; this server serves \"" + options.modelName() + "\"", null);
+            return;
+        }
+        String method = predicting ? "POST" : "GET";
+        if (!e.getRequestMethod().equals(method)) {
+            e.getResponseHeaders().add("Allow", method);
+            error(e, 405, e.getRequestMethod() + " not allowed; use " + method, null);
+            return;
+        }
+        if (!predicting) {
+            reply(e, serving() ? 200 : 503, json.createObjectNode().put("name", name).put("ready", serving()));
+            return;
+        }
+        if (!serving()) {
+            e.getResponseHeaders().add("Retry-After", "1");
+            error(e, 503, "model is not ready", null);
+            return;
+        }
+        byte[] body = readLimited(e.getRequestBody(), options.maxBodyBytes());
+        if (body == null) {
+            error(e, 413, "request body exceeds " + options.maxBodyBytes() + " bytes", null);
+            return;
+        }
+        Reply r = v1.kservePredict(body);
+        if (r.status() == 503) {
+            e.getResponseHeaders().add("Retry-After", "1");
+        }
+        reply(e, r.status(), r.body());
+        metrics.response("/v1/models/:predict", r.status(), r.status() == 200 ? (System.nanoTime() - start) / 1e6 : 0);
     }
 
     private static byte[] readLimited(InputStream in, int limit) throws IOException {

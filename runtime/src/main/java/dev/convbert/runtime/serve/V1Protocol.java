@@ -20,7 +20,7 @@ import java.util.Set;
 /**
  * {@code POST /v1/predict}: {@code {"inputs": [{"text_a", "text_b"?} | {"input_ids", "token_type_ids"?,
  * "attention_mask"?}], "timeout_ms"?}} → {@code {"outputs": [{"logits", "label", "score", "probabilities", "scores"}]}}
- * (a regression model: {@code logits} and {@code score}). Errors are {@code {"error", "field"?}} with 400 (bad input),
+ * (a regression model: {@code logits} and {@code score}); and KServe's V1 {@code :predict} over the same rows. Errors are {@code {"error", "field"?}} with 400 (bad input),
  * 413 (over a limit), 503 (queue full or not serving; the server adds Retry-After) or 504 (timed out in the queue).
  */
 final class V1Protocol {
@@ -43,25 +43,13 @@ final class V1Protocol {
     Reply predict(byte[] body) {
         JsonNode req;
         try {
-            req = json.readTree(StrictUtf8.decode(body));
+            req = parse(body);
         } catch (InvalidInputException ex) {
             return error(400, ex.getMessage(), null);
-        } catch (JsonProcessingException ex) {
-            return error(400, "body is not valid JSON: " + ex.getOriginalMessage(), null);
-        }
-        if (req == null || !req.isObject()) {
-            return error(400, "body must be a JSON object {\"inputs\": [...]}", null);
         }
         String unknown = unknownField(req, REQUEST_FIELDS);
         if (unknown != null) {
             return error(400, "unknown field \"" + unknown + "\"; expected " + REQUEST_FIELDS, unknown);
-        }
-        JsonNode inputs = req.get("inputs");
-        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
-            return error(400, "\"inputs\" must be a non-empty array of {\"text_a\": …, \"text_b\": …}", "inputs");
-        }
-        if (inputs.size() > options.maxInputs()) {
-            return error(413, inputs.size() + " inputs in one request; the limit is " + options.maxInputs(), "inputs");
         }
         long timeout = options.defaultTimeoutMs();
         if (req.has("timeout_ms")) {
@@ -70,10 +58,61 @@ final class V1Protocol {
             }
             timeout = Math.min(req.get("timeout_ms").asLong(), options.maxTimeoutMs());
         }
+        return run(req.get("inputs"), "inputs", timeout, "outputs");
+    }
+
+    /**
+     * KServe's V1 protocol ({@code POST /v1/models/NAME:predict}): {@code {"instances": [...]}} of strings (one text)
+     * or of the objects {@code /v1/predict} takes, answered {@code {"predictions": [...]}} with {@code /v1/predict}'s
+     * output per instance.
+     */
+    Reply kservePredict(byte[] body) {
+        JsonNode req;
+        try {
+            req = parse(body);
+        } catch (InvalidInputException ex) {
+            return error(400, ex.getMessage(), null);
+        }
+        String unknown = unknownField(req, Set.of("instances"));
+        if (unknown != null) {
+            return error(400, "unknown field \"" + unknown + "\"; KServe V1 takes {\"instances\": [...]}", unknown);
+        }
+        JsonNode instances = req.get("instances");
+        if (instances != null && instances.isArray()) {
+            ArrayNode inputs = json.createArrayNode();
+            for (JsonNode i : instances) {
+                inputs.add(i.isTextual() ? json.createObjectNode().put("text_a", i.asText()) : i);
+            }
+            instances = inputs;
+        }
+        return run(instances, "instances", options.defaultTimeoutMs(), "predictions");
+    }
+
+    private JsonNode parse(byte[] body) {
+        JsonNode req;
+        try {
+            req = json.readTree(StrictUtf8.decode(body));
+        } catch (JsonProcessingException ex) {
+            throw new InvalidInputException("body is not valid JSON: " + ex.getOriginalMessage());
+        }
+        if (req == null || !req.isObject()) {
+            throw new InvalidInputException("body must be a JSON object");
+        }
+        return req;
+    }
+
+    /** Validates and runs the {@code inputs} array (named {@code field} to the client); answers under {@code outputField}. */
+    private Reply run(JsonNode inputs, String field, long timeout, String outputField) {
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            return error(400, "\"" + field + "\" must be a non-empty array of {\"text_a\": …, \"text_b\": …}", field);
+        }
+        if (inputs.size() > options.maxInputs()) {
+            return error(413, inputs.size() + " " + field + " in one request; the limit is " + options.maxInputs(), field);
+        }
         List<Encoding> rows = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             JsonNode in = inputs.get(i);
-            String where = "inputs[" + i + "]";
+            String where = field + "[" + i + "]";
             if (!in.isObject()) {
                 return error(400, where + " must be an object", where);
             }
@@ -102,7 +141,7 @@ final class V1Protocol {
         ArrayNode outputs = json.createArrayNode();
         result.logits().forEach(l -> outputs.add(output(l)));
         ObjectNode res = json.createObjectNode();
-        res.set("outputs", outputs);
+        res.set(outputField, outputs);
         return new Reply(200, res);
     }
 

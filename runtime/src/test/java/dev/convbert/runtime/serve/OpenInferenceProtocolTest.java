@@ -202,6 +202,29 @@ class OpenInferenceProtocolTest {
         }
     }
 
+    /** KServe's V1 protocol: readiness, and :predict with instances as strings or text objects, answered as /v1/predict. */
+    @Test
+    void kserveV1PredictAndReadiness() throws Exception {
+        HttpResponse<String> ready = get(server.port(), "/v1/models/sst2");
+        assertEquals(200, ready.statusCode());
+        assertEquals("{\"name\":\"sst2\",\"ready\":true}", ready.body());
+        HttpResponse<String> r = post("/v1/models/sst2:predict",
+                "{\"instances\": [\"a gripping, funny film\", {\"text_a\": \"a dull\", \"text_b\": \"mess\"}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode predictions = json.readTree(r.body()).get("predictions");
+        assertEquals(2, predictions.size());
+        JsonNode v1 = json.readTree(post("/v1/predict", "{\"inputs\": [{\"text_a\": \"a gripping, funny film\"}]}").body())
+                .get("outputs").get(0);
+        assertEquals(v1, predictions.get(0), "the same answer as /v1/predict");
+        assertTrue(predictions.get(1).has("label") && predictions.get(1).get("logits").size() == 2);
+        assertEquals(404, post("/v1/models/mnli:predict", "{\"instances\": [\"x\"]}").statusCode());
+        assertEquals(405, get(server.port(), "/v1/models/sst2:predict").statusCode());
+        HttpResponse<String> bad = post("/v1/models/sst2:predict", "{\"inputs\": [\"x\"]}");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("instances"), bad.body());
+        assertEquals(400, post("/v1/models/sst2:predict", "{\"instances\": [5]}").statusCode());
+    }
+
     /** The 404 names every route; a method a route does not take is 405 with Allow, "/" included. */
     @Test
     void unknownPathsListEveryRouteAndWrongMethodsAre405() throws Exception {
