@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  * server and model health, model metadata, and {@code infer} with text inputs as BYTES tensors ({@code text_a},
  * optional {@code text_b}) or token ids as INT64 tensors ({@code input_ids}, optional {@code attention_mask} and
  * {@code token_type_ids}, right-padded). Outputs: {@code logits} FP32 [batch, labels] and {@code label} BYTES [batch].
- * A request's {@code outputs} choose among them; tensors travel as JSON only (Triton's binary data extension is refused
- * with a message saying how to turn it off). Errors are {@code {"error": "…"}} with status 400 (bad request), 404
+ * A request's {@code outputs} choose among them; tensors travel as JSON or, with Triton's binary tensor data extension
+ * ({@link BinaryTensors}), as raw bytes after the JSON, in either direction. Errors are {@code {"error": "…"}} with status 400 (bad request), 404
  * (unknown model or path) or 503.
  *
  * <p>Specification: kserve/open-inference-protocol, specification/protocol/inference_rest.md.
@@ -35,7 +35,8 @@ final class OpenInferenceProtocol {
     private static final Pattern MODEL_PATH = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?");
     private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
     private static final Set<String> INPUTS = Set.of("text_a", "text_b", "input_ids", "attention_mask", "token_type_ids");
-    private static final Set<String> OUTPUTS = Set.of("logits", "label");
+    /** In the order a response lists them. */
+    private static final List<String> OUTPUTS = List.of("logits", "label");
 
     private final ObjectMapper json;
     private final String modelName;
@@ -52,12 +53,15 @@ final class OpenInferenceProtocol {
         this.backend = backend;
     }
 
-    /** Routes one {@code /v2…} request. */
-    Reply handle(String method, String path, byte[] body) {
+    /**
+     * Routes one {@code /v2…} request; {@code binaryHeader} is the {@code Inference-Header-Content-Length} header's
+     * value (Triton's binary tensor extension) or null.
+     */
+    Reply handle(String method, String path, byte[] body, String binaryHeader) {
         switch (path) {
             case "/v2":
                 return get(method).orElse(new Reply(200, json.createObjectNode().put("name", "convbert").put("version",
-                        PredictionServer.VERSION).set("extensions", json.createArrayNode())));
+                        PredictionServer.VERSION).set("extensions", json.createArrayNode().add("binary_tensor_data"))));
             case "/v2/health/live":
                 return get(method).orElse(new Reply(200, json.createObjectNode().put("live", true)));
             case "/v2/health/ready":
@@ -86,7 +90,7 @@ final class OpenInferenceProtocol {
         if (!method.equals("POST")) {
             return error(405, method + " not allowed; use POST");
         }
-        return infer(body);
+        return infer(body, binaryHeader);
     }
 
     private java.util.Optional<Reply> get(String method) {
@@ -108,7 +112,7 @@ final class OpenInferenceProtocol {
         return o;
     }
 
-    private Reply infer(byte[] body) {
+    private Reply infer(byte[] body, String binaryHeader) {
         if (!backend.ready()) {
             return error(503, "model is not ready");
         }
@@ -116,17 +120,20 @@ final class OpenInferenceProtocol {
             return error(413, "request body exceeds " + options.maxBodyBytes() + " bytes");
         }
         JsonNode req;
-        try {
-            req = json.readTree(StrictUtf8.decode(body));
-        } catch (InvalidInputException e) {
-            return error(400, e.getMessage());
-        } catch (java.io.IOException e) {
-            return error(400, "body is not valid JSON: " + e.getMessage());
-        }
         List<Encoding> rows;
-        Set<String> wanted;
+        Map<String, Boolean> wanted;
         try {
-            rows = rows(req);
+            int jsonLength = binaryHeader == null ? body.length : BinaryTensors.headerLength(binaryHeader, body.length);
+            try {
+                req = json.readTree(StrictUtf8.decode(java.util.Arrays.copyOf(body, jsonLength)));
+            } catch (java.io.IOException e) {
+                return error(400, "body is not valid JSON: " + e.getMessage());
+            }
+            BinaryTensors binary = binaryHeader == null ? null : new BinaryTensors(body, jsonLength);
+            rows = rows(req, binary);
+            if (binary != null) {
+                binary.requireAllRead();
+            }
             wanted = requestedOutputs(req);
         } catch (InvalidInputException e) {
             return error(400, e.getMessage());
@@ -143,59 +150,67 @@ final class OpenInferenceProtocol {
             res.put("id", req.get("id").asText());
         }
         ArrayNode logits = json.createArrayNode();
-        ArrayNode names = json.createArrayNode();
+        List<String> names = new ArrayList<>();
         for (float[] row : r.logits()) {
-            int best = Softmax.argmax(row);
             for (float v : row) {
                 logits.add(v);
             }
-            names.add(backend.config().isRegression() ? Float.toString(row[0]) : backend.config().id2label().get(best));
+            names.add(backend.config().isRegression() ? Float.toString(row[0]) : backend.config().id2label().get(Softmax.argmax(row)));
         }
         ArrayNode outputs = res.putArray("outputs");
-        if (wanted.contains("logits")) {
-            ObjectNode o = outputs.addObject().put("name", "logits").put("datatype", "FP32");
-            o.putArray("shape").add(rows.size()).add(backend.config().numLabels());
-            o.set("data", logits);
+        java.io.ByteArrayOutputStream binaryOut = new java.io.ByteArrayOutputStream();
+        for (String name : OUTPUTS) {
+            if (!wanted.containsKey(name)) {
+                continue;
+            }
+            boolean logitsOut = name.equals("logits");
+            ObjectNode o = outputs.addObject().put("name", name).put("datatype", logitsOut ? "FP32" : "BYTES");
+            ArrayNode shape = o.putArray("shape").add(rows.size());
+            if (logitsOut) {
+                shape.add(backend.config().numLabels());
+            }
+            if (wanted.get(name)) {
+                byte[] raw = logitsOut ? BinaryTensors.fp32(r.logits()) : BinaryTensors.bytes(names);
+                o.putObject("parameters").put("binary_data_size", raw.length);
+                binaryOut.writeBytes(raw);
+            } else if (logitsOut) {
+                o.set("data", logits);
+            } else {
+                ArrayNode data = o.putArray("data");
+                names.forEach(data::add);
+            }
         }
-        if (wanted.contains("label")) {
-            ObjectNode o = outputs.addObject().put("name", "label").put("datatype", "BYTES");
-            o.putArray("shape").add(rows.size());
-            o.set("data", names);
-        }
-        return new Reply(200, res);
+        return new Reply(200, res, binaryOut.size() == 0 ? null : binaryOut.toByteArray());
     }
 
-    /** The outputs the request names (every output when it names none), refusing unknown ones and binary data. */
-    private static Set<String> requestedOutputs(JsonNode req) {
-        if (req.path("parameters").path("binary_data_output").asBoolean(false)) {
-            // tritonclient sets this when a request names no outputs
-            throw new InvalidInputException("the request asks for binary output data, which this server does not write; name the"
-                    + " outputs as JSON (tritonclient: outputs=[InferRequestedOutput(\"logits\", binary_data=False)])");
-        }
+    /**
+     * The outputs the request names (every output when it names none), each with whether it goes as binary data:
+     * asked per output ({@code parameters.binary_data}) or for all ({@code parameters.binary_data_output}, what
+     * tritonclient sends when a request names no outputs).
+     */
+    private static Map<String, Boolean> requestedOutputs(JsonNode req) {
+        boolean allBinary = req.path("parameters").path("binary_data_output").asBoolean(false);
         JsonNode outputs = req.get("outputs");
-        if (outputs == null || outputs.isNull()) {
-            return OUTPUTS;
+        Map<String, Boolean> wanted = new java.util.LinkedHashMap<>();
+        if (outputs == null || outputs.isNull() || (outputs.isArray() && outputs.isEmpty())) {
+            OUTPUTS.forEach(n -> wanted.put(n, allBinary));
+            return wanted;
         }
         if (!outputs.isArray()) {
             throw new InvalidInputException("\"outputs\" must be an array of {\"name\"}");
         }
-        Set<String> wanted = new java.util.HashSet<>();
         for (JsonNode out : outputs) {
             String name = out.path("name").asText("");
             if (!OUTPUTS.contains(name)) {
                 throw new InvalidInputException("unknown output \"" + name + "\"; expected one of " + OUTPUTS);
             }
-            if (out.path("parameters").path("binary_data").asBoolean(false)) {
-                throw new InvalidInputException("output \"" + name + "\" asks for binary data, which this server does not write;"
-                        + " ask for JSON data (tritonclient: InferRequestedOutput(name, binary_data=False))");
-            }
-            wanted.add(name);
+            wanted.put(name, out.path("parameters").path("binary_data").asBoolean(allBinary));
         }
-        return wanted.isEmpty() ? OUTPUTS : wanted;
+        return wanted;
     }
 
     /** The request's rows: from BYTES text tensors, or from INT64 id tensors. */
-    private List<Encoding> rows(JsonNode req) {
+    private List<Encoding> rows(JsonNode req, BinaryTensors binary) {
         if (req == null || !req.isObject()) {
             throw new InvalidInputException("body must be a JSON object {\"inputs\": [...]}");
         }
@@ -211,7 +226,7 @@ final class OpenInferenceProtocol {
         }
         Map<String, Tensor> byName = new java.util.LinkedHashMap<>();
         for (JsonNode in : inputs) {
-            Tensor t = Tensor.parse(in);
+            Tensor t = Tensor.parse(in, binary);
             if (!INPUTS.contains(t.name)) {
                 throw new InvalidInputException("unknown input \"" + t.name + "\"; expected text_a (and text_b) as BYTES, or input_ids "
                         + "(with attention_mask, token_type_ids) as INT64");
@@ -306,10 +321,17 @@ final class OpenInferenceProtocol {
 
     /** One request tensor; {@code data} flattened row-major (the protocol allows nested arrays too). */
     private record Tensor(String name, String datatype, long[] shape, List<JsonNode> values) {
-        static Tensor parse(JsonNode in) {
+        static Tensor parse(JsonNode in, BinaryTensors binary) {
+            JsonNode binarySize = in.path("parameters").path("binary_data_size");
+            boolean fromBinary = !binarySize.isMissingNode();
             if (!in.isObject() || !in.path("name").isTextual() || !in.path("datatype").isTextual() || !in.path("shape").isArray()
-                    || !in.has("data")) {
-                throw new InvalidInputException("each input needs \"name\", \"shape\", \"datatype\" and \"data\"");
+                    || (!in.has("data") && !fromBinary)) {
+                throw new InvalidInputException("each input needs \"name\", \"shape\", \"datatype\" and \"data\" (or, with the "
+                        + BinaryTensors.HEADER + " header, parameters.binary_data_size)");
+            }
+            if (fromBinary && (binary == null || in.has("data") || !binarySize.canConvertToLong())) {
+                throw new InvalidInputException("input \"" + in.get("name").asText() + "\": binary_data_size needs the "
+                        + BinaryTensors.HEADER + " header, an integer size and no \"data\"");
             }
             String name = in.get("name").asText();
             long[] shape = new long[in.get("shape").size()];
@@ -329,7 +351,11 @@ final class OpenInferenceProtocol {
                 }
             }
             List<JsonNode> values = new ArrayList<>();
-            flatten(in.get("data"), values);
+            if (fromBinary) {
+                values.addAll(binary.read(name, in.get("datatype").asText(), binarySize.asLong()));
+            } else {
+                flatten(in.get("data"), values);
+            }
             if (values.size() != count) {
                 throw new InvalidInputException("input \"" + name + "\": shape " + java.util.Arrays.toString(shape) + " holds " + count
                         + " elements but data has " + values.size());

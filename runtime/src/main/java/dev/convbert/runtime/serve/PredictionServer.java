@@ -153,21 +153,27 @@ public final class PredictionServer implements AutoCloseable {
         void handle(HttpExchange e) throws IOException;
     }
 
-    /** Triton's binary tensor data extension: a JSON header of this length followed by raw tensor bytes. */
-    private static final String BINARY_HEADER = "Inference-Header-Content-Length";
-
-    /** The Open Inference Protocol (KServe V2 / Triton HTTP) on the same batcher and limits. */
+    /** The Open Inference Protocol (KServe V2 / Triton HTTP, with its binary tensor extension) on the same batcher and limits. */
     private void openInference(HttpExchange e) throws IOException {
         long start = System.nanoTime();
         byte[] body = e.getRequestMethod().equals("POST") ? readLimited(e.getRequestBody(), options.maxBodyBytes()) : new byte[0];
         Reply r = body == null
                 ? new Reply(413, json.createObjectNode().put("error", "request body exceeds " + options.maxBodyBytes() + " bytes"))
-                : e.getRequestHeaders().containsKey(BINARY_HEADER)
-                ? new Reply(400, json.createObjectNode().put("error", "the request carries Triton's binary tensor"
-                        + " extension (" + BINARY_HEADER + "), which this server does not read; send tensors as JSON data"
-                        + " (tritonclient: binary_data=False on every InferInput and InferRequestedOutput)"))
-                : v2.handle(e.getRequestMethod(), e.getRequestURI().getPath(), body);
-        reply(e, r.status(), r.body());
+                : v2.handle(e.getRequestMethod(), e.getRequestURI().getPath(), body,
+                        e.getRequestHeaders().getFirst(BinaryTensors.HEADER));
+        if (r.binary() == null) {
+            reply(e, r.status(), r.body());
+        } else {
+            // the JSON, then the outputs' raw bytes; the header says where the JSON ends (Triton's binary extension)
+            byte[] head = json.writeValueAsBytes(r.body());
+            e.getResponseHeaders().set("Content-Type", "application/octet-stream");
+            e.getResponseHeaders().set(BinaryTensors.HEADER, Integer.toString(head.length));
+            e.sendResponseHeaders(r.status(), head.length + r.binary().length);
+            try (OutputStream out = e.getResponseBody()) {
+                out.write(head);
+                out.write(r.binary());
+            }
+        }
         boolean infer = e.getRequestURI().getPath().endsWith("/infer");
         metrics.response(infer ? "/v2/infer" : "/v2", r.status(), infer ? (System.nanoTime() - start) / 1e6 : 0);
     }

@@ -241,34 +241,98 @@ class OpenInferenceProtocolTest {
         assertEquals("GET", postRoot.headers().firstValue("Allow").orElse(""));
     }
 
-    /** A request's outputs choose what comes back; Triton's binary extension is refused saying how to turn it off. */
+    /** A request's outputs choose what comes back; an unknown one is refused by name. */
     @Test
-    void requestedOutputsAndTheBinaryExtension() throws Exception {
+    void requestedOutputs() throws Exception {
         String text = "{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a fine film\"]}";
         JsonNode only = json.readTree(post("/v2/models/sst2/infer",
                 "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"label\"}]}").body());
         assertEquals(1, only.get("outputs").size(), only.toString());
         assertEquals("label", only.get("outputs").get(0).get("name").asText());
-
         HttpResponse<String> unknown = post("/v2/models/sst2/infer", "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"probs\"}]}");
         assertEquals(400, unknown.statusCode(), unknown.body());
         assertTrue(unknown.body().contains("probs"), unknown.body());
+        assertTrue(get(server.port(), "/v2").body().contains("\"binary_tensor_data\""), "the extension is advertised");
+    }
 
-        HttpResponse<String> binaryOut = post("/v2/models/sst2/infer",
-                "{\"inputs\": [" + text + "], \"outputs\": [{\"name\": \"logits\", \"parameters\": {\"binary_data\": true}}]}");
-        assertEquals(400, binaryOut.statusCode(), binaryOut.body());
-        assertTrue(binaryOut.body().contains("binary_data=False"), binaryOut.body());
+    static byte[] le(int v) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
 
-        HttpResponse<String> binaryAll = post("/v2/models/sst2/infer",
-                "{\"inputs\": [" + text + "], \"parameters\": {\"binary_data_output\": true}}");
-        assertEquals(400, binaryAll.statusCode(), binaryAll.body());
-        assertTrue(binaryAll.body().contains("binary_data=False"), binaryAll.body());
+    static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
 
-        String header = "{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", \"parameters\": {\"binary_data_size\": 15}}]}";
-        HttpResponse<String> binaryIn = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/models/sst2/infer"))
-                .header("Inference-Header-Content-Length", Integer.toString(header.length()))
-                .POST(HttpRequest.BodyPublishers.ofString(header + "\u000b\u0000\u0000\u0000a fine film")).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(400, binaryIn.statusCode(), binaryIn.body());
-        assertTrue(binaryIn.body().contains("binary_data=False"), binaryIn.body());
+    static HttpResponse<byte[]> postBinary(String json, byte[] binary) throws Exception {
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/models/sst2/infer"))
+                .header("Inference-Header-Content-Length", Integer.toString(head.length))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(concat(head, binary))).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /**
+     * Triton's binary tensor extension, built byte by byte as tritonclient sends it: a BYTES input as 4-byte
+     * little-endian lengths and bytes, INT64 ids raw beside a JSON mask, and binary outputs after the response's JSON;
+     * every answer equals the all-JSON one. A length past the data, or a header past the body, is a 400.
+     */
+    @Test
+    void tritonBinaryTensors() throws Exception {
+        String sentence = "a fine film";
+        float[] want = new float[2];
+        JsonNode jsonAnswer = json.readTree(post("/v2/models/sst2/infer", "{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], "
+                + "\"datatype\": \"BYTES\", \"data\": [\"" + sentence + "\"]}]}").body());
+        for (int c = 0; c < 2; c++) {
+            want[c] = jsonAnswer.get("outputs").get(0).get("data").get(c).floatValue();
+        }
+        byte[] text = sentence.getBytes(StandardCharsets.UTF_8);
+        byte[] element = concat(le(text.length), text);
+        // binary input, binary outputs for both (binary_data_output, as tritonclient asks when it names no outputs)
+        HttpResponse<byte[]> r = postBinary("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", "
+                + "\"parameters\": {\"binary_data_size\": " + element.length + "}}], \"parameters\": {\"binary_data_output\": true}}", element);
+        assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+        int headLength = Integer.parseInt(r.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+        JsonNode head = json.readTree(java.util.Arrays.copyOf(r.body(), headLength));
+        assertEquals(8, head.get("outputs").get(0).get("parameters").get("binary_data_size").asInt(), head.toString());
+        java.nio.ByteBuffer raw = java.nio.ByteBuffer.wrap(r.body(), headLength, r.body().length - headLength).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(want[0], raw.getFloat(), 1e-6);
+        assertEquals(want[1], raw.getFloat(), 1e-6);
+        int labelLength = raw.getInt();
+        byte[] label = new byte[labelLength];
+        raw.get(label);
+        assertEquals(jsonAnswer.get("outputs").get(1).get("data").get(0).asText(), new String(label, StandardCharsets.UTF_8));
+        assertEquals(0, raw.remaining());
+
+        // mixed: INT64 ids as binary, the mask as JSON data, logits asked for as JSON
+        var e = tokenizer.encode(sentence, 128);
+        java.nio.ByteBuffer ids = java.nio.ByteBuffer.allocate(8 * e.length()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        StringBuilder mask = new StringBuilder();
+        for (int id : e.inputIds()) {
+            ids.putLong(id);
+            mask.append(mask.length() == 0 ? "1" : ",1");
+        }
+        HttpResponse<byte[]> mixed = postBinary("{\"inputs\": [{\"name\": \"input_ids\", \"shape\": [1, " + e.length() + "], "
+                + "\"datatype\": \"INT64\", \"parameters\": {\"binary_data_size\": " + ids.capacity() + "}}, {\"name\": \"attention_mask\", "
+                + "\"shape\": [1, " + e.length() + "], \"datatype\": \"INT64\", \"data\": [" + mask + "]}], "
+                + "\"outputs\": [{\"name\": \"logits\", \"parameters\": {\"binary_data\": false}}]}", ids.array());
+        assertEquals(200, mixed.statusCode(), new String(mixed.body(), StandardCharsets.UTF_8));
+        assertTrue(mixed.headers().firstValue("Inference-Header-Content-Length").isEmpty(), "all-JSON answer");
+        JsonNode m = json.readTree(mixed.body()).get("outputs").get(0);
+        assertEquals(want[0], m.get("data").get(0).floatValue(), 1e-5);
+        assertEquals(want[1], m.get("data").get(1).floatValue(), 1e-5);
+
+        // a BYTES length past the data; a header longer than the body
+        byte[] lying = concat(le(1000), text);
+        HttpResponse<byte[]> bad = postBinary("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": \"BYTES\", "
+                + "\"parameters\": {\"binary_data_size\": " + lying.length + "}}]}", lying);
+        assertEquals(400, bad.statusCode());
+        assertTrue(new String(bad.body(), StandardCharsets.UTF_8).contains("BYTES element of 1000 bytes"), new String(bad.body(), StandardCharsets.UTF_8));
+        HttpResponse<byte[]> tooLong = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/models/sst2/infer"))
+                .header("Inference-Header-Content-Length", "5000").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(400, tooLong.statusCode());
     }
 }
