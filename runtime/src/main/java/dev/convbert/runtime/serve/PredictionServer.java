@@ -54,7 +54,7 @@ public final class PredictionServer implements AutoCloseable {
     private final Predictor predictor;
     private final BertTokenizer tokenizer;
     private final ServerOptions options;
-    private final ServerMetrics metrics = new ServerMetrics();
+    private final ServerMetrics metrics;
     private final MicroBatcher batcher;
     private final HttpServer http;
     private final ExecutorService executor;
@@ -68,6 +68,7 @@ public final class PredictionServer implements AutoCloseable {
         this.predictor = predictor;
         this.tokenizer = tokenizer;
         this.options = options;
+        this.metrics = new ServerMetrics(options.modelName(), OpenInferenceProtocol.VERSION);
         this.batcher = new MicroBatcher(predictor, options.maxBatch(), options.maxWaitMs(), options.queueCapacity(), metrics,
                 options.passesAtOnce());
         metrics.queueDepth(batcher::queueDepth);
@@ -209,8 +210,8 @@ public final class PredictionServer implements AutoCloseable {
     /** Prometheus's text format, for a scraper; the same counters as JSON are at /metrics.json. */
     private void prometheus(HttpExchange e) throws IOException {
         java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        metrics.writePrometheus(body);
-        e.getResponseHeaders().set("Content-Type", ServerMetrics.prometheusContentType());
+        String type = metrics.writePrometheus(e.getRequestHeaders().getFirst("Accept"), body);
+        e.getResponseHeaders().set("Content-Type", type);
         e.sendResponseHeaders(200, body.size());
         try (OutputStream out = e.getResponseBody()) {
             body.writeTo(out);

@@ -5,7 +5,8 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,10 +25,11 @@ public final class ServerMetrics {
 
     /** This server's own registry (not the process-wide default: several servers may share a JVM, as in tests). */
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    // model and version labels as Triton's nv_inference_* metrics carry them, so dashboards across servers group alike
     private final Counter requests = Counter.builder().name("convbert_requests_total")
-            .help("HTTP responses by endpoint and status").labelNames("endpoint", "status").register(registry);
+            .help("HTTP responses by endpoint and status").labelNames("model", "version", "endpoint", "status").register(registry);
     private final Histogram latency = Histogram.builder().name("convbert_request_duration_seconds")
-            .help("Time from request to response of successful predictions").labelNames("endpoint")
+            .help("Time from request to response of successful predictions").labelNames("model", "version", "endpoint")
             .classicOnly().classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
     private final Histogram batchRows = Histogram.builder().name("convbert_batch_rows")
             .help("Rows per forward pass of the micro-batcher").classicOnly()
@@ -39,8 +41,14 @@ public final class ServerMetrics {
     private final Gauge modelLoad = Gauge.builder().name("convbert_model_warmup_seconds")
             .help("Time the model's warm-up batch took when the server started").register(registry);
 
-    ServerMetrics() {
-        ProcessMetrics.builder().register(registry);
+    private final String model;
+    private final String version;
+
+    /** Metrics of the server that serves {@code model} at {@code version}, with the process's and the JVM's own. */
+    ServerMetrics(String model, String version) {
+        this.model = model;
+        this.version = version;
+        JvmMetrics.builder().register(registry);          // jvm_* and, with them, the process_* metrics
     }
 
     /** The queue depth, read at every scrape. */
@@ -53,12 +61,16 @@ public final class ServerMetrics {
         modelLoad.set(seconds);
     }
 
-    /** Everything above in the Prometheus text exposition format (version 0.0.4). */
-    void writePrometheus(java.io.OutputStream out) throws java.io.IOException {
+    /**
+     * Everything above for a scraper: OpenMetrics text when its {@code Accept} header asks for it (Prometheus sends
+     * {@code application/openmetrics-text} first), else the Prometheus text format (0.0.4). Returns the content type.
+     */
+    String writePrometheus(String accept, java.io.OutputStream out) throws java.io.IOException {
+        if (accept != null && accept.contains("application/openmetrics-text")) {
+            OpenMetricsTextFormatWriter.create().write(out, registry.scrape());
+            return OpenMetricsTextFormatWriter.CONTENT_TYPE;
+        }
         PrometheusTextFormatWriter.create().write(out, registry.scrape());
-    }
-
-    static String prometheusContentType() {
         return PrometheusTextFormatWriter.CONTENT_TYPE;
     }
 
@@ -74,9 +86,9 @@ public final class ServerMetrics {
     private final AtomicLong latencyCount = new AtomicLong();
 
     void response(String endpoint, int status, double latencyMs) {
-        requests.labelValues(endpoint, Integer.toString(status)).inc();
+        requests.labelValues(model, version, endpoint, Integer.toString(status)).inc();
         if (status == 200 && latencyMs > 0) {
-            latency.labelValues(endpoint).observe(latencyMs / 1000.0);
+            latency.labelValues(model, version, endpoint).observe(latencyMs / 1000.0);
         }
         response(status, latencyMs);
     }

@@ -37,7 +37,7 @@ class MicroBatcherTest {
             List<Encoding> row = List.of(new Encoding(new int[]{101, 2204, 102}, new int[3], List.of()));
             int left = 0;
             for (int round = 0; round < 300; round++) {
-                MicroBatcher batcher = new MicroBatcher(fast, 8, 0, 1000, new ServerMetrics(), 2);
+                MicroBatcher batcher = new MicroBatcher(fast, 8, 0, 1000, new ServerMetrics("test", "1"), 2);
                 List<CompletableFuture<float[]>> futures = java.util.Collections.synchronizedList(new ArrayList<>());
                 CountDownLatch go = new CountDownLatch(1);
                 List<Thread> clients = new ArrayList<>();

@@ -35,7 +35,7 @@ class PrometheusMetricsTest {
     void metricsAreValidPrometheusTextWithTheRightCounts() throws Exception {
         try (OrtModel model = OrtModel.open(TinyModel.ONNX, ExecutionProvider.cpu());
              PredictionServer server = PredictionServer.start(model, new BertTokenizer(Vocab.read(TinyModel.VOCAB)),
-                     ServerOptions.defaults().withPort(0))) {
+                     ServerOptions.defaults().withPort(0).withModelName("sst2"))) {
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, post(server.port(), request("a fine film number " + i, null)).statusCode());
             }
@@ -45,14 +45,25 @@ class PrometheusMetricsTest {
             assertEquals(200, r.statusCode());
             assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"), r.headers().toString());
             Map<String, Double> samples = parseStrictly(r.body());
-            assertEquals(3.0, samples.get("convbert_requests_total{endpoint=\"/v1/predict\",status=\"200\"}"));
-            assertEquals(1.0, samples.get("convbert_requests_total{endpoint=\"/v1/predict\",status=\"400\"}"));
-            assertEquals(1.0, samples.get("convbert_requests_total{endpoint=\"other\",status=\"404\"}"));
-            assertEquals(3.0, samples.get("convbert_request_duration_seconds_count{endpoint=\"/v1/predict\"}"));
+            // the client writes labels in name order: endpoint, model, status, version
+            assertEquals(3.0, samples.get("convbert_requests_total{endpoint=\"/v1/predict\",model=\"sst2\",status=\"200\",version=\"1\"}"));
+            assertEquals(1.0, samples.get("convbert_requests_total{endpoint=\"/v1/predict\",model=\"sst2\",status=\"400\",version=\"1\"}"));
+            assertEquals(1.0, samples.get("convbert_requests_total{endpoint=\"other\",model=\"sst2\",status=\"404\",version=\"1\"}"));
+            assertEquals(3.0, samples.get("convbert_request_duration_seconds_count{endpoint=\"/v1/predict\",model=\"sst2\",version=\"1\"}"));
             assertEquals(0.0, samples.get("convbert_queue_depth"));
             assertTrue(samples.get("convbert_model_warmup_seconds") > 0, samples.toString());
             assertTrue(samples.get("convbert_batch_rows_count") >= 3, samples.toString());
             assertTrue(samples.keySet().stream().anyMatch(k -> k.startsWith("process_cpu_seconds_total")), "process metrics");
+            assertTrue(samples.keySet().stream().anyMatch(k -> k.startsWith("jvm_memory_used_bytes")), "the JVM's metrics");
+            assertTrue(samples.keySet().stream().anyMatch(k -> k.startsWith("jvm_threads_current")), "the JVM's metrics");
+
+            // a scraper that asks for OpenMetrics (Prometheus does, first) gets it, ending in # EOF
+            HttpResponse<String> om = ServerTest.client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                    + server.port() + "/metrics")).header("Accept", "application/openmetrics-text; version=1.0.0,text/plain;q=0.5")
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(om.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"), om.headers().toString());
+            assertTrue(om.body().strip().endsWith("# EOF"), "OpenMetrics ends with # EOF");
+            assertTrue(om.body().contains("convbert_requests_total{"), "the same counters");
         }
     }
 

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ServerMetricsTest {
     @Test
     void concurrentRecordingAndReadingStayConsistent() throws Exception {
-        ServerMetrics m = new ServerMetrics();
+        ServerMetrics m = new ServerMetrics("test", "1");
         ObjectMapper json = new ObjectMapper();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> writers = new ArrayList<>();
