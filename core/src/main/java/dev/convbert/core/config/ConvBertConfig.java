@@ -173,8 +173,13 @@ public record ConvBertConfig(
 
     /** A copy with {@code extra[key] = value} (fields this class does not model, kept in config.json). */
     public ConvBertConfig withExtra(String key, String value) {
+        return withExtra(key, JsonNodeFactory.instance.textNode(value));
+    }
+
+    /** A copy with {@code extra[key] = value}, any JSON value ({@code architectures} is a list). */
+    public ConvBertConfig withExtra(String key, JsonNode value) {
         ObjectNode e = extra.deepCopy();
-        e.put(key, value);
+        e.set(key, value);
         return new ConvBertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
                 hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
                 layerNormEps, padTokenId, embeddingSize, headRatio, convKernelSize, numGroups, classifierDropout,

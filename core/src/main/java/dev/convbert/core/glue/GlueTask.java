@@ -124,8 +124,25 @@ public enum GlueTask {
         return this == AX ? "AX" : dirName;
     }
 
+    /** The label values GLUE's files and submissions use, by class index ("0"/"1" for the binary tasks). */
     public List<String> labels() {
         return labels;
+    }
+
+    /**
+     * The class names a fine-tuned model's {@code id2label} carries, by the same index: where GLUE writes 0/1, the
+     * names HF's GLUE loaders give them (so a served model answers "positive", not "1"); else GLUE's own values.
+     * Submissions keep writing {@link #labels()}.
+     */
+    public List<String> labelNames() {
+        return switch (this) {
+            case COLA -> List.of("unacceptable", "acceptable");
+            case SST_2 -> List.of("negative", "positive");
+            case MRPC -> List.of("not_equivalent", "equivalent");
+            case QQP -> List.of("not_duplicate", "duplicate");
+            case WNLI -> List.of("not_entailment", "entailment");
+            default -> labels;
+        };
     }
 
     public boolean isRegression() {

@@ -172,6 +172,26 @@ public final class ModelDir {
         }
     }
 
+    /** The special tokens of BERT's WordPiece vocabulary, as HF's tokenizer files name them. */
+    private static final Map<String, String> SPECIAL_TOKENS = new java.util.LinkedHashMap<>(Map.of("unk_token", "[UNK]",
+            "sep_token", "[SEP]", "pad_token", "[PAD]", "cls_token", "[CLS]", "mask_token", "[MASK]"));
+
+    /**
+     * {@code tokenizer_config.json} and {@code special_tokens_map.json} beside {@code vocab.txt}, so that HF's
+     * {@code AutoTokenizer.from_pretrained(dir)} builds the tokenizer this project uses: ConvBERT's (BERT's uncased
+     * WordPiece, lower-casing, accents stripped with it), texts up to the model's positions.
+     */
+    private static void writeTokenizerFiles(Path dir, ConvBertConfig config) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode special = JSON.createObjectNode();
+        SPECIAL_TOKENS.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> special.put(e.getKey(), e.getValue()));
+        com.fasterxml.jackson.databind.node.ObjectNode tokenizer = special.deepCopy()
+                .put("tokenizer_class", "ConvBertTokenizer").put("do_lower_case", true).put("do_basic_tokenize", true)
+                .put("tokenize_chinese_chars", true).put("model_max_length", config.maxPositionEmbeddings());
+        tokenizer.putNull("strip_accents");       // null: follow do_lower_case, as BERT uncased does
+        AtomicFiles.writeString(dir.resolve("special_tokens_map.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(special) + "\n");
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tokenizer) + "\n");
+    }
+
     /**
      * Writes a complete model directory; each file is replaced atomically. {@code vocab} may be {@code null} when the
      * directory already holds the right vocabulary.
@@ -187,7 +207,11 @@ public final class ModelDir {
             }
             if (Files.isRegularFile(dir.resolve(VOCAB))) {
                 config = config.withExtra(VOCAB_SHA256, Hashing.sha256(dir.resolve(VOCAB)));
+                writeTokenizerFiles(dir, config);
             }
+            boolean classifier = tensors.stream().anyMatch(t -> t.name().equals("classifier.out_proj.weight"));
+            config = config.withExtra("architectures", JSON.createArrayNode()
+                    .add(classifier ? "ConvBertForSequenceClassification" : "ConvBertModel"));
             config.write(dir.resolve(CONFIG));
         } catch (IOException e) {
             throw new UncheckedIOException("writing model directory " + dir + ": " + e.getMessage(), e);

@@ -12,6 +12,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.glue.GlueTask;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -34,11 +38,42 @@ class ModelDirTest {
         ModelDir.write(out, c, List.of(SafeTensor.ofFloats("x", new long[]{2}, new float[]{1, 2})), TestData.vocab(), Map.of("format", "pt"));
         ModelDir d = ModelDir.open(out);
         String sha = dev.convbert.core.io.Hashing.sha256(TestData.vocab());
-        assertEquals(c.withExtra(ModelDir.VOCAB_SHA256, sha), d.config(), "the config, recording its vocabulary's sha256");
+        assertEquals(c.withExtra(ModelDir.VOCAB_SHA256, sha).withExtra("architectures",
+                        new ObjectMapper().createArrayNode().add("ConvBertModel")), d.config(),
+                "the config, recording its vocabulary's sha256 and its architecture");
         assertEquals(java.util.Optional.of(sha), d.vocabSha256());
         assertEquals(List.of("negative", "positive"), d.config().id2label());
         assertArrayEquals(new float[]{1, 2}, d.weights().get("x").toFloats());
         assertEquals(30522, Files.readAllLines(d.vocabFile()).size());
+    }
+
+    /**
+     * What HF's Auto classes read beside our weights: tokenizer_config.json and special_tokens_map.json with the
+     * vocabulary (AutoTokenizer), and architectures in config.json (AutoModel picks the class from it).
+     */
+    @Test
+    void aDirectoryWithAVocabularyCarriesHfTokenizerFilesAndArchitectures(@TempDir Path dir) throws IOException {
+        ConvBertConfig c = ConvBertConfig.small().withLabels(GlueTask.SST_2.labelNames());
+        Path classifier = dir.resolve("classifier");
+        ModelDir.write(classifier, c, List.of(SafeTensor.ofFloats("classifier.out_proj.weight", new long[]{2}, new float[]{1, 2})),
+                TestData.vocab(), Map.of());
+        ObjectMapper json = new ObjectMapper();
+        JsonNode config = json.readTree(classifier.resolve("config.json").toFile());
+        assertEquals("[\"ConvBertForSequenceClassification\"]", config.get("architectures").toString());
+        assertEquals("{\"0\":\"negative\",\"1\":\"positive\"}", config.get("id2label").toString(), "HF's GLUE names, not 0/1");
+        JsonNode tokenizer = json.readTree(classifier.resolve("tokenizer_config.json").toFile());
+        assertEquals("ConvBertTokenizer", tokenizer.get("tokenizer_class").asText());
+        assertTrue(tokenizer.get("do_lower_case").asBoolean());
+        assertEquals(c.maxPositionEmbeddings(), tokenizer.get("model_max_length").asInt());
+        JsonNode special = json.readTree(classifier.resolve("special_tokens_map.json").toFile());
+        assertEquals("[CLS]", special.get("cls_token").asText());
+        assertEquals("[MASK]", special.get("mask_token").asText());
+        assertEquals(List.of("0", "1"), GlueTask.SST_2.labels(), "submissions keep GLUE's values");
+
+        Path encoder = dir.resolve("encoder");
+        ModelDir.write(encoder, ConvBertConfig.small(), List.of(SafeTensor.ofFloats("x", new long[]{1}, new float[]{1})), null, Map.of());
+        assertEquals("[\"ConvBertModel\"]", json.readTree(encoder.resolve("config.json").toFile()).get("architectures").toString());
+        assertTrue(Files.notExists(encoder.resolve("tokenizer_config.json")), "no vocabulary, no tokenizer files");
     }
 
     @Test

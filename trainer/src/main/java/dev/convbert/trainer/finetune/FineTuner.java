@@ -255,9 +255,9 @@ public final class FineTuner {
 
     private TaskModel openModel(GlueTask task) {
         if (source.modelDir() != null) {
-            return TaskModel.fromPretrained(source.modelDir(), task.labels(), cfg.head(), device, cfg.seed());
+            return TaskModel.fromPretrained(source.modelDir(), task.labelNames(), cfg.head(), device, cfg.seed());
         }
-        return TaskModel.initialise(source.config().withLabels(task.labels()).withClassifierHead(cfg.head()), device, cfg.seed());
+        return TaskModel.initialise(source.config().withLabels(task.labelNames()).withClassifierHead(cfg.head()), device, cfg.seed());
     }
 
     /** What must not change across a resume: hyper-parameters, model config and training data. */
