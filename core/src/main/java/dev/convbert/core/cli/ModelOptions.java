@@ -26,6 +26,15 @@ public final class ModelOptions {
             + DEFAULT_MAX_LENGTH + " when it records none).")
     Integer maxLength;
 
+    /** The options as a program gives them (a Spark ML transformer, a test); {@code maxLength} may be null. */
+    public static ModelOptions of(Path model, Path vocab, Integer maxLength) {
+        ModelOptions o = new ModelOptions();
+        o.model = model;
+        o.vocab = vocab;
+        o.maxLength = maxLength;
+        return o;
+    }
+
     public Path model() {
         return model;
     }

@@ -1,0 +1,84 @@
+package dev.convbert.spark;
+
+import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.Softmax;
+import dev.convbert.core.tokenize.Encoding;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * {@link ConvBertClassifier}'s work on one partition: every input row comes back with the logits, the probabilities
+ * and the prediction appended, in input order; the executor's shared session runs length-sorted passes.
+ */
+final class TransformPartition implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    private final String modelFile;
+    private final String vocabFile;
+    private final int textIndex;
+    private final int pairIndex;
+    private final int maxLength;
+    private final int batchSize;
+    private final boolean regression;
+
+    TransformPartition(String modelFile, String vocabFile, int textIndex, int pairIndex, int maxLength, int batchSize,
+                       boolean regression) {
+        this.modelFile = modelFile;
+        this.vocabFile = vocabFile;
+        this.textIndex = textIndex;
+        this.pairIndex = pairIndex;
+        this.maxLength = maxLength;
+        this.batchSize = batchSize;
+        this.regression = regression;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        List<Row> rows = new ArrayList<>();
+        input.forEachRemaining(rows::add);
+        if (rows.isEmpty()) {
+            return rows.iterator();
+        }
+        ExecutorModel em = ExecutorModel.get(Path.of(SparkFiles.get(modelFile)), Path.of(SparkFiles.get(vocabFile)),
+                Runtime.getRuntime().availableProcessors());
+        List<Encoding> encodings = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            String a = r.isNullAt(textIndex) ? "" : r.getString(textIndex);
+            String b = pairIndex < 0 || r.isNullAt(pairIndex) ? null : r.getString(pairIndex);
+            encodings.add(b == null ? em.tokenizer().encode(a, maxLength) : em.tokenizer().encode(a, b, maxLength));
+        }
+        float[][] logits;
+        em.runs().acquireUninterruptibly();
+        try {
+            logits = BatchRunner.logits(em.model(), encodings, batchSize, null);
+        } finally {
+            em.runs().release();
+        }
+        List<Row> out = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            float[] l = logits[i];
+            double[] raw = new double[l.length];
+            for (int c = 0; c < l.length; c++) {
+                raw[c] = l[c];
+            }
+            double[] probability = regression ? raw : Softmax.probabilities(l);
+            Object[] values = new Object[rows.get(i).length() + 3];
+            for (int f = 0; f < rows.get(i).length(); f++) {
+                values[f] = rows.get(i).get(f);
+            }
+            values[values.length - 3] = Vectors.dense(raw);
+            values[values.length - 2] = Vectors.dense(probability);
+            values[values.length - 1] = regression ? raw[0] : (double) Softmax.argmax(l);
+            out.add(RowFactory.create(values));
+        }
+        return out.iterator();
+    }
+}
