@@ -182,13 +182,16 @@ public final class ConvBertClassifier extends Transformer {
             labels = scoring.labels();
         }
         SparkSession spark = dataset.sparkSession();
-        spark.sparkContext().addFile(model.toAbsolutePath().toString());
-        spark.sparkContext().addFile(vocab.toAbsolutePath().toString());
+        ShippedModel shipped;
+        try {
+            shipped = ShippedModel.ship(spark.sparkContext(), model, vocab);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(model + ": cannot be read: " + e.getMessage(), e);
+        }
         StructType in = dataset.schema();
         int textIndex = in.fieldIndex($(textCol));
         int pairIndex = $(pairCol).isEmpty() ? -1 : in.fieldIndex($(pairCol));
-        return dataset.toDF().mapPartitions(new TransformPartition(model.getFileName().toString(), vocab.getFileName().toString(),
-                textIndex, pairIndex, length, intParam(batchSize), labels.size() == 1), Encoders.row(out));
+        return dataset.toDF().mapPartitions(new TransformPartition(shipped, textIndex, pairIndex, length, intParam(batchSize), labels.size() == 1), Encoders.row(out));
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.tokenize.Encoding;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -23,19 +22,16 @@ import java.util.List;
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    private final String modelFile;
-    private final String vocabFile;
+    private final ShippedModel shipped;
     private final int threads;
     private final int maxLength;
     private final int batchSize;
     private final List<String> labels;
     private final CollectionAccumulator<String> stats;
 
-    /** {@code modelFile}, {@code vocabFile}: names of files added with {@code SparkContext.addFile}. */
-    ScorePartition(String modelFile, String vocabFile, int threads, int maxLength, int batchSize, List<String> labels,
+    ScorePartition(ShippedModel shipped, int threads, int maxLength, int batchSize, List<String> labels,
                    CollectionAccumulator<String> stats) {
-        this.modelFile = modelFile;
-        this.vocabFile = vocabFile;
+        this.shipped = shipped;
         this.threads = threads;
         this.maxLength = maxLength;
         this.batchSize = batchSize;
@@ -52,7 +48,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         }
         long started = System.nanoTime();
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        ExecutorModel em = ExecutorModel.get(Path.of(SparkFiles.get(modelFile)), Path.of(SparkFiles.get(vocabFile)), cores);
+        Path[] local = shipped.local();
+        ExecutorModel em = ExecutorModel.get(local[0], local[1], cores);
         List<Encoding> encodings = new ArrayList<>(rows.size());
         for (Row r : rows) {
             String b = r.getString(SparkInputs.TEXT_B);

@@ -218,8 +218,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
             leftovers(fs, out, host, console);
             spark.sparkContext().setLogLevel("WARN");
-            spark.sparkContext().addFile(model.toAbsolutePath().toString());
-            spark.sparkContext().addFile(v.toAbsolutePath().toString());
+            ShippedModel shipped = ShippedModel.ship(spark.sparkContext(), model, v);
             CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("convbert partitions");
             int threads = executorCores(spark.sparkContext().getConf());
 
@@ -227,8 +226,8 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     : SparkInputs.files(spark, input, inputFormat != null ? inputFormat : SparkInputs.formatOf(input),
                     textColumn, pairColumn, idColumn, labelColumn);
             int n = partitions != null ? partitions : Math.max(1, spark.sparkContext().defaultParallelism() * 2);
-            Dataset<Row> scored = scored(in, n, new ScorePartition(model.getFileName().toString(), v.getFileName().toString(),
-                    threads, maxLength, batchSize, labels, stats));
+            Dataset<Row> scored = scored(in, n, new ScorePartition(shipped, threads, maxLength, batchSize, labels,
+                    stats));
             long jobStarted = System.nanoTime();
 
             try (Progress progress = Progress.start("spark-score", n, "partition")) {

@@ -3,7 +3,6 @@ package dev.convbert.spark;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.Softmax;
 import dev.convbert.core.tokenize.Encoding;
-import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Row;
@@ -21,18 +20,16 @@ import java.util.List;
 final class TransformPartition implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    private final String modelFile;
-    private final String vocabFile;
+    private final ShippedModel shipped;
     private final int textIndex;
     private final int pairIndex;
     private final int maxLength;
     private final int batchSize;
     private final boolean regression;
 
-    TransformPartition(String modelFile, String vocabFile, int textIndex, int pairIndex, int maxLength, int batchSize,
+    TransformPartition(ShippedModel shipped, int textIndex, int pairIndex, int maxLength, int batchSize,
                        boolean regression) {
-        this.modelFile = modelFile;
-        this.vocabFile = vocabFile;
+        this.shipped = shipped;
         this.textIndex = textIndex;
         this.pairIndex = pairIndex;
         this.maxLength = maxLength;
@@ -47,8 +44,8 @@ final class TransformPartition implements MapPartitionsFunction<Row, Row> {
         if (rows.isEmpty()) {
             return rows.iterator();
         }
-        ExecutorModel em = ExecutorModel.get(Path.of(SparkFiles.get(modelFile)), Path.of(SparkFiles.get(vocabFile)),
-                Runtime.getRuntime().availableProcessors());
+        Path[] local = shipped.local();
+        ExecutorModel em = ExecutorModel.get(local[0], local[1], Runtime.getRuntime().availableProcessors());
         List<Encoding> encodings = new ArrayList<>(rows.size());
         for (Row r : rows) {
             String a = r.isNullAt(textIndex) ? "" : r.getString(textIndex);

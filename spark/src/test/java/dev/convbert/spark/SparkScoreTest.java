@@ -184,12 +184,11 @@ class SparkScoreTest {
                     }
                 }
             });
-            spark.sparkContext().addFile(MODEL.toAbsolutePath().toString());
-            spark.sparkContext().addFile(VOCAB.toAbsolutePath().toString());
+            ShippedModel shipped = ShippedModel.ship(spark.sparkContext(), MODEL, VOCAB);
             org.apache.spark.util.CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("stats");
             var in = SparkInputs.glue(spark, GlueReader.read(GLUE, GlueTask.SST_2, "dev"));
-            var scored = SparkScoreCommand.scored(in, 4, new ScorePartition(MODEL.getFileName().toString(),
-                    VOCAB.getFileName().toString(), 1, 128, 32, GlueTask.SST_2.labels(), stats));
+            var scored = SparkScoreCommand.scored(in, 4, new ScorePartition(shipped, 1, 128, 32,
+                    GlueTask.SST_2.labels(), stats));
             scored.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
                 TaskContext task = TaskContext.get();
                 if (task.partitionId() == 1 && task.attemptNumber() == 0) {
