@@ -327,8 +327,13 @@ public final class SparkScoreCommand implements Callable<Integer> {
      * The input scored: hash-partitioned on the row number, so every attempt of a partition sees the same rows
      * (a retried task rewrites exactly what the failed one would have), then scored partition by partition.
      */
+    /**
+     * The rows scored in input order: partitions hold consecutive row ranges, sorted, so the output's part files read
+     * in name order give the input's order (a hash partitioning scattered it).
+     */
     static Dataset<Row> scored(Dataset<Row> in, int partitions, ScorePartition score) {
-        return in.repartition(partitions, col("row")).mapPartitions(score, Encoders.row(SparkInputs.OUTPUT));
+        return in.repartitionByRange(partitions, col("row")).sortWithinPartitions(col("row"))
+                .mapPartitions(score, Encoders.row(SparkInputs.OUTPUT));
     }
 
     private void write(Dataset<Row> scored, String dir) {

@@ -109,6 +109,16 @@ class SparkScoreTest {
         assertEquals(want, Files.readString(out.resolve("submission/SST-2.tsv")));
         assertEquals(11, want.lines().count(), "header and the 10 test rows");
         assertEquals(10, read(out, "json").size());
+        // the part files, read in name order as a user concatenating them would, hold the rows in input order
+        List<Long> order = new ArrayList<>();
+        try (var files = Files.list(out)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+                for (String line : Files.readAllLines(f)) {
+                    order.add(new ObjectMapper().readTree(line).get("row").asLong());
+                }
+            }
+        }
+        assertEquals(java.util.stream.LongStream.range(0, 10).boxed().toList(), order);
     }
 
     /** A header-only split was exit 4 (UNRESOLVED_COLUMN row); an empty JSON-lines input is refused too. */
