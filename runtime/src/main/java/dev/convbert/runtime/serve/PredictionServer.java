@@ -295,7 +295,7 @@ public final class PredictionServer implements AutoCloseable {
             page = in.readAllBytes();
         }
         e.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-        e.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'");
+        e.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:");
         e.sendResponseHeaders(200, page.length);
         try (OutputStream out = e.getResponseBody()) {
             out.write(page);
