@@ -64,6 +64,10 @@ public final class PageCheck implements Callable<Integer> {
     @Option(names = "--text", defaultValue = "a gripping, funny and touching film", description = "The sentence to type (default \"${DEFAULT-VALUE}\").")
     String text;
 
+    @Option(names = "--pair-text", defaultValue = "and it stays with you", description = "The second sentence, typed "
+            + "when the page asks for one (pair tasks; default \"${DEFAULT-VALUE}\").")
+    String pairText;
+
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
@@ -110,7 +114,10 @@ public final class PageCheck implements Callable<Integer> {
                 page.call("Page.enable", Map.of());
                 page.call("Page.navigate", Map.of("url", url));
                 waitFor(page, "document.readyState === 'complete' && document.getElementById('card').textContent.indexOf('loading') < 0", 15);
+                // the second field is there for pair tasks only: type into it when the page shows it
+                boolean pairShown = page.eval("!document.getElementById('text_b').hidden").asBoolean();
                 page.eval("document.getElementById('text_a').value = " + json.writeValueAsString(text)
+                        + (pairShown ? "; document.getElementById('text_b').value = " + json.writeValueAsString(pairText) : "")
                         + "; document.getElementById('predict').click(); true");
                 waitFor(page, "!document.getElementById('result').hidden || !document.getElementById('error').hidden", 15);
                 JsonNode seen = json.readTree(page.eval("JSON.stringify({error: document.getElementById('error').hidden ? null : "
@@ -126,6 +133,10 @@ public final class PageCheck implements Callable<Integer> {
                 ObjectNode report = (ObjectNode) seen;
                 report.put("url", url);
                 report.put("typed", text);
+                report.put("pair_field_shown", pairShown);
+                if (pairShown) {
+                    report.put("typed_pair", pairText);
+                }
                 report.remove("error");
                 return report;
             }
