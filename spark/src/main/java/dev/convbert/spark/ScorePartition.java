@@ -73,7 +73,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
                 best = l[c] > l[best] ? c : best;
             }
             double prediction = regression ? l[0] : best;
-            out.add(RowFactory.create(r.getLong(SparkInputs.ROW), r.getString(SparkInputs.ID), r.getString(SparkInputs.LABEL),
+            out.add(RowFactory.create(r.getLong(SparkInputs.ROW), r.getString(SparkInputs.ID), r.get(SparkInputs.LABEL),
                     l, prediction, regression ? null : labels.get(best)));
         }
         // nanoTime is comparable within one JVM: the driver spans each executor's first start to its last end

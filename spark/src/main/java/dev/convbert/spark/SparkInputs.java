@@ -8,6 +8,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -32,20 +33,26 @@ final class SparkInputs {
     static final int TEXT_B = 3;
     static final int LABEL = 4;
 
-    static final StructType SCHEMA = new StructType(new StructField[]{
-            DataTypes.createStructField("row", DataTypes.LongType, false),
-            DataTypes.createStructField("id", DataTypes.StringType, false),
-            DataTypes.createStructField("text_a", DataTypes.StringType, false),
-            DataTypes.createStructField("text_b", DataTypes.StringType, true),
-            DataTypes.createStructField("label", DataTypes.StringType, true)});
+    /** The inputs' schema, the label of type {@code label} (a GLUE split's is a string; a file's keeps its own). */
+    static StructType schema(DataType label) {
+        return new StructType(new StructField[]{
+                DataTypes.createStructField("row", DataTypes.LongType, false),
+                DataTypes.createStructField("id", DataTypes.StringType, false),
+                DataTypes.createStructField("text_a", DataTypes.StringType, false),
+                DataTypes.createStructField("text_b", DataTypes.StringType, true),
+                DataTypes.createStructField("label", label, true)});
+    }
 
-    static final StructType OUTPUT = new StructType(new StructField[]{
-            DataTypes.createStructField("row", DataTypes.LongType, false),
-            DataTypes.createStructField("id", DataTypes.StringType, false),
-            DataTypes.createStructField("label", DataTypes.StringType, true),
-            DataTypes.createStructField("logits", DataTypes.createArrayType(DataTypes.FloatType, false), false),
-            DataTypes.createStructField("prediction", DataTypes.DoubleType, false),
-            DataTypes.createStructField("predicted_label", DataTypes.StringType, true)});
+    /** The output's schema: the input's label passes through with its type. */
+    static StructType output(DataType label) {
+        return new StructType(new StructField[]{
+                DataTypes.createStructField("row", DataTypes.LongType, false),
+                DataTypes.createStructField("id", DataTypes.StringType, false),
+                DataTypes.createStructField("label", label, true),
+                DataTypes.createStructField("logits", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+                DataTypes.createStructField("prediction", DataTypes.DoubleType, false),
+                DataTypes.createStructField("predicted_label", DataTypes.StringType, true)});
+    }
 
     private SparkInputs() {}
 
@@ -56,7 +63,7 @@ final class SparkInputs {
             GlueExample e = examples.get(i);
             rows.add(RowFactory.create((long) i, e.index(), e.textA(), e.textB(), e.label()));
         }
-        return spark.createDataFrame(rows, SCHEMA);
+        return spark.createDataFrame(rows, schema(DataTypes.StringType));
     }
 
     /**
@@ -84,7 +91,9 @@ final class SparkInputs {
         Column pair = pairColumn != null ? col(pairColumn).cast(DataTypes.StringType)
                 : have.contains("text_b") && textColumn.equals("text_a") ? col("text_b").cast(DataTypes.StringType)
                 : lit(null).cast(DataTypes.StringType);
-        Column label = have.contains(labelColumn) ? col(labelColumn).cast(DataTypes.StringType) : lit(null).cast(DataTypes.StringType);
+        // the label keeps its type (an integer label stays an integer): spark-score passes it through untouched
+        DataType labelType = have.contains(labelColumn) ? raw.schema().apply(labelColumn).dataType() : DataTypes.StringType;
+        Column label = have.contains(labelColumn) ? col(labelColumn) : lit(null).cast(DataTypes.StringType);
         Dataset<Row> picked = raw.select(id, col(textColumn).cast(DataTypes.StringType), pair, label);
         JavaRDD<Row> numbered = picked.javaRDD().zipWithIndex().map(t -> {
             Row r = t._1();
@@ -93,9 +102,9 @@ final class SparkInputs {
                 throw new InvalidInputException(path + ": row " + (row + 1) + " has no \"" + textColumn + "\"");
             }
             return RowFactory.create(row, r.isNullAt(0) ? Long.toString(row) : r.getString(0), r.getString(1),
-                    r.isNullAt(2) ? null : r.getString(2), r.isNullAt(3) ? null : r.getString(3));
+                    r.isNullAt(2) ? null : r.getString(2), r.isNullAt(3) ? null : r.get(3));
         });
-        return spark.createDataFrame(numbered, SCHEMA);
+        return spark.createDataFrame(numbered, schema(labelType));
     }
 
     /** jsonl for *.jsonl / *.json, parquet for *.parquet or a directory of parquet files. */

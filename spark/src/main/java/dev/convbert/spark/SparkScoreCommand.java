@@ -333,7 +333,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
      */
     static Dataset<Row> scored(Dataset<Row> in, int partitions, ScorePartition score) {
         return in.repartitionByRange(partitions, col("row")).sortWithinPartitions(col("row"))
-                .mapPartitions(score, Encoders.row(SparkInputs.OUTPUT));
+                .mapPartitions(score, Encoders.row(SparkInputs.output(in.schema().apply("label").dataType())));
     }
 
     private void write(Dataset<Row> scored, String dir) {

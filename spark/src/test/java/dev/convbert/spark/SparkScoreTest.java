@@ -144,7 +144,8 @@ class SparkScoreTest {
         List<String> lines = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();
         for (var e : examples) {
-            lines.add(json.createObjectNode().put("id", "r" + e.line()).put("text_a", e.textA()).toString());
+            lines.add(json.createObjectNode().put("id", "r" + e.line()).put("text_a", e.textA())
+                    .put("label", Integer.parseInt(e.label())).toString());
         }
         Path in = dir.resolve("in.jsonl");
         Files.write(in, lines);
@@ -158,6 +159,7 @@ class SparkScoreTest {
         for (int i = 0; i < rows.size(); i++) {
             assertEquals("r" + examples.get(i).line(), rows.get(i).getString(1));
             assertEquals(want[i][0], (Float) rows.get(i).getList(3).get(0), 1e-5);
+            assertEquals((long) Integer.parseInt(examples.get(i).label()), rows.get(i).get(2), "an integer label stays an integer");
         }
 
         // a rerun gives the same rows; an existing output is never overwritten
@@ -206,7 +208,7 @@ class SparkScoreTest {
                     throw new IllegalStateException("first attempt fails");
                 }
                 return rows;
-            }, Encoders.row(SparkInputs.OUTPUT)).write().parquet(out.toString());
+            }, Encoders.row(SparkInputs.output(org.apache.spark.sql.types.DataTypes.StringType))).write().parquet(out.toString());
         }
         assertEquals(1, failedAttempts.get(), "one attempt failed and was retried");
         List<Row> rows = read(out, "parquet");
