@@ -1,6 +1,8 @@
 package dev.convbert.spark;
 
+import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.tokenize.BertTokenizer;
+import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
@@ -8,6 +10,8 @@ import dev.convbert.runtime.score.OrtModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -50,16 +54,17 @@ final class ExecutorModel {
         });
     }
 
-    OrtModel model() {
-        return model;
-    }
-
-    BertTokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    /** A permit is held while a task runs the session: two at once, each on half the cores. */
-    Semaphore runs() {
-        return runs;
+    /** A task's (text, pair) rows scored: encoded, then run in length-sorted passes under a permit (two at once). */
+    float[][] logits(List<String[]> texts, int maxLength, int batchSize) {
+        List<Encoding> encodings = new ArrayList<>(texts.size());
+        for (String[] t : texts) {
+            encodings.add(t[1] == null ? tokenizer.encode(t[0], maxLength) : tokenizer.encode(t[0], t[1], maxLength));
+        }
+        runs.acquireUninterruptibly();
+        try {
+            return BatchRunner.logits(model, encodings, batchSize, null);
+        } finally {
+            runs.release();
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.convbert.spark;
 
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.BatchRunner;
-import dev.convbert.core.tokenize.Encoding;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -50,19 +49,11 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Path[] local = shipped.local();
         ExecutorModel em = ExecutorModel.get(local[0], local[1], cores);
-        List<Encoding> encodings = new ArrayList<>(rows.size());
+        List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            String b = r.getString(SparkInputs.TEXT_B);
-            encodings.add(b == null ? em.tokenizer().encode(r.getString(SparkInputs.TEXT_A), maxLength)
-                    : em.tokenizer().encode(r.getString(SparkInputs.TEXT_A), b, maxLength));
+            texts.add(new String[]{r.getString(SparkInputs.TEXT_A), r.getString(SparkInputs.TEXT_B)});
         }
-        float[][] logits;
-        em.runs().acquireUninterruptibly();
-        try {
-            logits = BatchRunner.logits(em.model(), encodings, batchSize, null);
-        } finally {
-            em.runs().release();
-        }
+        float[][] logits = em.logits(texts, maxLength, batchSize);
         boolean regression = labels.size() == 1;
         List<Row> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {

@@ -1,8 +1,6 @@
 package dev.convbert.spark;
 
-import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.Softmax;
-import dev.convbert.core.tokenize.Encoding;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Row;
@@ -46,19 +44,12 @@ final class TransformPartition implements MapPartitionsFunction<Row, Row> {
         }
         Path[] local = shipped.local();
         ExecutorModel em = ExecutorModel.get(local[0], local[1], Runtime.getRuntime().availableProcessors());
-        List<Encoding> encodings = new ArrayList<>(rows.size());
+        List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            String a = r.isNullAt(textIndex) ? "" : r.getString(textIndex);
-            String b = pairIndex < 0 || r.isNullAt(pairIndex) ? null : r.getString(pairIndex);
-            encodings.add(b == null ? em.tokenizer().encode(a, maxLength) : em.tokenizer().encode(a, b, maxLength));
+            texts.add(new String[]{r.isNullAt(textIndex) ? "" : r.getString(textIndex),
+                    pairIndex < 0 || r.isNullAt(pairIndex) ? null : r.getString(pairIndex)});
         }
-        float[][] logits;
-        em.runs().acquireUninterruptibly();
-        try {
-            logits = BatchRunner.logits(em.model(), encodings, batchSize, null);
-        } finally {
-            em.runs().release();
-        }
+        float[][] logits = em.logits(texts, maxLength, batchSize);
         List<Row> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             float[] l = logits[i];
