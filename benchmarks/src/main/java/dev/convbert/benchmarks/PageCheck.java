@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.predict.Predictor;

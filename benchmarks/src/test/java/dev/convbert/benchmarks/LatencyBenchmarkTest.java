@@ -57,7 +57,7 @@ class LatencyBenchmarkTest {
         var result = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
         LatencyBenchmark.requireEveryCellMeasured(result, dir);
         result.withArray("failed_cells").addObject().put("seq", 128).put("batch", 32).put("why", "worker died (exit 137)");
-        var e = assertThrows(dev.convbert.core.cli.CommandFailedException.class, () -> LatencyBenchmark.requireEveryCellMeasured(result, dir));
+        var e = assertThrows(dev.convbert.core.CommandFailedException.class, () -> LatencyBenchmark.requireEveryCellMeasured(result, dir));
         assertTrue(e.getMessage().contains("1 requested cell not measured: seq 128 batch 32 (worker died (exit 137))"), e.getMessage());
     }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.InvalidInputException;
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ConvBertCli;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.glue.GlueExample;

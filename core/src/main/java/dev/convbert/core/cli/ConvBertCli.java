@@ -1,5 +1,6 @@
 package dev.convbert.core.cli;
 
+import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.RunInterruptedException;
 import picocli.CommandLine;

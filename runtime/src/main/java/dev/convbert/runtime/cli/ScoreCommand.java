@@ -3,7 +3,7 @@ package dev.convbert.runtime.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueSubmission;

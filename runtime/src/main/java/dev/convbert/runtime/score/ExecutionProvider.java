@@ -1,6 +1,6 @@
 package dev.convbert.runtime.score;
 
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;

@@ -1,7 +1,7 @@
 package dev.convbert.runtime.score;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;

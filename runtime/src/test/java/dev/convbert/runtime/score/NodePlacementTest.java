@@ -87,7 +87,7 @@ class NodePlacementTest {
     void aGpuProviderThatCannotLoadIsRefusedOrFallsBackWhenAllowed() {
         org.junit.jupiter.api.Assumptions.assumeFalse(ai.onnxruntime.OrtEnvironment.getAvailableProviders()
                 .contains(ai.onnxruntime.OrtProvider.CUDA), "a CUDA build: the provider is there");
-        var e = assertThrows(dev.convbert.core.cli.CommandFailedException.class, () -> OrtModel.open(TinyModel.ONNX,
+        var e = assertThrows(dev.convbert.core.CommandFailedException.class, () -> OrtModel.open(TinyModel.ONNX,
                 ExecutionProvider.parse("cuda", 0, false, null, null, false)));
         assertTrue(e.getMessage().contains("--allow-fallback"), e.getMessage());
         try (OrtModel m = OrtModel.open(TinyModel.ONNX, ExecutionProvider.parse("tensorrt", 0, true, null, null, true))) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.RunInterruptedException;
-import dev.convbert.core.cli.CommandFailedException;
+import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.log.TrainingLog;

@@ -1,4 +1,4 @@
-package dev.convbert.core.cli;
+package dev.convbert.core;
 
 /**
  * The command ran but failed for a reason outside the user's input (exit 1): the machine (a missing GPU provider, a
