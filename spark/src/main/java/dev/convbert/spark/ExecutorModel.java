@@ -41,8 +41,13 @@ final class ExecutorModel {
         this.runs = new Semaphore(runsAtOnce);
     }
 
-    /** The model at {@code onnx} (a local copy Spark shipped) with the vocabulary at {@code vocab}, for {@code cores}. */
-    static ExecutorModel get(Path onnx, Path vocab, int cores) {
+    /** The shipped model and vocabulary, from this host's local copy, for {@code cores} (0: every core of the JVM). */
+    static ExecutorModel get(ShippedModel shipped, int cores) {
+        Path[] local = shipped.local();
+        return get(local[0], local[1], cores > 0 ? cores : Runtime.getRuntime().availableProcessors());
+    }
+
+    private static ExecutorModel get(Path onnx, Path vocab, int cores) {
         return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores, key -> {
             int runsAtOnce = OrtModel.concurrentPasses(cores);
             try {

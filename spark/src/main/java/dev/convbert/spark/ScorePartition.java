@@ -2,13 +2,13 @@ package dev.convbert.spark;
 
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.BatchRunner;
+import dev.convbert.core.predict.Softmax;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.CollectionAccumulator;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -46,9 +46,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             return rows.iterator();
         }
         long started = System.nanoTime();
-        int cores = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        Path[] local = shipped.local();
-        ExecutorModel em = ExecutorModel.get(local[0], local[1], cores);
+        ExecutorModel em = ExecutorModel.get(shipped, threads);
         List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
             texts.add(new String[]{r.getString(SparkInputs.TEXT_A), r.getString(SparkInputs.TEXT_B)});
@@ -59,10 +57,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             float[] l = logits[i];
-            int best = 0;
-            for (int c = 1; c < l.length; c++) {
-                best = l[c] > l[best] ? c : best;
-            }
+            int best = Softmax.argmax(l);
             double prediction = regression ? l[0] : best;
             out.add(RowFactory.create(r.getLong(SparkInputs.ROW), r.getString(SparkInputs.ID), r.get(SparkInputs.LABEL),
                     l, prediction, regression ? null : labels.get(best)));

@@ -6,7 +6,6 @@ import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -42,8 +41,7 @@ final class TransformPartition implements MapPartitionsFunction<Row, Row> {
         if (rows.isEmpty()) {
             return rows.iterator();
         }
-        Path[] local = shipped.local();
-        ExecutorModel em = ExecutorModel.get(local[0], local[1], Runtime.getRuntime().availableProcessors());
+        ExecutorModel em = ExecutorModel.get(shipped, 0);
         List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
             texts.add(new String[]{r.isNullAt(textIndex) ? "" : r.getString(textIndex),
