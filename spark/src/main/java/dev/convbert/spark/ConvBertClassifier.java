@@ -20,6 +20,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -185,13 +187,15 @@ public final class ConvBertClassifier extends Transformer {
         ShippedModel shipped;
         try {
             shipped = ShippedModel.ship(spark.sparkContext(), model, vocab);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(model + ": cannot be read: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(model + ": cannot be read: " + e.getMessage(), e);
         }
         StructType in = dataset.schema();
         int textIndex = in.fieldIndex($(textCol));
         int pairIndex = $(pairCol).isEmpty() ? -1 : in.fieldIndex($(pairCol));
-        return dataset.toDF().mapPartitions(new TransformPartition(shipped, textIndex, pairIndex, length, intParam(batchSize), labels.size() == 1), Encoders.row(out));
+        TransformPartition partition = new TransformPartition(shipped, textIndex, pairIndex, length, intParam(batchSize),
+                labels.size() == 1);
+        return dataset.toDF().mapPartitions(partition, Encoders.row(out));
     }
 
     @Override
