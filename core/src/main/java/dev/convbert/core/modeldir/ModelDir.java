@@ -172,6 +172,15 @@ public final class ModelDir {
         }
     }
 
+    /**
+     * The {@code max_seq_length} a fine-tuning run recorded in its training metrics (a model directory's
+     * training_metrics.json, an export's metadata); empty when {@code trainingMetrics} is null or records none.
+     */
+    public static Optional<Integer> trainedMaxLength(JsonNode trainingMetrics) {
+        JsonNode n = trainingMetrics == null ? null : trainingMetrics.path("hyperparameters").path("max_seq_length");
+        return n != null && n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
+    }
+
     /** The special tokens of BERT's WordPiece vocabulary, as HF's tokenizer files name them. */
     private static final Map<String, String> SPECIAL_TOKENS = new java.util.LinkedHashMap<>(Map.of("unk_token", "[UNK]",
             "sep_token", "[SEP]", "pad_token", "[PAD]", "cls_token", "[CLS]", "mask_token", "[MASK]"));

@@ -1,6 +1,5 @@
 package dev.convbert.runtime.score;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.convbert.core.CommandFailedException;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -11,9 +10,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.io.Hashing;
 import dev.convbert.core.modeldir.ExportFiles;
+import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,7 +100,7 @@ public final class OrtModel implements Predictor {
         } catch (OrtException e) {
             throw new ScoringException(file + ": ONNX Runtime cannot load it: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("temporary directory for ORT's profile: " + e.getMessage(), e);
+            throw new UncheckedIOException("temporary directory for ORT's profile: " + e.getMessage(), e);
         } finally {
             if (profiles != null) {
                 try {
@@ -272,9 +273,8 @@ public final class OrtModel implements Predictor {
             return Optional.empty();
         }
         try {
-            JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tm).path("hyperparameters").path("max_seq_length");
-            return n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
-        } catch (java.io.IOException e) {
+            return ModelDir.trainedMaxLength(new ObjectMapper().readTree(tm));
+        } catch (IOException e) {
             return Optional.empty();   // metadata another tool wrote: nothing recorded
         }
     }
@@ -294,8 +294,8 @@ public final class OrtModel implements Predictor {
         try {
             return expected != null && Files.isRegularFile(shared) && Hashing.sha256(shared).equals(expected)
                     ? Optional.of(shared) : Optional.empty();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(shared + ": cannot be read: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(shared + ": cannot be read: " + e.getMessage(), e);
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.engine.Engine;
@@ -16,8 +17,10 @@ import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
+import dev.convbert.trainer.optim.GradientClipping;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,9 +126,7 @@ public final class TaskModel implements Predictor {
     /** The max_seq_length in the directory's training_metrics.json (a fine-tuned model); empty otherwise. */
     @Override
     public Optional<Integer> trainedMaxLength() {
-        com.fasterxml.jackson.databind.JsonNode tm = dir == null ? null : ModelDir.open(dir).trainingMetrics();
-        com.fasterxml.jackson.databind.JsonNode n = tm == null ? null : tm.path("hyperparameters").path("max_seq_length");
-        return n != null && n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
+        return ModelDir.trainedMaxLength(dir == null ? null : ModelDir.open(dir).trainingMetrics());
     }
 
     // the block, its manager and parameter store stay inside this package: callers train and run through the methods
@@ -164,7 +165,7 @@ public final class TaskModel implements Predictor {
         }
         half = new ConvBertForSequenceClassification(config());
         Map<String, ConvBertWeights.Named> copies = ConvBertWeights.named(half);
-        halfArrays = new java.util.ArrayList<>();
+        halfArrays = new ArrayList<>();
         for (var n : namedParameters().values()) {
             NDArray h = n.parameter().getArray().toType(DataType.FLOAT16, false);
             h.setRequiresGradient(true);
@@ -182,7 +183,7 @@ public final class TaskModel implements Predictor {
         for (var n : namedParameters().values()) {
             // an indexed put stays on the device; copyTo would go through a host buffer (DJL's NDArray.set(Buffer))
             try (NDArray rounded = n.parameter().getArray().toType(DataType.FLOAT16, false)) {
-                halfArrays.get(i++).set(new ai.djl.ndarray.index.NDIndex("..."), rounded);
+                halfArrays.get(i++).set(new NDIndex("..."), rounded);
             }
         }
     }
@@ -232,7 +233,7 @@ public final class TaskModel implements Predictor {
      * parameters' own gradient arrays; in mixed precision new fp32 arrays made from the fp16 copy's gradients.
      */
     public List<NDArray> gradients(double lossScale) {
-        List<NDArray> grads = new java.util.ArrayList<>();
+        List<NDArray> grads = new ArrayList<>();
         if (half == null) {
             for (var n : namedParameters().values()) {
                 NDArray g = n.parameter().getArray().getGradient();
@@ -256,7 +257,7 @@ public final class TaskModel implements Predictor {
         }
         for (NDArray h : halfArrays) {
             try (NDArray g = h.getGradient()) {
-                dev.convbert.trainer.optim.GradientClipping.zero(g, norm);
+                GradientClipping.zero(g, norm);
             }
         }
     }
