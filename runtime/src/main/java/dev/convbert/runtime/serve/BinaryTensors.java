@@ -7,8 +7,6 @@ import dev.convbert.core.InvalidInputException;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,12 +66,7 @@ final class BinaryTensors {
                     }
                     byte[] b = new byte[len];
                     t.get(b);
-                    try {
-                        out.add(f.textNode(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString()));
-                    } catch (CharacterCodingException e) {
-                        throw new InvalidInputException("input \"" + name + "\": a BYTES element is not valid UTF-8");
-                    }
+                    out.add(f.textNode(StrictUtf8.decode(b, "input \"" + name + "\": a BYTES element", "")));
                 }
             }
             case "INT64" -> {

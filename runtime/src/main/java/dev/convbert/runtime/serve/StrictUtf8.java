@@ -17,13 +17,18 @@ final class StrictUtf8 {
     private StrictUtf8() {}
 
     static String decode(byte[] body) {
+        return decode(body, "body", "; send JSON encoded as UTF-8");
+    }
+
+    /** {@code bytes} as text, or a refusal saying "{@code what} is not valid UTF-8 (…){@code hint}". */
+    static String decode(byte[] bytes, String what, String hint) {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
-            return d.decode(ByteBuffer.wrap(body)).toString();
+            return d.decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new InvalidInputException("body is not valid UTF-8 (" + e.getMessage() + "); send JSON encoded as UTF-8");
+            throw new InvalidInputException(what + " is not valid UTF-8 (" + e.getMessage() + ")" + hint);
         }
     }
 }

@@ -330,6 +330,13 @@ class OpenInferenceProtocolTest {
                 + "\"parameters\": {\"binary_data_size\": " + lying.length + "}}]}", lying);
         assertEquals(400, bad.statusCode());
         assertTrue(new String(bad.body(), StandardCharsets.UTF_8).contains("BYTES element of 1000 bytes"), new String(bad.body(), StandardCharsets.UTF_8));
+        // an overlong NUL (C0 80) inside a binary BYTES element is refused as in a JSON body
+        byte[] overlong = concat(le(2), new byte[]{(byte) 0xC0, (byte) 0x80});
+        HttpResponse<byte[]> smuggled = postBinary("{\"inputs\": [{\"name\": \"text_a\", \"shape\": [1], \"datatype\": "
+                + "\"BYTES\", \"parameters\": {\"binary_data_size\": " + overlong.length + "}}]}", overlong);
+        assertEquals(400, smuggled.statusCode());
+        assertTrue(new String(smuggled.body(), StandardCharsets.UTF_8).contains("a BYTES element is not valid UTF-8"),
+                new String(smuggled.body(), StandardCharsets.UTF_8));
         HttpResponse<byte[]> tooLong = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/models/sst2/infer"))
                 .header("Inference-Header-Content-Length", "5000").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
