@@ -4,7 +4,6 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.PrintStream;
 
@@ -13,6 +12,9 @@ import java.io.PrintStream;
  * dependencies but JLine, and degrades to plain lines when stderr is not a terminal).
  */
 public final class Progress implements AutoCloseable {
+    /** The longest line drawn; a narrower terminal gets its own width. */
+    static final int MAX_LINE = 140;
+
     private final ProgressBar bar;
 
     private Progress(ProgressBar bar) {
@@ -28,22 +30,21 @@ public final class Progress implements AutoCloseable {
         ProgressBarBuilder b = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" " + unit, 1)
-                .setMaxRenderedLength(140)
-                .showSpeed();
+                .setRenderer(new ProgressLine(unit))
+                .setMaxRenderedLength(MAX_LINE);
         if (System.console() != null) {
             b.setUpdateIntervalMillis(500).continuousUpdate().setConsumer(new ConsoleProgressBarConsumer(out));
         } else {
-            // a log file or CI: one plain line every 10 s instead of carriage-return redraws, and a line that did not
-            // change (the bar's close re-renders its last state) is not printed twice
+            // a log file or CI: one plain line every 10 s instead of carriage-return redraws; the bar's close
+            // re-renders its last state, which is not printed again when only the rate moved since
             String[] last = {null};
             b.setUpdateIntervalMillis(10_000).setConsumer(new DelegatingProgressBarConsumer(line -> {
-                if (!line.equals(last[0])) {
+                String state = line.substring(0, line.indexOf(')') + 1);
+                if (!state.equals(last[0])) {
                     out.println(line);
-                    last[0] = line;
+                    last[0] = state;
                 }
-            }, 140));
+            }, MAX_LINE));
         }
         return new Progress(b.build());
     }
