@@ -92,7 +92,7 @@ public final class ServeLoadTest implements Callable<Integer> {
         boolean ok;
         try (OrtModel m = OrtModel.open(modelOptions.model(), providerOptions.provider(), null, false,
                 OrtModel.threadsPerPass(OrtModel.threads(), workers))) {
-            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "serving");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "serving");
             result.put("provider", m.provider());
             result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));

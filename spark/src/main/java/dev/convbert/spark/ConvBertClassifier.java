@@ -1,7 +1,7 @@
 package dev.convbert.spark;
 
 import dev.convbert.core.InvalidInputException;
-import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ModelSpec;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
@@ -176,7 +176,7 @@ public final class ConvBertClassifier extends Transformer {
         List<String> labels;
         // the driver opens the model once to check it before any executor does: a head, its vocabulary, its length
         try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1)) {
-            ScoringModel scoring = ScoringModel.classifier(m, ModelOptions.of(model,
+            ScoringModel scoring = ScoringModel.classifier(m, new ModelSpec(model,
                     $(vocabPath).isEmpty() ? null : Path.of($(vocabPath)), intParam(maxLength) == 0 ? null : intParam(maxLength)),
                     "ConvBertClassifier");
             vocab = scoring.vocab();

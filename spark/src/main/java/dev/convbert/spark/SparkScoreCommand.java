@@ -186,7 +186,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
         // gate's training-time metric at the end; one thread, it scores nothing
         OrtModel m = OrtModel.open(model, ExecutionProvider.cpu(), 1);
         try {
-            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "spark-score");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "spark-score");
             v = scoring.vocab();
             maxLength = scoring.maxLength();
             if (t != null && m.config().numLabels() != t.trainingTask().numLabels()) {

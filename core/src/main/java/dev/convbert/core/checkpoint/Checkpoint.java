@@ -1,6 +1,5 @@
 package dev.convbert.core.checkpoint;
 
-import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.core.safetensors.SafetensorsFormatException;
@@ -20,6 +19,8 @@ import java.util.Map;
  */
 public record Checkpoint(String format, Path source, Map<String, SafeTensor> tensors, Map<String, String> notRead) {
 
+    /** The weight files a folder is read from, first found first: HF's names, which a model directory uses too. */
+    public static final String SAFETENSORS = "model.safetensors";
     public static final String PYTORCH_BIN = "pytorch_model.bin";
 
     /** Reads {@code path}, choosing the format by the file's name and contents. */
@@ -28,8 +29,8 @@ public record Checkpoint(String format, Path source, Map<String, SafeTensor> ten
             throw new CheckpointFormatException(path, "does not exist");
         }
         if (Files.isDirectory(path)) {
-            if (Files.isRegularFile(path.resolve(ModelDir.WEIGHTS))) {
-                return read(path.resolve(ModelDir.WEIGHTS));
+            if (Files.isRegularFile(path.resolve(SAFETENSORS))) {
+                return read(path.resolve(SAFETENSORS));
             }
             if (Files.isRegularFile(path.resolve(PYTORCH_BIN))) {
                 return read(path.resolve(PYTORCH_BIN));

@@ -1,5 +1,7 @@
 package dev.convbert.core.cli;
 
+import dev.convbert.core.predict.ModelSpec;
+import dev.convbert.core.predict.ScoringModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -7,12 +9,9 @@ import java.nio.file.Path;
 /**
  * The options every command that runs a model for scoring shares (score, serve, predict, predict-glue, spark-score,
  * serve-load): which model, which vocabulary and where texts are cut. Mixed in with {@code @Mixin};
- * {@link dev.convbert.core.predict.ScoringModel} turns them and an opened model into what to run.
+ * {@link ScoringModel} turns them and an opened model into what to run.
  */
 public final class ModelOptions {
-    /** Where texts are cut when neither --max-length nor the model says (BERT's fine-tuning length). */
-    public static final int DEFAULT_MAX_LENGTH = 128;
-
     @Option(names = "--model", required = true, description = "An .onnx written by 'convbert export' (predict and "
             + "predict-glue also take a model directory).")
     Path model;
@@ -23,16 +22,12 @@ public final class ModelOptions {
 
     @Option(names = "--max-length", paramLabel = "TOKENS", description = "Cut texts to this many tokens (default: the "
             + "max_seq_length the model was fine-tuned with, as its export or directory records it; "
-            + DEFAULT_MAX_LENGTH + " when it records none).")
+            + ScoringModel.DEFAULT_MAX_LENGTH + " when it records none).")
     Integer maxLength;
 
-    /** The options as a program gives them (a Spark ML transformer, a test); {@code maxLength} may be null. */
-    public static ModelOptions of(Path model, Path vocab, Integer maxLength) {
-        ModelOptions o = new ModelOptions();
-        o.model = model;
-        o.vocab = vocab;
-        o.maxLength = maxLength;
-        return o;
+    /** The options as {@link ScoringModel} takes them. */
+    public ModelSpec spec() {
+        return new ModelSpec(model, vocab, maxLength);
     }
 
     public Path model() {

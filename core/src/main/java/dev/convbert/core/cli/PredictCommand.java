@@ -86,7 +86,7 @@ public final class PredictCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
-            ScoringModel scoring = ScoringModel.any(predictor, modelOptions);
+            ScoringModel scoring = ScoringModel.any(predictor, modelOptions.spec());
             boolean invariant = predictor.config().paddingInvariant();
             int limit = scoring.maxLength();
             AtomicFiles.write(output, out -> {

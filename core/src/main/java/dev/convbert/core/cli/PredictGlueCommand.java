@@ -54,7 +54,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
             tasks.add(GlueTask.AX);
         }
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
-            ScoringModel scoring = ScoringModel.classifier(predictor, modelOptions, "GLUE predictions");
+            ScoringModel scoring = ScoringModel.classifier(predictor, modelOptions.spec(), "GLUE predictions");
             if (predictor.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new dev.convbert.core.InvalidInputException(model + ": has " + predictor.config().numLabels() + " labels but "
                         + t.glueName() + " needs " + t.trainingTask().numLabels() + "; is it the " + t.trainingTask().glueName() + " model?");

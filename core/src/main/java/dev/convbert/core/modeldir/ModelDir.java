@@ -32,7 +32,7 @@ import java.util.Optional;
  */
 public final class ModelDir {
     public static final String CONFIG = "config.json";
-    public static final String WEIGHTS = "model.safetensors";
+    public static final String WEIGHTS = Checkpoint.SAFETENSORS;
     public static final String VOCAB = "vocab.txt";
     public static final String TRAINING_METRICS = "training_metrics.json";
     /** Our config.json field: the sha256 of the vocab.txt the weights were trained with. */

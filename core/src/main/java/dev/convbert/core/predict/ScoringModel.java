@@ -1,7 +1,6 @@
 package dev.convbert.core.predict;
 
 import dev.convbert.core.InvalidInputException;
-import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Vocab;
 
@@ -17,6 +16,9 @@ import java.util.List;
  * engines (DJL, ONNX Runtime) open the {@link Predictor}; this does not own it.
  */
 public final class ScoringModel {
+    /** Where texts are cut when neither --max-length nor the model says (BERT's fine-tuning length). */
+    public static final int DEFAULT_MAX_LENGTH = 128;
+
     private final Predictor predictor;
     private final Path model;
     private final Path vocabOption;
@@ -35,7 +37,7 @@ public final class ScoringModel {
      * A classifier to score texts with ({@code purpose}: "scoring", "serving", …): refused without a classification
      * head or a vocabulary it was trained with.
      */
-    public static ScoringModel classifier(Predictor predictor, ModelOptions options, String purpose) {
+    public static ScoringModel classifier(Predictor predictor, ModelSpec options, String purpose) {
         Predictor.requireClassificationHead(predictor, options.model(), purpose);
         ScoringModel s = any(predictor, options);
         s.tokenizer();
@@ -43,10 +45,10 @@ public final class ScoringModel {
     }
 
     /** Any model (an encoder too), whose vocabulary is looked for only when text needs it (predict's id lines do not). */
-    public static ScoringModel any(Predictor predictor, ModelOptions options) {
+    public static ScoringModel any(Predictor predictor, ModelSpec options) {
         int positions = predictor.config().maxPositionEmbeddings();
         int length = options.maxLength() != null ? options.maxLength()
-                : predictor.trainedMaxLength().orElse(ModelOptions.DEFAULT_MAX_LENGTH);
+                : predictor.trainedMaxLength().orElse(DEFAULT_MAX_LENGTH);
         if (length < 2) {
             throw new InvalidInputException("--max-length " + length + ": expected 2 or more ([CLS] and [SEP] take two)");
         }

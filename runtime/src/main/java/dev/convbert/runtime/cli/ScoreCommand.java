@@ -100,7 +100,7 @@ public final class ScoreCommand implements Callable<Integer> {
         int threads = OrtModel.threadsPerPass(OrtModel.threads(), passes);
         Path model = modelOptions.model();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, threads)) {
-            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "scoring");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "scoring");
             console.println("provider: " + m.provider() + " (" + passes + (passes == 1 ? " pass" : " passes") + " at once, "
                     + threads + " intra-op thread" + (threads == 1 ? "" : "s") + " each)");
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));

@@ -104,7 +104,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         Path model = modelOptions.model();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
-            ScoringModel scoring = ScoringModel.classifier(m, modelOptions, "serving");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "serving");
             int length = scoring.maxLength();
             var d = ServerOptions.defaults();
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
