@@ -53,24 +53,14 @@ public final class Checkpoints {
 
     private final Path dir;
     private final int keep;
-    private final Runnable beforeCommit;
 
+    /** @param keep how many checkpoints stay on disk (at least 1) */
     public Checkpoints(Path outputDir, int keep) {
-        this(outputDir, keep, () -> { });
-    }
-
-    /**
-     * @param keep         how many checkpoints stay on disk (at least 1)
-     * @param beforeCommit runs after a checkpoint's files are complete and before the pointer names it: the one instant
-     *                     at which a crash must leave the previous checkpoint current (a crash-consistency test stops there)
-     */
-    public Checkpoints(Path outputDir, int keep, Runnable beforeCommit) {
         if (keep < 1) {
             throw new CheckpointException("--keep-checkpoints " + keep + ": expected 1 or more (a resume needs one)");
         }
         this.dir = outputDir;
         this.keep = keep;
-        this.beforeCommit = beforeCommit;
     }
 
     /**
@@ -110,7 +100,8 @@ public final class Checkpoints {
             deleteQuietly(tmp, e);
             throw e;
         }
-        beforeCommit.run();
+        // a crash from here until the pointer is written leaves the previous checkpoint current and this one on disk,
+        // unnamed: a resume starts from the previous one and writes this step's directory again
         ObjectNode pointer = JSON.createObjectNode().put("step", step).put("dir", name);
         AtomicFiles.writeString(dir.resolve(POINTER), JSON.writeValueAsString(pointer));
         removeOld(step);
