@@ -459,8 +459,9 @@ public final class ReliabilityCases implements Callable<Integer> {
                 .append(" SIGINT and SIGTERM mid-step exit 130 and 143 with a checkpoint of the interrupted step, no hs_err file,")
                 .append(" and the resumed run ends bit-identical to an uninterrupted one; a second SIGINT exits 130 at once and")
                 .append(" the last complete checkpoint resumes; a file-size limit below the checkpoint (EFBIG, as a full disk)")
-                .append(" exits 1 naming the file and leaves no partial checkpoint directory. A kill -9 while a checkpoint is")
-                .append(" written resumes bit-identically (`ResumeAfterKillTest`).\n");
+                .append(" exits 1 naming the file and leaves no partial checkpoint directory. A kill -9 mid-run, with the next")
+                .append(" checkpoint's directory left on disk but not named by the pointer (a death during its commit), resumes")
+                .append(" from the pointer bit-identically (`ResumeAfterKillTest`).\n");
         AtomicFiles.writeString(output, md.toString());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ArrayNode rows = json.createArrayNode();
