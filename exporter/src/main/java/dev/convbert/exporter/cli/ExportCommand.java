@@ -4,6 +4,7 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.exporter.onnx.ConvBertOps;
 import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,7 +70,7 @@ public final class ExportCommand implements Callable<Integer> {
         long started = System.nanoTime();
         var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators));
         var proto = exporter.export(output);
-        long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(SpanDynamicConvFunction.NAME)).count();
+        long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(ConvBertOps.SPAN_DYNAMIC_CONV.opName())).count();
         System.out.printf(java.util.Locale.ROOT, "wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s) in %.1f s%n", output,
                 proto.getGraph().getNodeCount(), convNodes, precision.label(), (System.nanoTime() - started) / 1e9);
         return ExitCodes.OK;

@@ -42,11 +42,13 @@ public enum ConvBertOps {
     /** ONNX Runtime's word + position + token-type lookups, their sum and LayerNorm, one kernel (int32 ids). */
     EMBED_LAYER_NORMALIZATION("EmbedLayerNormalization", ConvBertOps.MICROSOFT, 1, 7, 7, Set.of("epsilon")),
     /** The fused span-based dynamic convolution: {@link SpanDynamicConvFunction}. */
-    SPAN_DYNAMIC_CONV(SpanDynamicConvFunction.NAME, SpanDynamicConvFunction.DOMAIN, 1, 9, 9, Set.of());
+    SPAN_DYNAMIC_CONV("SpanDynamicConv", ConvBertOps.CONVBERT, 1, 9, 9, Set.of());
 
     public static final int ONNX_OPSET = 17;
     /** ONNX Runtime's contrib-operator domain. */
     public static final String MICROSOFT = "com.microsoft";
+    /** Our model-local functions' domain. */
+    public static final String CONVBERT = "dev.convbert";
 
     private final String opName;
     private final String domain;

@@ -1,25 +1,14 @@
 package dev.convbert.exporter.onnx;
 
 import ai.onnx.proto.OnnxMl;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
-import dev.convbert.core.config.ParameterShapes;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
-import dev.convbert.core.modeldir.ExportFiles;
 import dev.convbert.core.modeldir.ModelDir;
-import dev.convbert.core.safetensors.SafeTensor;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +33,6 @@ import static dev.convbert.exporter.onnx.GraphBuilder.INT64;
  */
 public final class OnnxExporter {
     public static final String VERSION = "0.1.0";
-    private static final String TASK_PREFIX = "convbert.";
     /**
      * Added to the scores of padded keys. BERT's own −10000 rather than HF's float32 minimum: a runtime that computes
      * the mask in half precision (TensorRT with fp16 engines) turns −3.4e38 into −inf, and 0 · −inf is NaN for every
@@ -56,11 +44,10 @@ public final class OnnxExporter {
     private final ModelDir dir;
     private final ConvBertConfig c;
     private final ExportOptions options;
-    private final Map<String, SafeTensor> weights;
+    private final ExportWeights weights;
     private final int type;
     /** An encoder without a classification head: only last_hidden_state is exported. */
     private final boolean encoderOnly;
-    private GraphBuilder graph;
 
     public OnnxExporter(ModelDir dir, ExportOptions options) {
         this.dir = dir;
@@ -68,77 +55,37 @@ public final class OnnxExporter {
         this.options = options;
         this.type = options.precision() == ExportOptions.Precision.FLOAT16 ? FLOAT16 : FLOAT;
         c.requireFitsInHeap("exporting " + dir.dir());
-        Map<String, SafeTensor> contents = dir.weights().tensors();
-        this.encoderOnly = !contents.containsKey("classifier.out_proj.weight");
+        this.weights = new ExportWeights(dir, type);
+        this.encoderOnly = weights.encoderOnly();
         if (encoderOnly && !options.hiddenStates()) {
             throw new ExportException(dir.weightsFile(), "an encoder without a classification head has no logits to export; "
                     + "export its hidden states with --hidden-states, or fine-tune it first");
         }
-        // the graph reads encoder weights under HF's task-model names; an encoder's carry no "convbert." prefix
-        Map<String, SafeTensor> named = new LinkedHashMap<>();
-        contents.forEach((k, v) -> named.put(encoderOnly && !k.startsWith(TASK_PREFIX) ? TASK_PREFIX + k : k, v));
-        this.weights = named;
-        validateWeights();
     }
 
     /**
-     * Builds, validates in ONNX Runtime, and writes {@code output} plus its own {@code NAME.config.json},
-     * {@code NAME.vocab.txt} and {@code NAME.card.json} ({@link ExportFiles}). The
-     * {@code .onnx} is written last: if it exists, everything beside it landed (an export cut short by a full disk
-     * leaves no model to score with a stray vocabulary).
+     * Builds, validates in ONNX Runtime, and writes {@code output} with its sidecars ({@link ExportPackage}).
      */
     public OnnxMl.ModelProto export(Path output) throws IOException {
         OnnxMl.ModelProto model = build();
-        byte[] bytes = model.toByteArray();
-        validateInRuntime(bytes, output);
-        Path parent = output.toAbsolutePath().getParent();
-        Files.deleteIfExists(output);
-        Files.createDirectories(parent);
-        c.write(ExportFiles.config(output));
-        Path vocab = ExportFiles.vocab(output);
-        if (dir.hasVocab()) {
-            byte[] v = Files.readAllBytes(dir.vocabFile());
-            AtomicFiles.write(vocab, o -> o.write(v));
-        } else {
-            Files.deleteIfExists(vocab);   // an earlier export of this name must not lend this one its vocabulary
-        }
-        ObjectNode card = JSON.createObjectNode();
-        card.put("model", output.getFileName().toString());
-        card.put("sha256", Hashing.sha256(bytes));
-        card.put("bytes", bytes.length);
-        card.put("source", dir.dir().toAbsolutePath().normalize().toString());
-        if (dir.hasVocab()) {
-            card.put("vocab", vocab.getFileName().toString());
-            card.put("vocab_sha256", Hashing.sha256(dir.vocabFile()));
-        } else {
-            card.put("vocab", "none: the model takes token ids only (pass --vocab to score text)");
-        }
-        card.put("config", ExportFiles.config(output).getFileName().toString());
-        card.putPOJO("inputs", List.of("input_ids", "attention_mask", "token_type_ids"));
-        card.putPOJO("outputs", encoderOnly ? List.of("last_hidden_state")
-                : options.hiddenStates() ? List.of("logits", "last_hidden_state") : List.of("logits"));
-        ObjectNode meta = card.putObject("metadata");
-        model.getMetadataPropsList().forEach(p -> meta.put(p.getKey(), p.getValue()));
-        AtomicFiles.writeString(ExportFiles.card(output),
-                JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(card) + "\n");
-        AtomicFiles.write(output, out -> out.write(bytes));
+        ExportPackage.write(dir, model, output);
         return model;
     }
 
     /** The ModelProto, not yet validated or written. */
     public OnnxMl.ModelProto build() throws IOException {
         GraphBuilder g = new GraphBuilder("convbert");
-        graph = g;
         int hidden = c.hiddenSize();
         SpanDynamicConvFunction conv = new SpanDynamicConvFunction(hidden, c.convKernelSize(), c.headSize(),
                 c.paddingInvariant(), type, options.formulation());
 
         // embeddings
         String batchAndLength = g.shape("input_ids");                                                   // [2] = B, L
+        String e = "convbert.embeddings.";
         String x = options.ortOperators() ? g.embedLayerNorm(g.cast("input_ids", INT32), g.cast("token_type_ids", INT32),
-                w("convbert.embeddings.word_embeddings.weight"), w("convbert.embeddings.position_embeddings.weight"),
-                w("convbert.embeddings.token_type_embeddings.weight"), w("convbert.embeddings.LayerNorm.weight"),
-                w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps())                               // [B,L,E]
+                weights.stored(g, e + "word_embeddings.weight"), weights.stored(g, e + "position_embeddings.weight"),
+                weights.stored(g, e + "token_type_embeddings.weight"), weights.stored(g, e + "LayerNorm.weight"),
+                weights.stored(g, e + "LayerNorm.bias"), c.layerNormEps())                                // [B,L,E]
                 : embeddings(g, batchAndLength);
         // the encoder runs on token rows [B·L, width], so every dense is one 2-D MatMul + Add, which ORT turns into
         // a Gemm with the bias inside; views [B,L,…] are taken only where the sequence matters
@@ -206,7 +153,7 @@ public final class OnnxExporter {
             model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(ConvBertOps.MICROSOFT).setVersion(1));
         }
         if (!options.inline()) {
-            model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(SpanDynamicConvFunction.DOMAIN).setVersion(1));
+            model.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(ConvBertOps.CONVBERT).setVersion(1));
             model.addFunctions(conv.function());
         }
         metadata().forEach((k, v) -> model.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
@@ -217,11 +164,12 @@ public final class OnnxExporter {
     private String embeddings(GraphBuilder g, String batchAndLength) {
         String seqLen = g.gather(batchAndLength, g.scalarInt(1), 0);
         String positions = g.unsqueeze(g.range(g.scalarInt(0), seqLen, g.scalarInt(1)), 0);             // [1,L]
+        String p = "convbert.embeddings.";
         String e = g.add(g.add(
-                g.gather(w("convbert.embeddings.word_embeddings.weight"), "input_ids", 0),
-                g.gather(w("convbert.embeddings.position_embeddings.weight"), positions, 0)),
-                g.gather(w("convbert.embeddings.token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
-        return g.layerNorm(e, w("convbert.embeddings.LayerNorm.weight"), w("convbert.embeddings.LayerNorm.bias"), c.layerNormEps());
+                g.gather(weights.stored(g, p + "word_embeddings.weight"), "input_ids", 0),
+                g.gather(weights.stored(g, p + "position_embeddings.weight"), positions, 0)),
+                g.gather(weights.stored(g, p + "token_type_embeddings.weight"), "token_type_ids", 0));   // [B,L,E]
+        return g.layerNorm(e, weights.stored(g, p + "LayerNorm.weight"), weights.stored(g, p + "LayerNorm.bias"), c.layerNormEps());
     }
 
     /** Shapes for viewing token rows [N,·] as sequences: [B,L,-1] and attention heads [B,L,H',D]. */
@@ -243,9 +191,10 @@ public final class OnnxExporter {
 
         String[] convInputs = {g.reshape(x, views.sequence()), qSequence,
                 g.reshape(projections[3], views.sequence()), realTokens,
-                w(s + "key_conv_attn_layer.depthwise.weight"), w(s + "key_conv_attn_layer.pointwise.weight"),
-                w(s + "key_conv_attn_layer.bias", new long[]{all}),
-                wT(s + "conv_kernel_layer.weight"), w(s + "conv_kernel_layer.bias")};
+                weights.stored(g, s + "key_conv_attn_layer.depthwise.weight"),
+                weights.stored(g, s + "key_conv_attn_layer.pointwise.weight"),
+                weights.stored(g, s + "key_conv_attn_layer.bias", new long[]{all}),
+                weights.transposed(g, s + "conv_kernel_layer.weight"), weights.stored(g, s + "conv_kernel_layer.bias")};
         String convOut = options.inline() ? conv.emit(g, convInputs)
                 : g.op(ConvBertOps.SPAN_DYNAMIC_CONV, convInputs);                                       // [B,L,A]
 
@@ -263,9 +212,10 @@ public final class OnnxExporter {
 
     /** LayerNorm(sublayer + residual): BERT's residual connection. */
     private String addAndNorm(GraphBuilder g, String sublayer, String residual, String norm) {
+        String gamma = weights.stored(g, norm + ".weight"), beta = weights.stored(g, norm + ".bias");
         return options.ortOperators()
-                ? g.skipLayerNorm(sublayer, residual, w(norm + ".weight"), w(norm + ".bias"), c.layerNormEps())
-                : g.layerNorm(g.add(sublayer, residual), w(norm + ".weight"), w(norm + ".bias"), c.layerNormEps());
+                ? g.skipLayerNorm(sublayer, residual, gamma, beta, c.layerNormEps())
+                : g.layerNorm(g.add(sublayer, residual), gamma, beta, c.layerNormEps());
     }
 
     /** Scaled dot-product self-attention over H' heads in standard operators; {@code additive} is [B,1,1,L]. */
@@ -310,12 +260,13 @@ public final class OnnxExporter {
         if (quantized()) {
             return quantizedGroupedFeedForward(g, a, inner, outer);
         }
-        long[] w1 = weights.get(inner + ".weight").shape();                                              // [G,in/G,I/G]
+        long[] w1 = weights.shape(inner + ".weight");                                              // [G,in/G,I/G]
         String grouped = g.transpose(g.reshape(a, g.ints(-1, groups, w1[1])), 1, 0, 2);                  // [G,N,in/G]
-        String h = g.add(g.matMul(grouped, w(inner + ".weight")), w(inner + ".bias", groups, 1, w1[2]));  // [G,N,I/G]
-        String y = g.matMul(g.gelu(h, type), w(outer + ".weight"));                                      // [G,N,Hd/G]
+        String h = g.add(g.matMul(grouped, weights.stored(g, inner + ".weight")),
+                weights.stored(g, inner + ".bias", groups, 1, w1[2]));                                      // [G,N,I/G]
+        String y = g.matMul(g.gelu(h, type), weights.stored(g, outer + ".weight"));                     // [G,N,Hd/G]
         String merged = g.reshape(g.transpose(y, 1, 0, 2), g.ints(-1, c.hiddenSize()));                  // [N,Hd]
-        return g.add(merged, w(outer + ".bias"));
+        return g.add(merged, weights.stored(g, outer + ".bias"));
     }
 
     /**
@@ -325,10 +276,10 @@ public final class OnnxExporter {
      */
     private String quantizedGroupedFeedForward(GraphBuilder g, String a, String inner, String outer) {
         int groups = c.numGroups();
-        long[] w1 = weights.get(inner + ".weight").shape();                                              // [G,in/G,I/G]
-        int in1 = (int) w1[1], out1 = (int) w1[2], out2 = (int) weights.get(outer + ".weight").shape()[2];
-        float[] w1s = weights.get(inner + ".weight").toFloats(), b1 = weights.get(inner + ".bias").toFloats();
-        float[] w2s = weights.get(outer + ".weight").toFloats(), b2 = weights.get(outer + ".bias").toFloats();
+        long[] w1 = weights.shape(inner + ".weight");                                              // [G,in/G,I/G]
+        int in1 = (int) w1[1], out1 = (int) w1[2], out2 = (int) weights.shape(outer + ".weight")[2];
+        float[] w1s = weights.floats(inner + ".weight"), b1 = weights.floats(inner + ".bias");
+        float[] w2s = weights.floats(outer + ".weight"), b2 = weights.floats(outer + ".bias");
         long[] sizes = new long[groups];
         Arrays.fill(sizes, in1);
         String[] parts = g.split(a, 1, sizes);                                                          // G × [N,in/G]
@@ -351,7 +302,7 @@ public final class OnnxExporter {
         if (!quantized()) {
             return linear(g, x, names);
         }
-        Joined j = joined(names);
+        ExportWeights.Joined j = weights.joined(names);
         return quantizedProduct(g, x, j.name(), j.in(), j.out(), j.weightT(), j.bias());
     }
 
@@ -361,25 +312,11 @@ public final class OnnxExporter {
      * Runtime fuses into one DynamicQuantizeMatMul.
      */
     private String quantizedProduct(GraphBuilder g, String x, String name, int in, int out, float[] weightT, float[] bias) {
-        float[] scale = new float[out];
-        for (int i = 0; i < in; i++) {
-            for (int o = 0; o < out; o++) {
-                scale[o] = Math.max(scale[o], Math.abs(weightT[i * out + o]));
-            }
-        }
-        for (int o = 0; o < out; o++) {
-            scale[o] = scale[o] > 0 ? scale[o] / 127f : 1f;
-        }
-        byte[] q = new byte[in * out];
-        for (int i = 0; i < in; i++) {
-            for (int o = 0; o < out; o++) {
-                q[i * out + o] = (byte) Math.max(-127, Math.min(127, Math.round(weightT[i * out + o] / scale[o])));
-            }
-        }
+        Int8Columns q = Int8Columns.quantize(weightT, in, out);
         String[] xq = g.dynamicQuantizeLinear(x);
-        String product = g.matMulInteger(xq[0], g.initializerInt8(name + ".T.int8", new long[]{in, out}, q), xq[2]);
-        String scales = g.mul(xq[1], initializer(name + ".T.scale", new long[]{out}, scale));
-        return g.add(g.mul(g.cast(product, FLOAT), scales), initializer(name + ".bias", new long[]{out}, bias));
+        String product = g.matMulInteger(xq[0], g.initializerInt8(name + ".T.int8", new long[]{in, out}, q.values()), xq[2]);
+        String scales = g.mul(xq[1], weights.initializer(g, name + ".T.scale", new long[]{out}, q.scales()));
+        return g.add(g.mul(g.cast(product, FLOAT), scales), weights.initializer(g, name + ".bias", new long[]{out}, bias));
     }
 
     /**
@@ -388,67 +325,11 @@ public final class OnnxExporter {
      */
     private String linear(GraphBuilder g, String x, String... names) {
         if (names.length == 1) {
-            return g.add(g.matMul(x, wT(names[0] + ".weight")), w(names[0] + ".bias"));
+            return g.add(g.matMul(x, weights.transposed(g, names[0] + ".weight")), weights.stored(g, names[0] + ".bias"));
         }
-        Joined j = joined(names);
-        return g.add(g.matMul(x, initializer(j.name() + ".T", new long[]{j.in(), j.out()}, j.weightT())),
-                initializer(j.name() + ".bias", new long[]{j.out()}, j.bias()));
-    }
-
-    /** Linears side by side: weights transposed and concatenated to [in, Σout], biases concatenated. */
-    private record Joined(String name, int in, int out, float[] weightT, float[] bias) {}
-
-    private Joined joined(String... names) {
-        int in = (int) weights.get(names[0] + ".weight").shape()[1];
-        int total = 0;
-        for (String n : names) {
-            total += (int) weights.get(n + ".weight").shape()[0];
-        }
-        float[] wt = new float[in * total];
-        float[] bias = new float[total];
-        int offset = 0;
-        for (String n : names) {
-            SafeTensor t = weights.get(n + ".weight");
-            int out = (int) t.shape()[0];
-            float[] src = t.toFloats();
-            for (int o = 0; o < out; o++) {
-                for (int i = 0; i < in; i++) {
-                    wt[i * total + offset + o] = src[o * in + i];
-                }
-            }
-            System.arraycopy(weights.get(n + ".bias").toFloats(), 0, bias, offset, out);
-            offset += out;
-        }
-        return new Joined(String.join("+", names), in, total, wt, bias);
-    }
-
-    /** A weight as stored (optionally reshaped, same data). */
-    private String w(String name, long... reshape) {
-        SafeTensor t = weights.get(name);
-        long[] dims = reshape.length > 0 ? reshape : t.shape();
-        return initializer(name, dims, t.toFloats());
-    }
-
-    /** A [out, in] linear weight stored transposed as [in, out] under {@code name.T}. */
-    private String wT(String name) {
-        SafeTensor t = weights.get(name);
-        int out = (int) t.shape()[0], in = (int) t.shape()[1];
-        float[] src = t.toFloats();
-        float[] tr = new float[src.length];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                tr[i * out + o] = src[o * in + i];
-            }
-        }
-        return initializer(name + ".T", new long[]{in, out}, tr);
-    }
-
-    /** Each weight is written once, however often the graph reads it. */
-    private String initializer(String name, long[] dims, float[] values) {
-        if (!graph.initializers().containsKey(name)) {
-            graph.initializer(name, dims, values, type);
-        }
-        return name;
+        ExportWeights.Joined j = weights.joined(names);
+        return g.add(g.matMul(x, weights.initializer(g, j.name() + ".T", new long[]{j.in(), j.out()}, j.weightT())),
+                weights.initializer(g, j.name() + ".bias", new long[]{j.out()}, j.bias()));
     }
 
     private Map<String, String> metadata() throws IOException {
@@ -457,8 +338,8 @@ public final class OnnxExporter {
         m.put("convbert.labels", JSON.writeValueAsString(c.id2label()));
         m.put("convbert.padding_invariant", Boolean.toString(c.paddingInvariant()));
         m.put("convbert.precision", options.precision().label());
-        m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + SpanDynamicConvFunction.DOMAIN
-                + ":" + SpanDynamicConvFunction.NAME);
+        m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + ConvBertOps.SPAN_DYNAMIC_CONV.domain()
+                + ":" + ConvBertOps.SPAN_DYNAMIC_CONV.opName());
         m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)"
                 : options.ortOperators() ? "fused, ONNX Runtime contrib operators" : "fused");
         m.put("convbert.exporter_version", VERSION);
@@ -474,59 +355,6 @@ public final class OnnxExporter {
             m.put("convbert.training_metrics", tm.toString());
         }
         return m;
-    }
-
-    private void validateWeights() {
-        Map<String, long[]> expected = new LinkedHashMap<>();
-        if (encoderOnly) {
-            ParameterShapes.encoder(c, TASK_PREFIX, expected);
-        } else {
-            expected.putAll(ParameterShapes.sequenceClassification(c));
-        }
-        List<String> problems = new ArrayList<>();
-        for (var e : expected.entrySet()) {
-            SafeTensor t = weights.get(e.getKey());
-            if (t == null) {
-                problems.add("missing " + e.getKey() + " " + Arrays.toString(e.getValue()));
-            } else if (!Arrays.equals(t.shape(), e.getValue())) {
-                problems.add(e.getKey() + " has shape " + Arrays.toString(t.shape()) + ", config needs " + Arrays.toString(e.getValue()));
-            } else if (!java.util.Set.of("F32", "F16", "BF16", "F64").contains(t.dtype().name())) {
-                problems.add(e.getKey() + " is " + t.dtype() + "; weights must be F32, F16, BF16 or F64");
-            } else {
-                for (float f : t.toFloats()) {
-                    if (!Float.isFinite(f)) {
-                        problems.add(e.getKey() + " holds NaN or infinite values");
-                        break;
-                    }
-                }
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new ExportException(dir.weightsFile(), "cannot export: " + String.join("; ", problems)
-                    + (problems.stream().anyMatch(p -> p.contains("classifier")) ? " (export needs a fine-tuned task model)" : ""));
-        }
-    }
-
-    private static void validateInRuntime(byte[] model, Path output) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            try (OrtSession session = env.createSession(model, so);
-                 OnnxTensor ids = OnnxTensor.createTensor(env, new long[][]{{2, 5, 7, 3}, {2, 9, 3, 0}});
-                 OnnxTensor mask = OnnxTensor.createTensor(env, new long[][]{{1, 1, 1, 1}, {1, 1, 1, 0}});
-                 OnnxTensor types = OnnxTensor.createTensor(env, new long[][]{{0, 0, 1, 1}, {0, 0, 0, 0}});
-                 OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-                // logits when there is a head, else the hidden states: whatever the graph's first output is
-                float[] values = ((OnnxTensor) r.get(0)).getFloatBuffer().array();
-                for (float v : values) {
-                    if (!Float.isFinite(v)) {
-                        throw new ExportException(output, "validation run in ONNX Runtime produced " + v);
-                    }
-                }
-            }
-        } catch (OrtException e) {
-            throw new ExportException(output, "the exported graph does not load or run in ONNX Runtime: " + e.getMessage());
-        }
     }
 
     private static OnnxMl.ValueInfoProto valueInfo(String name, int elemType, String... dims) {

@@ -23,8 +23,6 @@ import java.util.Map;
  * Gather of an unfolded [B,L,k,H',D] window (HF's {@code unfold}) are kept for measurement.
  */
 public final class SpanDynamicConvFunction {
-    public static final String NAME = "SpanDynamicConv";
-    public static final String DOMAIN = "dev.convbert";
     static final List<String> INPUTS = List.of("X", "Q", "V", "M", "DW", "PW", "PB", "CK", "CKB");
 
     /** How the window sum is computed. */
@@ -49,12 +47,12 @@ public final class SpanDynamicConvFunction {
 
     /** The FunctionProto; its body uses only the default ONNX domain. */
     public OnnxMl.FunctionProto function() {
-        GraphBuilder g = new GraphBuilder(NAME);
+        GraphBuilder g = new GraphBuilder(ConvBertOps.SPAN_DYNAMIC_CONV.opName());
         String y = emit(g, INPUTS.toArray(String[]::new));
         g.node(ConvBertOps.IDENTITY, Map.of(), List.of("Y"), y);
         return OnnxMl.FunctionProto.newBuilder()
-                .setName(NAME)
-                .setDomain(DOMAIN)
+                .setName(ConvBertOps.SPAN_DYNAMIC_CONV.opName())
+                .setDomain(ConvBertOps.SPAN_DYNAMIC_CONV.domain())
                 .addAllInput(INPUTS)
                 .addOutput("Y")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(ConvBertOps.ONNX_OPSET))
