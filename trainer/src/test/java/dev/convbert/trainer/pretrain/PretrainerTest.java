@@ -267,7 +267,7 @@ class PretrainerTest {
     void aPositionDrawnTwiceIsReplacedByItsLastSlot() {
         Masking.Masked m = new Masking.Masked(new long[][]{{}, {}}, new long[][]{{3, 5, 3, 0}, {1, 1, 0, 0}},
                 new float[][]{{1, 1, 1, 0}, {1, 1, 0, 0}}, new long[][]{{0, 0, 0, 0}, {0, 0, 0, 0}});
-        long[][] replaced = Pretrainer.replacedSlots(m, 10);
+        long[][] replaced = ElectraStep.replacedSlots(m, 10);
         assertArrayEquals(new long[]{3, 5, 11}, replaced[0], "flat positions in [B·L]");
         assertArrayEquals(new long[]{2, 1, 5}, replaced[1], "the last slot drawn for each position, flat in [B·N]");
     }
