@@ -78,9 +78,9 @@ public final class ExportBenchmark implements Callable<Integer> {
         ModelDir md = ModelDir.open(dir);
         List<Variant> variants = List.of(
                 new Variant("fused", ExportOptions.defaults()),
-                new Variant("inline", new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL)),
-                new Variant("shifted-slices", new ExportOptions(ExportOptions.Precision.FLOAT32, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)),
-                new Variant("gather-unfold", new ExportOptions(ExportOptions.Precision.FLOAT32, false, false, SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)));
+                new Variant("inline", ExportOptions.builder().inline(true).build()),
+                new Variant("shifted-slices", ExportOptions.builder().formulation(SpanDynamicConvFunction.Formulation.SHIFTED_SLICES).build()),
+                new Variant("gather-unfold", ExportOptions.builder().formulation(SpanDynamicConvFunction.Formulation.GATHER_UNFOLD).build()));
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = mapper.createObjectNode();
         result.put("model", dir.toString());

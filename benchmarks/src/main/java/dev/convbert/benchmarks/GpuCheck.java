@@ -165,8 +165,8 @@ public final class GpuCheck implements Callable<Integer> {
 
     /** Two fine-tuning steps from the same initialisation, dropout off, on the CPU and on CUDA: the weights must agree. */
     private void djlTrainingSteps(ObjectNode check) throws IOException {
-        ConvBertConfig c = new ConvBertConfig(30522, 64, 2, 4, 128, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 32, 2, 9, 1,
-                0.0, List.of("LABEL_0", "LABEL_1"), true, null);
+        ConvBertConfig c = ConvBertConfig.tiny().toBuilder().hiddenSize(64).intermediateSize(128).embeddingSize(32)
+                .convKernelSize(9).numGroups(1).hiddenDropoutProb(0).attentionProbsDropoutProb(0).classifierDropout(0.0).build();
         Path config = output.resolve("train-step-config.json");
         c.write(config);
         double max = 0;
@@ -268,8 +268,8 @@ public final class GpuCheck implements Callable<Integer> {
     private void djlPretraining(int gpus, ArrayNode checks) throws IOException {
         Path data = output.resolve("pretrain-data");
         Path tiny = output.resolve("pretrain-tiny-config.json");
-        new ConvBertConfig(30522, 64, 2, 4, 128, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 32, 2, 9, 1,
-                null, List.of("LABEL_0", "LABEL_1"), true, null).write(tiny);
+        ConvBertConfig.tiny().toBuilder().hiddenSize(64).intermediateSize(128).embeddingSize(32).convKernelSize(9)
+                .numGroups(1).hiddenDropoutProb(0).attentionProbsDropoutProb(0).build().write(tiny);
         ObjectNode check = checks.addObject();
         if (!Files.isRegularFile(data.resolve("manifest.json")) && !convbert(check, "djl-pretrain-steps", "build-data",
                 "--corpus", testdata.resolve("corpus").toString(), "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
@@ -352,7 +352,7 @@ public final class GpuCheck implements Callable<Integer> {
         String variant = half ? "-fp16" : contrib ? "-contrib" : "";
         Path onnx = output.resolve(set + variant + ".onnx");
         if (!Files.isRegularFile(onnx)) {
-            ExportOptions options = ExportOptions.defaults().withOrtOperators(contrib);
+            ExportOptions options = ExportOptions.builder().ortOperators(contrib).build();
             new OnnxExporter(ModelDir.open(dir), half ? options.withPrecision(ExportOptions.Precision.FLOAT16) : options).export(onnx);
         }
         String name = "ort " + provider.name() + variant.replace('-', ' ') + " " + set;
@@ -392,7 +392,7 @@ public final class GpuCheck implements Callable<Integer> {
         if (!Files.isRegularFile(onnx)) {
             new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults()).export(onnx);
             new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults().withPrecision(ExportOptions.Precision.FLOAT16)).export(onnx16);
-            new OnnxExporter(ModelDir.open(dir), ExportOptions.defaults().withOrtOperators(true)).export(contrib);
+            new OnnxExporter(ModelDir.open(dir), ExportOptions.builder().ortOperators(true).build()).export(contrib);
         }
         if (djl) {
             try (TaskModel m = TaskModel.load(dir, Device.gpu(deviceId))) {

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.Progress;
-import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
@@ -17,7 +16,6 @@ import dev.convbert.exporter.onnx.OnnxExporter;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.ExecutionProvider;
-import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -118,36 +116,6 @@ public final class LatencyBenchmark implements Callable<Integer> {
             description = "Skip cells with more tokens per batch (DJL eager at 128 x 512 needs more memory than 24 GiB holds; default ${DEFAULT-VALUE}).")
     int maxBatchTokens;
 
-    /** One backend's timed runs of one cell; {@code near} and {@code far} split them by the block's core placement. */
-    record Cell(String backend, int batch, int seq, double[] ms, double[] near, double[] far) {
-        /** Runs a percentile needs before it is reported: below that it is one of the few slowest runs, not a tail. */
-        static int runsFor(double p) {
-            return p >= 0.99 ? 100 : p >= 0.9 ? 10 : 1;
-        }
-
-        /** The {@code p} percentile of every run; NaN (reported as "too few runs") below {@link #runsFor}. */
-        double percentile(double p) {
-            return ms.length < runsFor(p) ? Double.NaN : percentile(ms, p);
-        }
-
-        static double percentile(double[] sorted, double p) {
-            return sorted.length == 0 ? Double.NaN : sorted[(int) Math.round(p * (sorted.length - 1))];
-        }
-
-        double farFraction() {
-            return far.length / (double) ms.length;
-        }
-
-        double mean() {
-            return Arrays.stream(ms).average().orElse(Double.NaN);
-        }
-
-        /** Sequences over the total time of every timed run (not batch / p50, which ignores the slow runs). */
-        double sequencesPerSecond() {
-            return (double) batch * ms.length * 1000.0 / Arrays.stream(ms).sum();
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
@@ -175,7 +143,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         Path contribInt8 = output.resolve("model-contrib-int8.onnx");
         new OnnxExporter(md, ExportOptions.defaults()).export(fused);
         if (backends.contains("ort-inline")) {
-            new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false, ExportOptions.defaults().formulation())).export(inline);
+            new OnnxExporter(md, ExportOptions.builder().inline(true).build()).export(inline);
         }
         if (backends.contains("ort-int8")) {
             new OnnxExporter(md, ExportOptions.defaults().withPrecision(ExportOptions.Precision.INT8)).export(int8);
@@ -184,10 +152,10 @@ public final class LatencyBenchmark implements Callable<Integer> {
             new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
         }
         if (backends.contains("ort-contrib")) {
-            new OnnxExporter(md, ExportOptions.defaults().withOrtOperators(true)).export(contrib);
+            new OnnxExporter(md, ExportOptions.builder().ortOperators(true).build()).export(contrib);
         }
         if (backends.contains("ort-contrib-int8")) {
-            new OnnxExporter(md, ExportOptions.defaults().withOrtOperators(true).withPrecision(ExportOptions.Precision.INT8)).export(contribInt8);
+            new OnnxExporter(md, ExportOptions.builder().ortOperators(true).precision(ExportOptions.Precision.INT8).build()).export(contribInt8);
         }
 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -232,7 +200,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 sources.remove(b);
             }
         }
-        List<Cell> cells = noGrid ? List.of() : measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
+        List<LatencyCell> cells = noGrid ? List.of() : measure(sources, md.config().maxPositionEmbeddings(), result, mapper);
         if (!realData.isEmpty()) {
             realData(fused, sources, md, result, mapper);
         }
@@ -293,18 +261,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     /** The dev accuracy gate on one export, recorded under {@code into}. */
     private AccuracyGate gate(Path onnx, ModelDir md, GlueTask t, ObjectNode into) throws Exception {
         try (OrtModel m = OrtModel.open(onnx, providerOptions.provider())) {
-            into.put("provider", m.provider());
-            m.placement().ifPresent(v -> into.put("placement", v.summary()));
-            GlueScorer.Scored scored = GlueScorer.predict(m, md.vocabFile(), dataDir, t, t.devSplits().get(0).name(), 32, 128, true);
-            AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
-                    GlueReader.file(dataDir, t, t.devSplits().get(0).name()));
-            System.out.println("accuracy gate (" + onnx.getFileName() + "): " + gate.report());
-            into.put("model", onnx.getFileName().toString());
-            into.put("report", gate.report());
-            into.put("applied", gate.applied());
-            into.put("passed", gate.passed());
-            into.put("measured", gate.measured());
-            return gate;
+            return ExportGate.run(m, onnx, md.vocabFile(), dataDir, t, tolerance, into);
         }
     }
 
@@ -314,9 +271,9 @@ public final class LatencyBenchmark implements Callable<Integer> {
      * perf_test and torch's Timer measure), after the previous worker went idle and one untimed run woke its own.
      * A worker that dies (e.g. killed for memory) loses that cell for every backend and is restarted for the next.
      */
-    private List<Cell> measure(Map<String, Path> sources, int maxPositions, ObjectNode result, ObjectMapper mapper)
+    private List<LatencyCell> measure(Map<String, Path> sources, int maxPositions, ObjectNode result, ObjectMapper mapper)
             throws java.io.IOException {
-        List<Cell> cells = new ArrayList<>();
+        List<LatencyCell> cells = new ArrayList<>();
         Map<String, BackendProcess> workers = new LinkedHashMap<>();
         long seed = 7;
         int total = 0;
@@ -377,11 +334,11 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         double[] ms = runs.stream().mapToDouble(r -> r[0]).sorted().toArray();
                         double[] near = runs.stream().filter(r -> r[1] <= farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
                         double[] far = runs.stream().filter(r -> r[1] > farCoresNs).mapToDouble(r -> r[0]).sorted().toArray();
-                        Cell c = new Cell(e.getKey(), batch, seq, ms, near, far);
+                        LatencyCell c = new LatencyCell(e.getKey(), batch, seq, ms, near, far);
                         cells.add(c);
                         System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9s  p99 %9s  mean %9.2f  %9.1f seq/s  (near %s / far %s ms, %.0f%% far)%n",
                                 seq, batch, c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
-                                c.sequencesPerSecond(), ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)), 100 * c.farFraction());
+                                c.sequencesPerSecond(), ms(LatencyCell.percentile(c.near(), 0.5)), ms(LatencyCell.percentile(c.far(), 0.5)), 100 * c.farFraction());
                     }
                     progress.step(1);
                     write(result, cells, mapper);   // after every cell: a crash keeps what was measured
@@ -393,21 +350,21 @@ public final class LatencyBenchmark implements Callable<Integer> {
         return cells;
     }
 
-    private void write(ObjectNode result, List<Cell> cells, ObjectMapper mapper) throws java.io.IOException {
+    private void write(ObjectNode result, List<LatencyCell> cells, ObjectMapper mapper) throws java.io.IOException {
         ArrayNode rows = result.putArray("cells");
         StringBuilder csv = new StringBuilder("backend,batch,seq,repeats,p50_ms,p90_ms,p99_ms,mean_ms,sequences_per_s,p50_near_ms,p50_far_ms,far_fraction\n");
-        for (Cell c : cells) {
+        for (LatencyCell c : cells) {
             ObjectNode row = rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
                     .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("mean_ms", c.mean())
                     .put("sequences_per_s", c.sequencesPerSecond()).put("far_fraction", c.farFraction());
             // too few runs for a tail, or no run in a placement: null, not NaN (which JSON lacks)
             putOrNull(row, "p90_ms", c.percentile(0.9));
             putOrNull(row, "p99_ms", c.percentile(0.99));
-            putOrNull(row, "p50_near_ms", Cell.percentile(c.near(), 0.5));
-            putOrNull(row, "p50_far_ms", Cell.percentile(c.far(), 0.5));
+            putOrNull(row, "p50_near_ms", LatencyCell.percentile(c.near(), 0.5));
+            putOrNull(row, "p50_far_ms", LatencyCell.percentile(c.far(), 0.5));
             csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%s,%s,%.3f,%.2f,%s,%s,%.3f%n", c.backend(), c.batch(), c.seq(),
                     c.ms().length, c.percentile(0.5), csvMs(c.percentile(0.9)), csvMs(c.percentile(0.99)), c.mean(),
-                    c.sequencesPerSecond(), csvMs(Cell.percentile(c.near(), 0.5)), csvMs(Cell.percentile(c.far(), 0.5)), c.farFraction()));
+                    c.sequencesPerSecond(), csvMs(LatencyCell.percentile(c.near(), 0.5)), csvMs(LatencyCell.percentile(c.far(), 0.5)), c.farFraction()));
         }
         AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
         AtomicFiles.writeString(output.resolve("results.csv"), csv.toString());
@@ -416,7 +373,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         AtomicFiles.writeString(output.resolve("summary.md"), summary(cells, result));
     }
 
-    private String summary(List<Cell> cells, ObjectNode result) {
+    private String summary(List<LatencyCell> cells, ObjectNode result) {
         StringBuilder md = new StringBuilder("# Latency benchmark\n\n");
         md.append("Model `").append(model).append("` (").append(result.get("parameters").asLong()).append(" parameters), ")
                 .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
@@ -432,14 +389,14 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         .append(result.get("accuracy_gate_" + export).get("report").asText()).append("\n");
             }
         }
-        md.append("\np90 needs ").append(Cell.runsFor(0.9)).append(" runs and p99 ").append(Cell.runsFor(0.99))
+        md.append("\np90 needs ").append(LatencyCell.runsFor(0.9)).append(" runs and p99 ").append(LatencyCell.runsFor(0.99))
                 .append(" (fewer: \"–\", too few runs for a tail); sequences/s is batch × runs over the total time of the runs.\n");
         md.append("\n| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | runs | p50 near ms | p50 far ms | far runs |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (Cell c : cells) {
+        for (LatencyCell c : cells) {
             md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %s | %s | %.2f | %.1f | %d | %s | %s | %.0f %% |%n",
                     c.seq(), c.batch(), c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
-                    c.sequencesPerSecond(), c.ms().length, ms(Cell.percentile(c.near(), 0.5)), ms(Cell.percentile(c.far(), 0.5)),
+                    c.sequencesPerSecond(), c.ms().length, ms(LatencyCell.percentile(c.near(), 0.5)), ms(LatencyCell.percentile(c.far(), 0.5)),
                     100 * c.farFraction()));
         }
         md.append(ratios(cells));
@@ -458,13 +415,13 @@ public final class LatencyBenchmark implements Callable<Integer> {
      * ran in the same placement mix — otherwise the all-runs p50s mix different shares of slow far runs and their
      * ratio can fall outside both placements' ratios.
      */
-    static String ratios(List<Cell> cells) {
+    static String ratios(List<LatencyCell> cells) {
         StringBuilder md = new StringBuilder();
         for (String against : List.of("ort-unfused", "djl")) {
             for (int batch : new int[]{1, 32}) {
-                Cell base = find(cells, against, batch, 128);
+                LatencyCell base = find(cells, against, batch, 128);
                 for (String b : List.of("ort-fused", "ort-inline", "ort-contrib", "ort-int8", "ort-contrib-int8", "djl")) {
-                    Cell c = find(cells, b, batch, 128);
+                    LatencyCell c = find(cells, b, batch, 128);
                     if (base == null || c == null || b.equals(against)) {
                         continue;
                     }
@@ -477,8 +434,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     }
                     boolean sameMix = Math.abs(c.farFraction() - base.farFraction()) <= SAME_MIX;
                     md.append(String.format(Locale.ROOT, "| %d × 128 | %s | %s | %s | %s | %s | %.0f %% / %.0f %% |%n", batch, b, against,
-                            times(Cell.percentile(base.near(), 0.5) / Cell.percentile(c.near(), 0.5)),
-                            times(Cell.percentile(base.far(), 0.5) / Cell.percentile(c.far(), 0.5)),
+                            times(LatencyCell.percentile(base.near(), 0.5) / LatencyCell.percentile(c.near(), 0.5)),
+                            times(LatencyCell.percentile(base.far(), 0.5) / LatencyCell.percentile(c.far(), 0.5)),
                             sameMix ? times(base.percentile(0.5) / c.percentile(0.5)) : "– (different mixes)",
                             100 * c.farFraction(), 100 * base.farFraction()));
                 }
@@ -523,7 +480,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f×", ratio);
     }
 
-    private static Cell find(List<Cell> cells, String backend, int batch, int seq) {
+    private static LatencyCell find(List<LatencyCell> cells, String backend, int batch, int seq) {
         return cells.stream().filter(c -> c.backend().equals(backend) && c.batch() == batch && c.seq() == seq).findFirst().orElse(null);
     }
 }

@@ -50,8 +50,8 @@ class CrossEngineTest {
     @BeforeAll
     static void fineTuneATinyModel() throws IOException {
         Path config = dir.resolve("tiny.json");
-        new ConvBertConfig(30522, 48, 2, 4, 96, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 24, 2, 5, 2, null,
-                List.of("0", "1"), true, null).write(config);
+        ConvBertConfig.tiny().toBuilder().hiddenSize(48).intermediateSize(96).embeddingSize(24)
+                .id2label(List.of("0", "1")).build().write(config);
         tuned = dir.resolve("tuned");
         int code = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(System.err)).execute(
                 "finetune", "--task", "sst-2", "--data-dir", TESTDATA.resolve("glue").toString(), "--config", config.toString(),
@@ -134,7 +134,7 @@ class CrossEngineTest {
         Path fp32 = dir.resolve("fp32.onnx");
         Path fp16 = dir.resolve("fp16.onnx");
         new OnnxExporter(ModelDir.open(tuned), ExportOptions.defaults()).export(fp32);
-        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(ExportOptions.Precision.FLOAT16, false, false, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(fp16);
+        new OnnxExporter(ModelDir.open(tuned), ExportOptions.builder().precision(ExportOptions.Precision.FLOAT16).formulation(SpanDynamicConvFunction.Formulation.SHIFTED_SLICES).build()).export(fp16);
         assertTrue(Files.size(fp16) < Files.size(fp32) * 0.6, "fp16 weights halve the file");
         float[][] a;
         float[][] b;
@@ -189,7 +189,7 @@ class CrossEngineTest {
     @Test
     void predictRunsAnOnnxFileLikeAModelDir() throws IOException {
         Path onnx = dir.resolve("predict.onnx");
-        new OnnxExporter(ModelDir.open(tuned), new ExportOptions(ExportOptions.Precision.FLOAT32, false, true, SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).export(onnx);
+        new OnnxExporter(ModelDir.open(tuned), ExportOptions.builder().hiddenStates(true).formulation(SpanDynamicConvFunction.Formulation.SHIFTED_SLICES).build()).export(onnx);
         Path in = dir.resolve("in.jsonl");
         Files.write(in, List.of("{\"text_a\": \"a gorgeous, witty film\"}", "{\"text_a\": \"dull\", \"text_b\": \"and long\"}"));
         ObjectMapper json = new ObjectMapper();

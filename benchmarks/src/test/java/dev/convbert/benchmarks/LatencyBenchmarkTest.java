@@ -18,15 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the benchmark may claim: backends known up front, tails only from enough runs, one ratio statistic, no silent gaps. */
 class LatencyBenchmarkTest {
-    static LatencyBenchmark.Cell cell(String backend, double[] near, double[] far) {
+    static LatencyCell cell(String backend, double[] near, double[] far) {
         double[] all = java.util.stream.DoubleStream.concat(Arrays.stream(near), Arrays.stream(far)).sorted().toArray();
-        return new LatencyBenchmark.Cell(backend, 1, 128, all, near.clone(), far.clone());
+        return new LatencyCell(backend, 1, 128, all, near.clone(), far.clone());
     }
 
     /** p99 of 6 runs was printed (it is the slowest run); sequences/s came from the p50 alone. */
     @Test
     void tailsNeedEnoughRunsAndThroughputCountsEveryRun() {
-        LatencyBenchmark.Cell six = new LatencyBenchmark.Cell("ort-fused", 4, 128, new double[]{10, 10, 10, 10, 10, 70},
+        LatencyCell six = new LatencyCell("ort-fused", 4, 128, new double[]{10, 10, 10, 10, 10, 70},
                 new double[]{10, 10, 10, 10, 10, 70}, new double[0]);
         assertTrue(Double.isNaN(six.percentile(0.99)) && Double.isNaN(six.percentile(0.9)), "too few runs for a tail");
         assertEquals(10, six.percentile(0.5));
@@ -35,7 +35,7 @@ class LatencyBenchmarkTest {
         Arrays.fill(hundred, 5);
         hundred[98] = 50;
         hundred[99] = 50;
-        assertEquals(50, new LatencyBenchmark.Cell("x", 1, 128, hundred, hundred, new double[0]).percentile(0.99));
+        assertEquals(50, new LatencyCell("x", 1, 128, hundred, hundred, new double[0]).percentile(0.99));
     }
 
     /**

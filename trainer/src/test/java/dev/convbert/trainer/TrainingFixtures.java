@@ -18,8 +18,7 @@ public final class TrainingFixtures {
 
     /** Two layers of width 32 on BERT's vocabulary, dropout on (a resume must replay the masks too). */
     public static ConvBertConfig tiny() {
-        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 2, null,
-                List.of("entailment", "not_entailment"), true, null);
+        return ConvBertConfig.tiny().withLabels(List.of("entailment", "not_entailment"));
     }
 
     /** Two safetensors files hold the same tensors, bit for bit. */

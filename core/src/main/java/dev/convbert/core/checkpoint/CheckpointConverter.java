@@ -290,10 +290,12 @@ public final class CheckpointConverter {
             }
         }
         ConvBertConfig d = given != null ? given : ConvBertConfig.base();
-        return new ConvBertConfig((int) word[0], hidden, layers, numAttentionHeads, intermediate, d.hiddenAct(),
-                d.hiddenDropoutProb(), d.attentionProbsDropoutProb(), (int) pos[0], (int) types[0], d.initializerRange(),
-                d.layerNormEps(), d.padTokenId(), embedding, headRatio, kernel, groups, d.classifierDropout(), labels,
-                given != null && given.paddingInvariant(), given != null ? given.extra() : null);
+        // the geometry is the checkpoint's; the rest is the given config's, or HF's base defaults
+        return d.toBuilder().vocabSize((int) word[0]).hiddenSize(hidden).numHiddenLayers(layers)
+                .numAttentionHeads(numAttentionHeads).intermediateSize(intermediate).maxPositionEmbeddings((int) pos[0])
+                .typeVocabSize((int) types[0]).embeddingSize(embedding).headRatio(headRatio).convKernelSize(kernel)
+                .numGroups(groups).id2label(labels).paddingInvariant(given != null && given.paddingInvariant())
+                .extra(given != null ? given.extra() : null).build();
     }
 
     /** The first field where {@code given} and the shapes disagree is refused, naming the variable that shows it. */

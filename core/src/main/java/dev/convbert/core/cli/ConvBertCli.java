@@ -34,7 +34,19 @@ public final class ConvBertCli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command; see 'convbert --help'");
     }
 
+    /**
+     * JVM-wide settings belong to the process's entry point, not to the library types that happen to read them. The
+     * JDK's HTTP server (serve) reads its request deadline once per JVM: a request's line, headers and body must arrive
+     * within it or the connection is closed, so a client that sends slowly cannot hold a handler thread. An
+     * application embedding {@code PredictionServer} sets the same flag itself ({@code -Dsun.net.httpserver.maxReqTime=5}).
+     */
+    private static final String HTTP_REQUEST_DEADLINE = "sun.net.httpserver.maxReqTime";
+    private static final String HTTP_REQUEST_DEADLINE_SECONDS = "5";
+
     public static void main(String[] args) {
+        if (System.getProperty(HTTP_REQUEST_DEADLINE) == null) {
+            System.setProperty(HTTP_REQUEST_DEADLINE, HTTP_REQUEST_DEADLINE_SECONDS);
+        }
         int code = commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
         System.exit(code);
     }

@@ -73,10 +73,7 @@ class CheckpointConverterTest {
     void givenConfigThatDisagreesIsRefusedNamingFieldAndVariable() throws IOException {
         Checkpoint ck = Checkpoint.read(TestData.path("interop/public-tiny/tf"));
         ConvBertConfig ref = ConvBertConfig.read(TestData.path("reference/public-tiny/config.json"));
-        ConvBertConfig wrongKernel = new ConvBertConfig(ref.vocabSize(), ref.hiddenSize(), ref.numHiddenLayers(),
-                ref.numAttentionHeads(), ref.intermediateSize(), ref.hiddenAct(), 0.1, 0.1, ref.maxPositionEmbeddings(),
-                ref.typeVocabSize(), 0.02, 1e-12, 0, ref.embeddingSize(), ref.headRatio(), 7, 1, null,
-                java.util.List.of("a", "b"), false, null);
+        ConvBertConfig wrongKernel = ref.toBuilder().convKernelSize(7).build();
         var e = assertThrows(CheckpointFormatException.class, () -> CheckpointConverter.convert(ck, wrongKernel, "--config x.json"));
         assertTrue(e.getMessage().contains("conv_kernel_size is 7 in --config x.json but the checkpoint has 9")
                 && e.getMessage().contains("electra/encoder/layer_0/attention/self/conv_attn_key/depthwise_kernel [9, 64, 1]"),

@@ -19,6 +19,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConvBertConfigTest {
+    /** The builder's defaults are HF's: an empty config.json and an empty builder are the same config. */
+    @Test
+    void builderStartsFromHfDefaultsAndRoundTrips() {
+        assertEquals(ConvBertConfig.fromJson(new ObjectMapper().createObjectNode()), ConvBertConfig.builder().build());
+        for (String preset : List.of("tiny", "small", "medium-small", "base")) {
+            ConvBertConfig c = ConvBertConfig.preset(preset);
+            assertEquals(c, c.toBuilder().build(), preset);
+            assertEquals(c, ConvBertConfig.fromJson(c.toJson()), preset);
+        }
+        ConvBertConfig tiny = ConvBertConfig.tiny();
+        assertEquals(List.of(32, 2, 4, 64, 16, 5, 2), List.of(tiny.hiddenSize(), tiny.numHiddenLayers(),
+                tiny.numAttentionHeads(), tiny.intermediateSize(), tiny.embeddingSize(), tiny.convKernelSize(), tiny.numGroups()));
+        assertEquals(7, tiny.toBuilder().convKernelSize(7).build().convKernelSize());
+        var ex = assertThrows(ConfigException.class, () -> tiny.toBuilder().convKernelSize(4).build());
+        assertTrue(ex.getMessage().contains("conv_kernel_size (4) must be odd"), ex.getMessage());
+    }
+
 
     @Test
     void presetParameterCountsMatchThePaper() {
@@ -115,8 +132,8 @@ class ConvBertConfigTest {
 
     @Test
     void aModelLargerThanTheHeapIsRefusedBeforeAllocating() {
-        ConvBertConfig huge = new ConvBertConfig(30522, 16384, 1024, 16, 65536, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0,
-                16384, 2, 9, 1, null, java.util.List.of("a", "b"), true, null);
+        ConvBertConfig huge = ConvBertConfig.builder().hiddenSize(16384).numHiddenLayers(1024).numAttentionHeads(16)
+                .intermediateSize(65536).embeddingSize(16384).build();
         var ex = assertThrows(ConfigException.class, () -> huge.requireFitsInHeap("building the model"));
         assertTrue(ex.getMessage().contains("more than this JVM's") && ex.getMessage().contains("CONVBERT_JAVA_OPTS"), ex.getMessage());
         ConvBertConfig.small().requireFitsInHeap("building the model");

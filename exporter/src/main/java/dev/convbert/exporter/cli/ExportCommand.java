@@ -68,7 +68,8 @@ public final class ExportCommand implements Callable<Integer> {
         }
         var precision = fp16 ? ExportOptions.Precision.FLOAT16 : int8 ? ExportOptions.Precision.INT8 : ExportOptions.Precision.FLOAT32;
         long started = System.nanoTime();
-        var exporter = new OnnxExporter(ModelDir.open(model), new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators));
+        var exporter = new OnnxExporter(ModelDir.open(model), ExportOptions.builder().precision(precision)
+                .inline(inline).hiddenStates(hiddenStates).formulation(formulation).unfused(unfused).ortOperators(ortOperators).build());
         var proto = exporter.export(output);
         long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(ConvBertOps.SPAN_DYNAMIC_CONV.opName())).count();
         System.out.printf(java.util.Locale.ROOT, "wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s) in %.1f s%n", output,

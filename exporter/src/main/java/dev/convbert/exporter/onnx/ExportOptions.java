@@ -10,37 +10,66 @@ package dev.convbert.exporter.onnx;
 public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
                             SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortOperators) {
 
-    public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation) {
-        this(precision, inline, hiddenStates, formulation, false, false);
-    }
-
-    public ExportOptions(Precision precision, boolean inline, boolean hiddenStates, SpanDynamicConvFunction.Formulation formulation,
-                         boolean unfused) {
-        this(precision, inline, hiddenStates, formulation, unfused, false);
-    }
-
-    /**
-     * ONNX Runtime's fused contrib operators ({@code com.microsoft}) where the standard graph does not fuse into them:
-     * MultiHeadAttention for the self-attention half, SkipLayerNormalization for each residual connection and its
-     * norm, EmbedLayerNormalization for the embeddings (float32 or int8): fewer, larger nodes for ONNX Runtime; other
-     * runtimes need the standard-operator export.
-     */
-    public ExportOptions withOrtOperators(boolean fused) {
-        return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, fused);
+    /** The default export: float32, the convolution as a local function, logits only, banded windows, fused layout. */
+    public static ExportOptions defaults() {
+        return new Builder().build();
     }
 
     /** The stand-in for HF's standard export: inlined, Gather/unfold windows, unfused layout, float32. */
     public static ExportOptions standardLayout() {
-        return new ExportOptions(Precision.FLOAT32, true, false, SpanDynamicConvFunction.Formulation.GATHER_UNFOLD, true);
+        return new Builder().inline(true).formulation(SpanDynamicConvFunction.Formulation.GATHER_UNFOLD).unfused(true).build();
     }
 
-    public static ExportOptions defaults() {
-        return new ExportOptions(Precision.FLOAT32, false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL);
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** The same options at another precision. */
     public ExportOptions withPrecision(Precision p) {
-        return new ExportOptions(p, inline, hiddenStates, formulation, unfused, ortOperators);
+        return toBuilder().precision(p).build();
+    }
+
+    /**
+     * Starts from {@link #defaults()}. {@code ortOperators}: ONNX Runtime's fused contrib operators
+     * ({@code com.microsoft}) where the standard graph does not fuse into them — MultiHeadAttention for the
+     * self-attention half, SkipLayerNormalization for each residual connection and its norm, EmbedLayerNormalization
+     * for the embeddings (float32 or int8): fewer, larger nodes for ONNX Runtime; other runtimes need the
+     * standard-operator export.
+     */
+    public static final class Builder {
+        private Precision precision = Precision.FLOAT32;
+        private boolean inline;
+        private boolean hiddenStates;
+        private SpanDynamicConvFunction.Formulation formulation = SpanDynamicConvFunction.Formulation.BANDED_MATMUL;
+        private boolean unfused;
+        private boolean ortOperators;
+
+        private Builder() {
+        }
+
+        private Builder(ExportOptions o) {
+            precision = o.precision;
+            inline = o.inline;
+            hiddenStates = o.hiddenStates;
+            formulation = o.formulation;
+            unfused = o.unfused;
+            ortOperators = o.ortOperators;
+        }
+
+        public Builder precision(Precision value) { precision = value; return this; }
+        public Builder inline(boolean value) { inline = value; return this; }
+        public Builder hiddenStates(boolean value) { hiddenStates = value; return this; }
+        public Builder formulation(SpanDynamicConvFunction.Formulation value) { formulation = value; return this; }
+        public Builder unfused(boolean value) { unfused = value; return this; }
+        public Builder ortOperators(boolean value) { ortOperators = value; return this; }
+
+        public ExportOptions build() {
+            return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators);
+        }
     }
 
     public enum Precision {

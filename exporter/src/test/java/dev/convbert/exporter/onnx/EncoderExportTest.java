@@ -32,8 +32,7 @@ class EncoderExportTest {
     void convertedTfEncoderMatchesTheReference(String fixture, String set, @TempDir Path dir) throws Exception {
         ModelDir md = convert(fixture, dir);
         Path onnx = dir.resolve("encoder.onnx");
-        new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, false, true,
-                SpanDynamicConvFunction.Formulation.BANDED_MATMUL)).export(onnx);
+        new OnnxExporter(md, ExportOptions.builder().hiddenStates(true).build()).export(onnx);
         ReferenceData in = ReferenceData.read(TESTDATA.resolve("reference").resolve(set));
         long[][] ids = in.inputIds();
         long[][] mask = in.attentionMask();
@@ -65,8 +64,7 @@ class EncoderExportTest {
     @Test
     void anEncoderWithoutHiddenStatesIsRefused(@TempDir Path dir) throws Exception {
         ModelDir md = convert("public-tiny/tf", dir);
-        var e = assertThrows(ExportException.class, () -> new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32,
-                false, false, SpanDynamicConvFunction.Formulation.BANDED_MATMUL)));
+        var e = assertThrows(ExportException.class, () -> new OnnxExporter(md, ExportOptions.builder().build()));
         assertTrue(e.getMessage().contains("--hidden-states"), e.getMessage());
     }
 

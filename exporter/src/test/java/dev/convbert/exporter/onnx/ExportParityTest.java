@@ -33,7 +33,7 @@ class ExportParityTest {
             "public-tiny,false,BANDED_MATMUL", "public-grouped,false,BANDED_MATMUL"})
     void matchesReference(String set, boolean inline, SpanDynamicConvFunction.Formulation f, @TempDir Path dir) throws Exception {
         Path onnx = dir.resolve("model.onnx");
-        new OnnxExporter(ModelDir.open(REF.resolve(set)), new ExportOptions(ExportOptions.Precision.FLOAT32, inline, true, f)).export(onnx);
+        new OnnxExporter(ModelDir.open(REF.resolve(set)), ExportOptions.builder().inline(inline).hiddenStates(true).formulation(f).build()).export(onnx);
         ReferenceData ref = ReferenceData.read(REF.resolve(set));
         long[][] ids = ref.inputIds();
         long[][] mask = ref.attentionMask();
@@ -95,8 +95,7 @@ class ExportParityTest {
         Path fused = dir.resolve("fused.onnx");
         ModelDir md = ModelDir.open(REF.resolve(set));
         var standard = new OnnxExporter(md, ExportOptions.standardLayout()).export(unfused);
-        var ours = new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false,
-                SpanDynamicConvFunction.Formulation.GATHER_UNFOLD)).export(fused);
+        var ours = new OnnxExporter(md, ExportOptions.builder().inline(true).formulation(SpanDynamicConvFunction.Formulation.GATHER_UNFOLD).build()).export(fused);
         float[][] logits = run(unfused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
         double max = maxDiff(logits, want);
@@ -111,7 +110,7 @@ class ExportParityTest {
     void ortOperatorsMatchTheReference(String set, @TempDir Path dir) throws Exception {
         Path fused = dir.resolve("ort-fused.onnx");
         ModelDir md = ModelDir.open(REF.resolve(set));
-        var contrib = new OnnxExporter(md, ExportOptions.defaults().withOrtOperators(true)).export(fused);
+        var contrib = new OnnxExporter(md, ExportOptions.builder().ortOperators(true).build()).export(fused);
         var standard = new OnnxExporter(md, ExportOptions.defaults()).export(dir.resolve("standard.onnx"));
         float[][] logits = run(fused, REF.resolve(set));
         double[] want = ReferenceData.readF64(REF.resolve(set).resolve("logits.f64.bin"));
@@ -210,8 +209,7 @@ class ExportParityTest {
             assertEquals("sequence", inputs.get(0).getType().getTensorType().getShape().getDim(1).getDimParam());
             assertTrue(Files.exists(dir.resolve(set + ".card.json")));
             assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.config")));
-            OnnxMl.ModelProto inline = new OnnxExporter(md, new ExportOptions(ExportOptions.Precision.FLOAT32, true, false,
-                    SpanDynamicConvFunction.Formulation.SHIFTED_SLICES)).build();
+            OnnxMl.ModelProto inline = new OnnxExporter(md, ExportOptions.builder().inline(true).formulation(SpanDynamicConvFunction.Formulation.SHIFTED_SLICES).build()).build();
             assertEquals(0, inline.getFunctionsCount());
             assertTrue(inline.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("SpanDynamicConv")));
         }

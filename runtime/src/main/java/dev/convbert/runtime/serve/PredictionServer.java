@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
@@ -43,13 +44,6 @@ import java.util.concurrent.TimeoutException;
 public final class PredictionServer implements AutoCloseable {
 
     static final String VERSION = "0.1.0";
-    /**
-     * A request's line, headers and body must arrive within this many seconds, or the JDK server closes the
-     * connection (its {@code sun.net.httpserver.maxReqTime}, read once per JVM when the first server starts): a client
-     * that sends slowly cannot hold a handler thread.
-     */
-    static final int REQUEST_READ_SECONDS = 5;
-    private static final String MAX_REQ_TIME = "sun.net.httpserver.maxReqTime";
 
     private final Predictor predictor;
     private final BertTokenizer tokenizer;
@@ -90,9 +84,6 @@ public final class PredictionServer implements AutoCloseable {
         };
         this.v1 = new V1Protocol(json, tokenizer, options, backend);
         this.v2 = new OpenInferenceProtocol(json, options.modelName(), tokenizer, options, backend);
-        if (System.getProperty(MAX_REQ_TIME) == null) {
-            System.setProperty(MAX_REQ_TIME, Integer.toString(REQUEST_READ_SECONDS));
-        }
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
         // one thread per connection up to httpThreads; beyond that the executor refuses and the JDK server closes the
         // connection at once, so a flood of clients costs them a reset, not everyone a timeout
@@ -111,9 +102,8 @@ public final class PredictionServer implements AutoCloseable {
         s.http.start();
         long warmStart = System.nanoTime();
         try {
-            Encoding warm = tokenizer.encode("warm up", options.maxLength());
-            predictor.run(new long[][]{toLong(warm.inputIds())}, new long[][]{toLong(warm.tokenTypeIds())},
-                    new long[][]{ones(warm.length())}, false);
+            PaddedBatch warm = PaddedBatch.of(List.of(tokenizer.encode("warm up", options.maxLength())));
+            predictor.run(warm.inputIds(), warm.tokenTypeIds(), warm.attentionMask(), false);
         } catch (RuntimeException | Error e) {
             s.close();      // a server that cannot warm up must not keep its port
             throw e;
@@ -290,16 +280,7 @@ public final class PredictionServer implements AutoCloseable {
             error(e, 405, e.getRequestMethod() + " not allowed; use GET", null);
             return;
         }
-        byte[] page;
-        try (java.io.InputStream in = PredictionServer.class.getResourceAsStream("index.html")) {
-            page = in.readAllBytes();
-        }
-        e.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-        e.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:");
-        e.sendResponseHeaders(200, page.length);
-        try (OutputStream out = e.getResponseBody()) {
-            out.write(page);
-        }
+        TryPage.send(e);
     }
 
     private void notFound(HttpExchange e) throws IOException {
@@ -408,19 +389,5 @@ public final class PredictionServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static long[] toLong(int[] v) {
-        long[] out = new long[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
-    }
-
-    private static long[] ones(int n) {
-        long[] m = new long[n];
-        java.util.Arrays.fill(m, 1);
-        return m;
     }
 }

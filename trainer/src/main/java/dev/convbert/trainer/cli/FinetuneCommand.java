@@ -44,7 +44,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         @Option(names = "--model", description = "Pre-trained (or fine-tuned) model directory, HF layout.")
         Path model;
 
-        @Option(names = "--config", description = "Random initialisation: small, medium-small, base or a config.json.")
+        @Option(names = "--config", description = "Random initialisation: tiny, small, medium-small, base or a config.json.")
         String config;
     }
 
@@ -157,14 +157,13 @@ public final class FinetuneCommand implements Callable<Integer> {
         ConvBertConfig sized = modelConfig != null ? modelConfig : dev.convbert.core.modeldir.ModelDir.open(init.model).config();
         boolean base = sized.hiddenSize() >= 768;
         FineTuneConfig d = FineTuneConfig.original(t, base);
-        FineTuneConfig cfg = d.withLearningRate(lr != null ? lr : d.learningRate())
-                .withLength(epochs != null ? epochs : d.epochs(), maxSteps)
-                .withOptimisation(batchSize, warmup, weightDecay, layerDecay, maxGradNorm)
-                .withData(maxSeqLength, maxTrainExamples, !noBucketing, d.doubleUnordered() && !noDouble)
-                .withRun(seed, evalEvery, saveEvery)
-                .withHead(headOption())
-                .withPrecision(Precision.of(precision))
-                .withInitialLossScale(lossScale);
+        FineTuneConfig cfg = d.toBuilder().learningRate(lr != null ? lr : d.learningRate())
+                .epochs(epochs != null ? epochs : d.epochs()).maxSteps(maxSteps)
+                .batchSize(batchSize).warmupFraction(warmup).weightDecay(weightDecay).layerDecay(layerDecay)
+                .maxGradNorm(maxGradNorm).maxSeqLength(maxSeqLength).maxTrainExamples(maxTrainExamples)
+                .lengthBucketing(!noBucketing).doubleUnordered(d.doubleUnordered() && !noDouble)
+                .seed(seed).evalEvery(evalEvery).saveEvery(saveEvery).head(headOption())
+                .precision(Precision.of(precision)).initialLossScale(lossScale).build();
         if (!(lossScale >= 1 && lossScale < Double.POSITIVE_INFINITY)) {
             throw new InvalidInputException("--loss-scale " + lossScale + ": expected a number >= 1");
         }

@@ -28,7 +28,7 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Output of build-data.")
     Path data;
 
-    @Option(names = "--config", required = true, description = "small, medium-small, base or a config.json.")
+    @Option(names = "--config", required = true, description = "tiny, small, medium-small, base or a config.json.")
     String config;
 
     @Option(names = "--vocab", description = "Default: the vocab.txt build-data stored with the data; if given, it must be that file.")

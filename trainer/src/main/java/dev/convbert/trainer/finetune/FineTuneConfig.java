@@ -23,58 +23,96 @@ public record FineTuneConfig(GlueTask task, double learningRate, int batchSize, 
 
     /** The original recipe for {@code task} with the lr of {@code modelSize} (3e-4 small/medium-small, 1e-4 base). */
     public static FineTuneConfig original(GlueTask task, boolean base) {
-        double epochs = task == GlueTask.RTE || task == GlueTask.STS_B ? 10 : 3;
         boolean doubled = task == GlueTask.MRPC || task == GlueTask.STS_B;
-        return new FineTuneConfig(task, base ? 1e-4 : 3e-4, 32, epochs, 0, 0.1, 0.01, 0.8, 1.0, 128, 42, 0, 500, true, 0,
-                doubled, ClassifierHead.HF, Precision.FP32, LossScale.INITIAL);
+        return new Builder().task(task).learningRate(base ? 1e-4 : 3e-4).batchSize(32)
+                .epochs(task == GlueTask.RTE || task == GlueTask.STS_B ? 10 : 3).maxSteps(0).warmupFraction(0.1)
+                .weightDecay(0.01).layerDecay(0.8).maxGradNorm(1.0).maxSeqLength(128).seed(42).evalEvery(0).saveEvery(500)
+                .lengthBucketing(true).maxTrainExamples(0).doubleUnordered(doubled).head(ClassifierHead.HF)
+                .precision(Precision.FP32).initialLossScale(LossScale.INITIAL).build();
     }
 
-    public FineTuneConfig withLearningRate(double lr) {
-        return new FineTuneConfig(task, lr, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay, maxGradNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
+    /** A builder holding this run's values: the way to change one ({@code original(t, false).toBuilder().seed(7).build()}). */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    /** How long: {@code epochs}, or exactly {@code steps} when positive. */
-    public FineTuneConfig withLength(double epochs, long steps) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, steps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
-    }
+    /**
+     * Field-by-field construction; setters are named as the record's components. {@code maxSteps} &gt; 0 replaces
+     * {@code epochs}; {@code head} is HF's ({@link ClassifierHead#HF}) or the original ELECTRA head and loss;
+     * {@code precision} fp16 is mixed precision with fp32 masters and dynamic loss scaling from
+     * {@code initialLossScale} (GradScaler's init_scale, default 2^16).
+     */
+    public static final class Builder {
+        private GlueTask task;
+        private double learningRate;
+        private int batchSize;
+        private double epochs;
+        private long maxSteps;
+        private double warmupFraction;
+        private double weightDecay;
+        private double layerDecay;
+        private double maxGradNorm;
+        private int maxSeqLength;
+        private long seed;
+        private int evalEvery;
+        private int saveEvery;
+        private boolean lengthBucketing;
+        private int maxTrainExamples;
+        private boolean doubleUnordered;
+        private ClassifierHead head;
+        private Precision precision;
+        private double initialLossScale;
 
-    public FineTuneConfig withOptimisation(int batch, double warmup, double decay, double layerwiseDecay, double clipNorm) {
-        return new FineTuneConfig(task, learningRate, batch, epochs, maxSteps, warmup, decay, layerwiseDecay, clipNorm,
-                maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered, head, precision, initialLossScale);
-    }
+        private Builder() {
+        }
 
-    public FineTuneConfig withData(int seqLength, int trainExamples, boolean bucketing, boolean doubled) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, seqLength, seed, evalEvery, saveEvery, bucketing, trainExamples, doubled, head, precision, initialLossScale);
-    }
+        private Builder(FineTuneConfig c) {
+            task = c.task;
+            learningRate = c.learningRate;
+            batchSize = c.batchSize;
+            epochs = c.epochs;
+            maxSteps = c.maxSteps;
+            warmupFraction = c.warmupFraction;
+            weightDecay = c.weightDecay;
+            layerDecay = c.layerDecay;
+            maxGradNorm = c.maxGradNorm;
+            maxSeqLength = c.maxSeqLength;
+            seed = c.seed;
+            evalEvery = c.evalEvery;
+            saveEvery = c.saveEvery;
+            lengthBucketing = c.lengthBucketing;
+            maxTrainExamples = c.maxTrainExamples;
+            doubleUnordered = c.doubleUnordered;
+            head = c.head;
+            precision = c.precision;
+            initialLossScale = c.initialLossScale;
+        }
 
-    public FineTuneConfig withRun(long runSeed, int evalEverySteps, int saveEverySteps) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, runSeed, evalEverySteps, saveEverySteps, lengthBucketing, maxTrainExamples,
-                doubleUnordered, head, precision, initialLossScale);
-    }
+        public Builder task(GlueTask value) { task = value; return this; }
+        public Builder learningRate(double value) { learningRate = value; return this; }
+        public Builder batchSize(int value) { batchSize = value; return this; }
+        public Builder epochs(double value) { epochs = value; return this; }
+        public Builder maxSteps(long value) { maxSteps = value; return this; }
+        public Builder warmupFraction(double value) { warmupFraction = value; return this; }
+        public Builder weightDecay(double value) { weightDecay = value; return this; }
+        public Builder layerDecay(double value) { layerDecay = value; return this; }
+        public Builder maxGradNorm(double value) { maxGradNorm = value; return this; }
+        public Builder maxSeqLength(int value) { maxSeqLength = value; return this; }
+        public Builder seed(long value) { seed = value; return this; }
+        public Builder evalEvery(int value) { evalEvery = value; return this; }
+        public Builder saveEvery(int value) { saveEvery = value; return this; }
+        public Builder lengthBucketing(boolean value) { lengthBucketing = value; return this; }
+        public Builder maxTrainExamples(int value) { maxTrainExamples = value; return this; }
+        public Builder doubleUnordered(boolean value) { doubleUnordered = value; return this; }
+        public Builder head(ClassifierHead value) { head = value; return this; }
+        public Builder precision(Precision value) { precision = value; return this; }
+        public Builder initialLossScale(double value) { initialLossScale = value; return this; }
 
-    /** The task head: HF's (the default, for HF checkpoints and tooling) or the original ELECTRA head and loss. */
-    public FineTuneConfig withHead(ClassifierHead classifierHead) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
-                classifierHead, precision, initialLossScale);
-    }
-
-    /** fp16: mixed precision with fp32 master weights and dynamic loss scaling ({@link Precision}); for GPUs. */
-    public FineTuneConfig withPrecision(Precision p) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
-                head, p, initialLossScale);
-    }
-
-    /** The loss scale an fp16 run starts from (GradScaler's init_scale; default 2^16); halved on each overflow. */
-    public FineTuneConfig withInitialLossScale(double scale) {
-        return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay, layerDecay,
-                maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples, doubleUnordered,
-                head, precision, scale);
+        public FineTuneConfig build() {
+            return new FineTuneConfig(task, learningRate, batchSize, epochs, maxSteps, warmupFraction, weightDecay,
+                    layerDecay, maxGradNorm, maxSeqLength, seed, evalEvery, saveEvery, lengthBucketing, maxTrainExamples,
+                    doubleUnordered, head, precision, initialLossScale);
+        }
     }
 
     /** What the loss scale starts as: dynamic from {@link #initialLossScale} in fp16, none in fp32. */

@@ -38,11 +38,9 @@ public record PretrainConfig(double learningRate, int batchSize, long maxSteps, 
         while (hidden % heads != 0 || (hidden / heads) * heads != hidden) {
             heads += 2;
         }
-        return new ConvBertConfig(d.vocabSize(), hidden, d.numHiddenLayers(), heads, 4 * hidden, d.hiddenAct(),
-                d.hiddenDropoutProb(), d.attentionProbsDropoutProb(), d.maxPositionEmbeddings(), d.typeVocabSize(),
-                d.initializerRange(), d.layerNormEps(), d.padTokenId(), d.embeddingSize(), d.headRatio(), d.convKernelSize(),
-                hidden % d.numGroups() == 0 ? d.numGroups() : 1, d.classifierDropout(), List.of("LABEL_0", "LABEL_1"),
-                d.paddingInvariant(), null);
+        return d.toBuilder().hiddenSize(hidden).numAttentionHeads(heads).intermediateSize(4 * hidden)
+                .numGroups(hidden % d.numGroups() == 0 ? d.numGroups() : 1).id2label(List.of("LABEL_0", "LABEL_1"))
+                .extra(null).build();
     }
 
     public PretrainConfig withTemperature(double t) {

@@ -114,7 +114,6 @@ class PredictCommandTest {
     }
 
     static ConvBertConfig tiny() {
-        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 1, null,
-                List.of("a", "b"), true, null);
+        return ConvBertConfig.tiny().toBuilder().numGroups(1).id2label(List.of("a", "b")).build();
     }
 }

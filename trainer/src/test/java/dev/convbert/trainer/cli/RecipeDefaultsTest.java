@@ -21,8 +21,8 @@ class RecipeDefaultsTest {
 
     @Test
     void aBaseSizedModelDirectoryFineTunesAtTheBaseLearningRate(@TempDir Path dir) throws Exception {
-        ConvBertConfig wide = new ConvBertConfig(30522, 768, 1, 12, 768, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 16, 2, 9, 1,
-                null, List.of("LABEL_0", "LABEL_1"), true, null);
+        ConvBertConfig wide = ConvBertConfig.tiny().toBuilder().hiddenSize(768).numHiddenLayers(1).numAttentionHeads(12)
+                .intermediateSize(768).convKernelSize(9).numGroups(1).build();
         Path model = dir.resolve("base-width");
         try (TaskModel m = TaskModel.initialise(wide, Device.cpu(), 1)) {
             m.save(model, TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt"));

@@ -30,8 +30,8 @@ class GlueTasksTest {
     @BeforeAll
     static void writeConfig() throws IOException {
         config = dir.resolve("tiny.json");
-        new ConvBertConfig(30522, 16, 1, 4, 32, "gelu", 0.1, 0.1, 128, 2, 0.02, 1e-12, 0, 8, 2, 3, 1, null,
-                List.of("a", "b"), true, null).write(config);
+        ConvBertConfig.tiny().toBuilder().hiddenSize(16).numHiddenLayers(1).intermediateSize(32).embeddingSize(8)
+                .convKernelSize(3).numGroups(1).id2label(List.of("a", "b")).build().write(config);
     }
 
     static int run(StringWriter err, String... args) {

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClassifierHeadTest {
     /** Dropout off, so a training pass computes what an inference pass does. */
     static ConvBertConfig tiny(List<String> labels, ClassifierHead head) {
-        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 2, 0.0,
-                labels, true, null).withClassifierHead(head);
+        return ConvBertConfig.tiny().toBuilder().hiddenDropoutProb(0).attentionProbsDropoutProb(0).classifierDropout(0.0)
+                .id2label(labels).build().withClassifierHead(head);
     }
 
     static final PaddedBatch BATCH = new PaddedBatch(

@@ -26,8 +26,8 @@ class LossScalingTest {
     @Test
     void gradientsThatUnderflowFp16SurviveWithLossScaling() {
         // no dropout: the three passes must see the same network
-        ConvBertConfig c = new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.0, 0.0, 128, 2, 0.02, 1e-12, 0, 16, 2, 5, 1, 0.0,
-                List.of("a", "b"), true, null);
+        ConvBertConfig c = ConvBertConfig.tiny().toBuilder().numGroups(1).hiddenDropoutProb(0).attentionProbsDropoutProb(0)
+                .classifierDropout(0.0).id2label(List.of("a", "b")).build();
         float[] labels = {0, 1};
         try (TaskModel m = TaskModel.initialise(c, Device.cpu(), 5)) {
             m.namedParameters().get("classifier.out_proj.weight").parameter().getArray().muli(1e-3f);

@@ -42,8 +42,8 @@ class PretrainerTest {
     static final List<Device> CPU = List.of(Device.cpu());
 
     static ConvBertConfig tiny() {
-        return new ConvBertConfig(30522, 32, 2, 4, 64, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12, 0, 16, 2, 5, 1, null,
-                List.of("LABEL_0", "LABEL_1"), true, null);
+        return ConvBertConfig.tiny().toBuilder().numGroups(1).maxPositionEmbeddings(64).hiddenDropoutProb(0)
+                .attentionProbsDropoutProb(0).build();
     }
 
     static PretrainConfig config(long steps) {
