@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  * (batch 1 × seq 128, idle time between them did not help), so each backend gets a process of its own and the parent
  * only rotates blocks over them. Protocol on stdin/stdout, one line each way: {@code run BATCH SEQ REPEATS SEED} →
  * {@code ok MS…} (one untimed run, then REPEATS timed back-to-back runs on ids drawn from SEED) or {@code error WHY};
+ * {@code runp BATCH SEQ REPEATS SEED PASSES} → {@code ok WALL_MS MS…}: PASSES threads each do the same at once on the
+ * one session (as {@code score --workers} runs passes), WALL_MS from the first start to the last end;
  * {@code quit} ends the worker.
  */
 final class BackendProcess implements AutoCloseable {
@@ -48,11 +50,20 @@ final class BackendProcess implements AutoCloseable {
      * GPU of a cuda/tensorrt provider) and waits until it is loaded.
      */
     static BackendProcess start(String name, Path model, ProviderOptions provider) throws IOException {
+        return start(name, model, provider, null);
+    }
+
+    /** As above, with ONNX Runtime's intra-op threads per run set to {@code intraOpThreads} (null: the default). */
+    static BackendProcess start(String name, Path model, ProviderOptions provider, Integer intraOpThreads) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true", "-cp",
                 System.getProperty("java.class.path"), BackendProcess.class.getName(), model.toString()));
         cmd.addAll(provider.args());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();   // its errors reach our log
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);   // its errors reach our log
+        if (intraOpThreads != null) {
+            pb.environment().put("CONVBERT_ORT_THREADS", Integer.toString(intraOpThreads));
+        }
+        Process p = pb.start();
         BackendProcess b = new BackendProcess(name, p);
         String ready = b.replies.readLine();
         if (!"ready".equals(ready)) {
@@ -68,7 +79,16 @@ final class BackendProcess implements AutoCloseable {
 
     /** One block: an untimed run, then {@code repeats} timed ones; milliseconds each. */
     double[] block(int batch, int seq, int repeats, long seed) throws IOException {
-        commands.write(String.format(Locale.ROOT, "run %d %d %d %d%n", batch, seq, repeats, seed));
+        return request(String.format(Locale.ROOT, "run %d %d %d %d%n", batch, seq, repeats, seed), batch, seq);
+    }
+
+    /** {@code passes} threads each running a block at once: the wall time of all, then every run's milliseconds. */
+    double[] concurrentBlock(int batch, int seq, int repeats, long seed, int passes) throws IOException {
+        return request(String.format(Locale.ROOT, "runp %d %d %d %d %d%n", batch, seq, repeats, seed, passes), batch, seq);
+    }
+
+    private double[] request(String line, int batch, int seq) throws IOException {
+        commands.write(line);
         commands.flush();
         String reply = replies.readLine();
         if (reply == null) {
@@ -132,6 +152,10 @@ final class BackendProcess implements AutoCloseable {
                     long[][] ids = inputs.inputIds();
                     long[][] mask = inputs.attentionMask();
                     long[][] types = inputs.tokenTypeIds();
+                    if (f[0].equals("runp")) {
+                        out.println(concurrently(p, inputs, repeats, Integer.parseInt(f[5])));
+                        continue;
+                    }
                     p.run(ids, types, mask, false);      // wakes this backend's threads, untimed
                     StringBuilder reply = new StringBuilder("ok");
                     for (int r = 0; r < repeats; r++) {
@@ -140,10 +164,48 @@ final class BackendProcess implements AutoCloseable {
                         reply.append(' ').append((System.nanoTime() - start) / 1e6);
                     }
                     out.println(reply);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | InterruptedException | java.util.concurrent.ExecutionException e) {
                     out.println("error " + String.valueOf(e.getMessage()).replace('\n', ' '));
                 }
             }
+        }
+    }
+
+    /** {@code passes} threads, each an untimed run then {@code repeats} timed ones, started together. */
+    private static String concurrently(Predictor p, PaddedBatch in, int repeats, int passes)
+            throws InterruptedException, java.util.concurrent.ExecutionException {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(passes);
+        try {
+            var warm = new java.util.concurrent.CountDownLatch(passes);
+            var go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<double[]>> runs = new ArrayList<>();
+            for (int t = 0; t < passes; t++) {
+                runs.add(pool.submit(() -> {
+                    p.run(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), false);
+                    warm.countDown();
+                    go.await();
+                    double[] ms = new double[repeats];
+                    for (int r = 0; r < repeats; r++) {
+                        long start = System.nanoTime();
+                        p.run(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), false);
+                        ms[r] = (System.nanoTime() - start) / 1e6;
+                    }
+                    return ms;
+                }));
+            }
+            warm.await();
+            long start = System.nanoTime();
+            go.countDown();
+            StringBuilder reply = new StringBuilder("ok");
+            List<double[]> all = new ArrayList<>();
+            for (var f : runs) {
+                all.add(f.get());
+            }
+            reply.append(' ').append((System.nanoTime() - start) / 1e6);
+            all.forEach(ms -> Arrays.stream(ms).forEach(v -> reply.append(' ').append(v)));
+            return reply.toString();
+        } finally {
+            pool.shutdownNow();
         }
     }
 }

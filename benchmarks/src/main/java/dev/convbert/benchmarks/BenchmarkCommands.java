@@ -9,6 +9,6 @@ public final class BenchmarkCommands implements SubcommandProvider {
     @Override
     public List<Object> commands() {
         return List.of(new TokenizerBenchmark(), new ModelBenchmark(), new ExportBenchmark(), new LatencyBenchmark(), new ServeLoadTest(), new PlotMetrics(),
-                new GpuCheck(), new ReliabilityCases(), new PageCheck());
+                new GpuCheck(), new ReliabilityCases(), new PageCheck(), new OptimizeCommand());
     }
 }

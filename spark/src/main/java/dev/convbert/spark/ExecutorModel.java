@@ -41,15 +41,18 @@ final class ExecutorModel {
         this.runs = new Semaphore(runsAtOnce);
     }
 
-    /** The shipped model and vocabulary, from this host's local copy, for {@code cores} (0: every core of the JVM). */
-    static ExecutorModel get(ShippedModel shipped, int cores) {
+    /**
+     * The shipped model and vocabulary, from this host's local copy, for {@code cores} (0: every core of the JVM), with
+     * {@code workers} passes at once (0: the default for that many cores; the driver reads what optimize recorded).
+     */
+    static ExecutorModel get(ShippedModel shipped, int cores, int workers) {
         Path[] local = shipped.local();
-        return get(local[0], local[1], cores > 0 ? cores : Runtime.getRuntime().availableProcessors());
+        return get(local[0], local[1], cores > 0 ? cores : Runtime.getRuntime().availableProcessors(), workers);
     }
 
-    private static ExecutorModel get(Path onnx, Path vocab, int cores) {
-        return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores, key -> {
-            int runsAtOnce = OrtModel.concurrentPasses(cores);
+    private static ExecutorModel get(Path onnx, Path vocab, int cores, int workers) {
+        return OPEN.computeIfAbsent(onnx + "\n" + vocab + "\n" + cores + "\n" + workers, key -> {
+            int runsAtOnce = workers > 0 ? workers : OrtModel.concurrentPasses(cores);
             try {
                 return new ExecutorModel(OrtModel.open(onnx, ExecutionProvider.cpu(), OrtModel.threadsPerPass(cores, runsAtOnce)),
                         new BertTokenizer(Vocab.read(vocab)), runsAtOnce);

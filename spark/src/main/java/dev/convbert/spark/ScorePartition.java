@@ -23,15 +23,17 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
     private final ShippedModel shipped;
     private final int threads;
+    private final int workers;
     private final int maxLength;
     private final int batchSize;
     private final List<String> labels;
     private final CollectionAccumulator<String> stats;
 
-    ScorePartition(ShippedModel shipped, int threads, int maxLength, int batchSize, List<String> labels,
+    ScorePartition(ShippedModel shipped, int threads, int workers, int maxLength, int batchSize, List<String> labels,
                    CollectionAccumulator<String> stats) {
         this.shipped = shipped;
         this.threads = threads;
+        this.workers = workers;
         this.maxLength = maxLength;
         this.batchSize = batchSize;
         this.labels = List.copyOf(labels);
@@ -46,7 +48,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             return rows.iterator();
         }
         long started = System.nanoTime();
-        ExecutorModel em = ExecutorModel.get(shipped, threads);
+        ExecutorModel em = ExecutorModel.get(shipped, threads, workers);
         List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
             texts.add(new String[]{r.getString(SparkInputs.TEXT_A), r.getString(SparkInputs.TEXT_B)});

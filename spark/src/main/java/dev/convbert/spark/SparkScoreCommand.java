@@ -20,7 +20,9 @@ import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
+import dev.convbert.core.modeldir.ExportFiles;
 import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.runtime.score.RunSettings;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
@@ -221,12 +223,15 @@ public final class SparkScoreCommand implements Callable<Integer> {
             ShippedModel shipped = ShippedModel.ship(spark.sparkContext(), model, v);
             CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("convbert partitions");
             int threads = executorCores(spark.sparkContext().getConf());
+            // what convbert optimize measured best on the CPU, recorded in the export's card; 0: the default
+            var recorded = RunSettings.recorded(model).filter(r -> r.provider().equals("cpu"));
+            int workers = recorded.map(RunSettings.Recorded::workers).orElse(0);
 
             Dataset<Row> in = t != null ? SparkInputs.glue(spark, examples)
                     : SparkInputs.files(spark, input, inputFormat != null ? inputFormat : SparkInputs.formatOf(input),
                     textColumn, pairColumn, idColumn, labelColumn);
             int n = partitions != null ? partitions : Math.max(1, spark.sparkContext().defaultParallelism() * 2);
-            Dataset<Row> scored = scored(in, n, new ScorePartition(shipped, threads, maxLength, batchSize, labels,
+            Dataset<Row> scored = scored(in, n, new ScorePartition(shipped, threads, workers, maxLength, batchSize, labels,
                     stats));
             long jobStarted = System.nanoTime();
 
@@ -261,9 +266,11 @@ public final class SparkScoreCommand implements Callable<Integer> {
             summary.put("partitions", n);
             summary.put("executor_cores", threads > 0 ? Integer.toString(threads) : "executor's processors");
             if (threads > 0) {                              // as ExecutorModel opens the session
-                summary.put("passes_at_once_per_executor", OrtModel.concurrentPasses(threads));
-                summary.put("intra_op_threads", OrtModel.threadsPerPass(threads, OrtModel.concurrentPasses(threads)));
+                int passes = workers > 0 ? workers : OrtModel.concurrentPasses(threads);
+                summary.put("passes_at_once_per_executor", passes);
+                summary.put("intra_op_threads", OrtModel.threadsPerPass(threads, passes));
             }
+            summary.put("run_settings", recorded.isPresent() ? ExportFiles.card(model).getFileName() + " (convbert optimize)" : "default");
             summary.put("seconds", seconds);
             summary.put("rows_per_s", rows / seconds);
             summary.put("wall_seconds_with_session_start", (System.nanoTime() - started) / 1e9);

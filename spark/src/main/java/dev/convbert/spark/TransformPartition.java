@@ -41,7 +41,7 @@ final class TransformPartition implements MapPartitionsFunction<Row, Row> {
         if (rows.isEmpty()) {
             return rows.iterator();
         }
-        ExecutorModel em = ExecutorModel.get(shipped, 0);
+        ExecutorModel em = ExecutorModel.get(shipped, 0, 0);
         List<String[]> texts = new ArrayList<>(rows.size());
         for (Row r : rows) {
             texts.add(new String[]{r.isNullAt(textIndex) ? "" : r.getString(textIndex),

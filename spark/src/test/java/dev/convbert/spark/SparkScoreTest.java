@@ -199,7 +199,7 @@ class SparkScoreTest {
             ShippedModel shipped = ShippedModel.ship(spark.sparkContext(), MODEL, VOCAB);
             org.apache.spark.util.CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("stats");
             var in = SparkInputs.glue(spark, GlueReader.read(GLUE, GlueTask.SST_2, "dev"));
-            var scored = SparkScoreCommand.scored(in, 4, new ScorePartition(shipped, 1, 128, 32,
+            var scored = SparkScoreCommand.scored(in, 4, new ScorePartition(shipped, 1, 0, 128, 32,
                     GlueTask.SST_2.labels(), stats));
             scored.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
                 TaskContext task = TaskContext.get();

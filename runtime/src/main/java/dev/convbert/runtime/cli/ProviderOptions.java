@@ -47,6 +47,18 @@ public final class ProviderOptions {
         return a;
     }
 
+    /** A copy that builds TensorRT's engines in float16 (optimize's trt-fp16 candidate). */
+    public ProviderOptions withTrtFp16() {
+        ProviderOptions o = new ProviderOptions();
+        o.provider = provider;
+        o.deviceId = deviceId;
+        o.trtFp16 = true;
+        o.trtCache = trtCache;
+        o.trtProfile = trtProfile;
+        o.allowFallback = allowFallback;
+        return o;
+    }
+
     /** For TensorRT without --trt-profile: one profile spanning {@code spec} (a benchmark's whole grid). */
     public void defaultTrtProfile(String spec) {
         if (provider.equalsIgnoreCase("tensorrt") && trtProfile == null) {

@@ -17,6 +17,7 @@ import dev.convbert.core.cli.BatchOptions;
 import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.runtime.score.RunSettings;
 import dev.convbert.runtime.score.ScoringException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -93,16 +94,13 @@ public final class ScoreCommand implements Callable<Integer> {
         boolean failed = false;
         boolean otherData = false;
         java.io.PrintWriter console = spec.commandLine().getOut();
-        int passes = workers != null ? workers : OrtModel.concurrentPasses(ep);
-        if (passes < 1) {
-            throw new ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
-        }
-        int threads = OrtModel.threadsPerPass(OrtModel.threads(), passes);
         Path model = modelOptions.model();
+        RunSettings run = RunSettings.resolve(model, ep, workers, OrtModel.threads());
+        int passes = run.workers();
+        int threads = run.threadsPerPass();
         try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, threads)) {
             ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "scoring");
-            console.println("provider: " + m.provider() + " (" + passes + (passes == 1 ? " pass" : " passes") + " at once, "
-                    + threads + " intra-op thread" + (threads == 1 ? "" : "s") + " each)");
+            console.println("provider: " + m.provider() + " (" + run.describe() + ")");
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));
             Path v = scoring.vocab();
             int maxLength = scoring.maxLength();
@@ -117,6 +115,7 @@ public final class ScoreCommand implements Callable<Integer> {
             result.put("provider", m.provider());
             result.put("workers", passes);
             result.put("intra_op_threads", threads);
+            result.put("run_settings", run.source());
             result.put("max_length", maxLength);
             m.placement().ifPresent(placement -> result.put("placement", placement.summary()));
             result.put("precision", m.metadata().getOrDefault("convbert.precision", "float32"));

@@ -5,6 +5,7 @@ import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.runtime.score.RunSettings;
 import dev.convbert.runtime.serve.PredictionServer;
 import dev.convbert.runtime.serve.ServerOptions;
 import picocli.CommandLine;
@@ -98,12 +99,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ExecutionProvider ep = providerOptions.provider();
-        int passes = workers != null ? workers : OrtModel.concurrentPasses(ep);
-        if (passes < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--workers " + passes + ": expected 1 or more");
-        }
         Path model = modelOptions.model();
-        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, OrtModel.threadsPerPass(OrtModel.threads(), passes))) {
+        RunSettings run = RunSettings.resolve(model, ep, workers, OrtModel.threads());
+        int passes = run.workers();
+        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, run.threadsPerPass())) {
             ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "serving");
             int length = scoring.maxLength();
             var d = ServerOptions.defaults();
@@ -120,10 +119,10 @@ public final class ServeCommand implements Callable<Integer> {
                     server.close();
                     stop.countDown();
                 }));
-                System.out.printf("serving %s on http://%s:%d (provider %s, %d micro-batch%s at once, texts cut at %d tokens);"
+                System.out.printf("serving %s on http://%s:%d (provider %s, %d micro-batch%s at once: %s; texts cut at %d tokens);"
                         + " POST /v1/predict, POST /v2/models/" + options.modelName() + "/infer (Open Inference Protocol),"
                         + " GET /health, GET /metrics%n",
-                        model, host, server.port(), m.provider(), passes, passes == 1 ? "" : "es", length);
+                        model, host, server.port(), m.provider(), passes, passes == 1 ? "" : "es", run.source(), length);
                 stop.await();
             }
         }

@@ -1,0 +1,111 @@
+package dev.convbert.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.convbert.core.cli.ConvBertCli;
+import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.core.io.Hashing;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code convbert optimize} end to end on a tiny STS-B model (regression: any change in the outputs moves the metric,
+ * so the gate can be made to fail on purpose): the dynamic int8 export misses a 0.005 tolerance (|Δ| ≈ 0.03 on this
+ * model, float32's ≈ 0.0002) and must be neither timed nor chosen; a rerun keeps what was measured; the winner is the
+ * very file that was gated, and {@code score} of it, with the settings its card records, gives the gated metric.
+ */
+@Timeout(300)   // child JVMs time the candidates
+class OptimizeTest {
+    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    static final String GLUE = TESTDATA.resolve("glue").toString();
+    static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    static Path dir;
+    static Path tuned;
+
+    @BeforeAll
+    static void fineTuneATinyRegressionModel() throws IOException {
+        Path config = dir.resolve("tiny.json");
+        ConvBertConfig.tiny().toBuilder().hiddenSize(48).intermediateSize(96).embeddingSize(24)
+                .id2label(List.of("LABEL_0")).build().write(config);
+        tuned = dir.resolve("stsb");
+        assertEquals(0, cli(new StringWriter(), "finetune", "--task", "sts-b", "--data-dir", GLUE, "--config", config.toString(),
+                "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", tuned.toString(),
+                "--max-steps", "8", "--batch-size", "3", "--lr", "2e-3", "--layer-decay", "1.0"));
+    }
+
+    static int cli(StringWriter out, String... args) {
+        return ConvBertCli.commandLine(new PrintWriter(out, true), new PrintWriter(out, true)).execute(args);
+    }
+
+    static List<String> optimize(Path output, String... extra) {
+        List<String> a = new ArrayList<>(List.of("optimize", "--model", tuned.toString(), "--task", "sts-b", "--data-dir",
+                GLUE, "--output", output.toString(), "--tolerance", "0.005", "--settle-ms", "0"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    @Test
+    void aFailingCandidateIsNeitherTimedNorChosenAndARerunKeepsTheMeasurements() throws IOException {
+        Path out = dir.resolve("shapes");
+        List<String> args = optimize(out, "--candidates", "float32,int8", "--workers", "1", "--shapes", "1x8,2x16",
+                "--min-seconds", "0.05", "--max-runs", "5", "--repeats", "5");
+        assertEquals(0, cli(new StringWriter(), args.toArray(String[]::new)));
+        JsonNode state = JSON.readTree(out.resolve("optimize.json").toFile());
+        assertFalse(state.path("candidates").path("int8").path("gate").path("passed").asBoolean(true), state.toString());
+        assertTrue(state.path("candidates").path("float32").path("gate").path("passed").asBoolean(), state.toString());
+        assertFalse(state.path("timings").has("int8"), "a candidate that failed its gate was timed: " + state.path("timings"));
+        assertEquals("float32", state.path("winner").path("export").asText());
+        assertEquals(1, state.path("ranking").size(), state.path("ranking").toString());
+        assertEquals(5, state.path("timings").path("float32").path("1x8").path("runs").asInt(), state.toString());
+
+        StringWriter again = new StringWriter();
+        assertEquals(0, cli(again, args.toArray(String[]::new)));
+        JsonNode resumed = JSON.readTree(out.resolve("optimize.json").toFile());
+        assertEquals(state.path("timings"), resumed.path("timings"), "a rerun measured again instead of resuming");
+        assertEquals(2, resumed.path("sessions").asInt());
+
+        StringWriter other = new StringWriter();
+        List<String> changed = new ArrayList<>(args);
+        changed.set(changed.indexOf("0.005"), "0.5");
+        assertEquals(2, cli(other, changed.toArray(String[]::new)));
+        assertTrue(other.toString().contains("tolerance was \"0.005\", now \"0.5\"") && other.toString().contains("--fresh"),
+                other.toString());
+    }
+
+    @Test
+    void theWinnerIsTheGatedFileAndScoresAsItsGateDid() throws IOException {
+        Path out = dir.resolve("real");
+        assertEquals(0, cli(new StringWriter(), optimize(out, "--real-data", "--rounds", "1", "--candidates", "float32,contrib",
+                "--workers", "1,2").toArray(String[]::new)));
+        JsonNode state = JSON.readTree(out.resolve("optimize.json").toFile());
+        JsonNode winner = state.path("winner");
+        Path onnx = out.resolve("stsb.onnx");
+        assertEquals(state.path("candidates").path(winner.path("export").asText()).path("sha256").asText(), Hashing.sha256(onnx));
+        assertTrue(state.path("timings").has(OptimizeCommand.BASELINE), state.path("timings").toString());
+        assertEquals(4, state.path("ranking").size(), state.path("ranking").toString());
+
+        Path result = dir.resolve("score.json");
+        StringWriter console = new StringWriter();
+        assertEquals(0, cli(console, "score", "--model", onnx.toString(), "--task", "sts-b", "--data-dir", GLUE,
+                "--output", result.toString()));
+        JsonNode scored = JSON.readTree(result.toFile());
+        assertEquals(winner.path("workers").asInt(), scored.path("workers").asInt(), console.toString());
+        assertTrue(scored.path("run_settings").asText().startsWith("stsb.card.json"), scored.toString());
+        assertEquals(state.path("candidates").path(winner.path("export").asText()).path("gate").path("measured").asDouble(),
+                scored.path("dev").path("main").asDouble(), 0.0, "score of the winner differs from its gate");
+    }
+}
