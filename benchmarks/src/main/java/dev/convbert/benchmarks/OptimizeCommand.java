@@ -79,6 +79,11 @@ public final class OptimizeCommand implements Callable<Integer> {
             + "score runs, instead of at --shapes; also times the dataset-order × 32 padded float32 baseline.")
     boolean realData;
 
+    @Option(names = "--real-data-tasks", split = ",", paramLabel = "TASK", description = "With --real-data: the GLUE dev "
+            + "splits to time on (default: --task's). Other tasks' texts only measure speed (e.g. sst-2,mrpc,qnli); the "
+            + "gate is always --task's.")
+    List<String> realDataTasks;
+
     @Option(names = "--objective", defaultValue = "throughput", description = "throughput (sequences/s; what score and "
             + "spark-score need) or latency (p50 of one pass, at --shapes; what an interactive server needs). Default ${DEFAULT-VALUE}.")
     String objective;
@@ -154,7 +159,8 @@ public final class OptimizeCommand implements Callable<Integer> {
         Files.createDirectories(output);
         try (OutputLock lock = OutputLock.acquire(output, "optimize")) {
             OptimizeState state = OptimizeState.open(output, fingerprint(md, t, provider, cores, workerCounts, candidates), fresh);
-            int steps = candidates.size() + (realData ? rounds : shapeList.size()) + 1;
+            List<GlueTask> timedOn = realDataTasks == null ? List.of(t) : realDataTasks.stream().map(GlueTask::fromId).toList();
+            int steps = candidates.size() + (realData ? rounds * timedOn.size() : shapeList.size()) + 1;
             try (Progress progress = Progress.start("optimize", steps, "step")) {
                 Map<String, Path> exports = new LinkedHashMap<>();
                 for (OptimizeCandidate c : candidates) {
@@ -177,7 +183,7 @@ public final class OptimizeCommand implements Callable<Integer> {
                             + "); check the model with 'convbert score', or raise --tolerance knowingly");
                 }
                 if (realData) {
-                    timeOnRealData(settings, exports, md, t, provider, state, progress);
+                    timeOnRealData(settings, exports, md, timedOn, provider, state, progress);
                 } else {
                     OptimizeTimer.Limits limits = new OptimizeTimer.Limits(repeats, minSeconds, maxRuns, settleMs);
                     for (int[] s : shapeList) {
@@ -231,15 +237,13 @@ public final class OptimizeCommand implements Callable<Integer> {
         return onnx;
     }
 
-    /** Rounds over the dev split, the settings' order rotating; each round saved as it ends. */
+    /** Rounds over each task's dev split, the settings' order rotating; each round saved as it ends. */
     private void timeOnRealData(List<OptimizeCandidate.Setting> settings, Map<String, Path> exports, ModelDir md,
-                                GlueTask t, ExecutionProvider provider, OptimizeState state, Progress progress) throws Exception {
-        String split = t.devSplits().get(0).name();
+                                List<GlueTask> tasks, ExecutionProvider provider, OptimizeState state, Progress progress)
+            throws Exception {
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(md.vocabFile()));
         int maxLength = Math.min(ModelDir.trainedMaxLength(md.trainingMetrics()).orElse(128),
                 md.config().maxPositionEmbeddings());
-        List<Encoding> rows = BatchRunner.encode(tokenizer, GlueReader.read(dataDir, t, split), maxLength);
-        state.realData(t.glueName() + " " + split, rows.size(), maxLength);
         Map<String, Predictor> sessions = new LinkedHashMap<>();
         try {
             for (OptimizeCandidate.Setting s : settings) {
@@ -249,15 +253,20 @@ public final class OptimizeCommand implements Callable<Integer> {
             }
             Predictor baseline = OrtModel.open(exports.get(OptimizeCandidate.FLOAT32), provider, OrtModel.threads());
             sessions.put(BASELINE, baseline);
-            for (int r = 0; r < rounds; r++) {
-                String unit = "round " + (r + 1);
-                if (!state.measured(unit)) {
-                    List<OptimizeCandidate.Setting> order = new ArrayList<>(settings);
-                    java.util.Collections.rotate(order, -r);
-                    state.recordRates(unit, OptimizeTimer.realDataRound(order, sessions, rows, baseline, settleMs));
-                    state.save();
+            for (GlueTask task : tasks) {
+                String split = task.devSplits().get(0).name();
+                List<Encoding> rows = BatchRunner.encode(tokenizer, GlueReader.read(dataDir, task, split), maxLength);
+                state.realData(task.glueName(), split, rows.size(), maxLength);
+                for (int r = 0; r < rounds; r++) {
+                    String unit = task.glueName() + " round " + (r + 1);
+                    if (!state.measured(unit)) {
+                        List<OptimizeCandidate.Setting> order = new ArrayList<>(settings);
+                        java.util.Collections.rotate(order, -r);
+                        state.recordRates(unit, OptimizeTimer.realDataRound(order, sessions, rows, baseline, settleMs));
+                        state.save();
+                    }
+                    progress.step(1);
                 }
-                progress.step(1);
             }
         } finally {
             for (Predictor p : sessions.values()) {
@@ -316,7 +325,8 @@ public final class OptimizeCommand implements Callable<Integer> {
         f.put("provider", String.join(" ", providerOptions.args()));
         f.put("cores", cores);
         f.set("device", GpuInfo.describe(provider, JSON));
-        f.put("measure", realData ? "real-data, " + rounds + " rounds" : "shapes " + String.join(",", shapes)
+        f.put("measure", realData ? "real data " + (realDataTasks == null ? t.id() : String.join(",", realDataTasks)) + ", "
+                + rounds + " rounds" : "shapes " + String.join(",", shapes)
                 + ", repeats " + repeats + ", min " + minSeconds + " s, max " + maxRuns + " runs");
         f.put("objective", objective);
         f.put("workers", workerCounts.toString());

@@ -121,9 +121,12 @@ final class OptimizeState {
         json.withArray("measured").add(unit);
     }
 
-    void realData(String split, int rows, int maxLength) {
-        json.putObject("real_data").put("split", split).put("rows", rows).put("max_length", maxLength)
-                .put("batching", "length-sorted passes of " + OptimizeCommand.REAL_DATA_ROWS + " rows, as score runs");
+    /** A dev split the settings are timed on; its rounds are the units named "TASK round N". */
+    void realData(String task, String split, int rows, int maxLength) {
+        ObjectNode rd = json.has("real_data") ? (ObjectNode) json.get("real_data") : json.putObject("real_data");
+        rd.put("batching", "length-sorted passes of " + OptimizeCommand.REAL_DATA_ROWS + " rows, as score runs");
+        rd.put("max_length", maxLength);
+        (rd.has("tasks") ? (ObjectNode) rd.get("tasks") : rd.putObject("tasks")).putObject(task).put("split", split).put("rows", rows);
     }
 
     void winner(OptimizeCandidate.Setting best, Path onnx, OptimizeRanking ranking) {
