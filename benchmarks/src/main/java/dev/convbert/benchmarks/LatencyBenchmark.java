@@ -3,10 +3,10 @@ package dev.convbert.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.io.Progress;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
@@ -47,11 +47,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A fine-tuned model directory (its export is made here).")
     Path model;
 
-    @Option(names = "--task", required = true, description = "The task the model was fine-tuned on (for the accuracy gate).")
-    String task;
-
-    @Option(names = "--data-dir", required = true, description = "GLUE data (the task's dev split).")
-    Path dataDir;
+    @CommandLine.Mixin
+    GlueOptions glue = new GlueOptions();
 
     @Option(names = "--output", required = true, description = "Output directory.")
     Path output;
@@ -62,21 +59,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--seq-lengths", split = ",", defaultValue = "32,128,512", description = "Sequence lengths of the grid, capped by max_position_embeddings (default ${DEFAULT-VALUE}).")
     int[] seqLengths;
 
-    @Option(names = "--repeats", defaultValue = "5",
-            description = "Timed back-to-back runs per backend per block (default ${DEFAULT-VALUE}); blocks repeat until --min-seconds.")
-    int repeats;
-
-    @Option(names = "--min-seconds", defaultValue = "1.0", description = "Keep repeating a cell until this many seconds are measured (default ${DEFAULT-VALUE}).")
-    double minSeconds;
-
-    @Option(names = "--max-runs", defaultValue = "60",
-            description = "Stop a cell after this many timed runs per backend even before --min-seconds (default ${DEFAULT-VALUE}).")
-    int maxRuns;
-
-    @Option(names = "--settle-ms", defaultValue = Settle.DEFAULT_MS,
-            description = "Idle time before each timed run (default ${DEFAULT-VALUE}): ORT's and PyTorch's worker threads keep "
-                    + "spinning after a run and would slow whichever backend runs next.")
-    int settleMs;
+    @CommandLine.Mixin
+    TimingOptions timing = new TimingOptions();
 
     @Option(names = "--backends", split = ",", defaultValue = "ort-fused,ort-unfused,ort-int8,djl",
             description = "Any of ort-fused (our export), ort-inline (its function inlined), ort-int8 (with --int8), "
@@ -134,7 +118,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         int minBatch = Arrays.stream(batchSizes).min().orElse(1);
         int optSeq = Math.max(minSeq, Math.min(128, maxSeq));       // the headline 1 × 128 cell, where it is in the grid
         providerOptions.defaultTrtProfile(minBatch + "x" + minSeq + ":" + minBatch + "x" + optSeq + ":" + maxBatch + "x" + maxSeq);
-        GlueTask t = GlueTask.fromId(task);
+        GlueTask t = glue.task();
         Path fused = output.resolve("model.onnx");
         Path inline = output.resolve("model-inline.onnx");
         Path int8 = output.resolve("model-int8.onnx");
@@ -165,7 +149,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         result.put("threads", Runtime.getRuntime().availableProcessors());
         result.put("provider_requested", String.join(" ", providerOptions.args()));
         result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
-        result.put("settle_ms", settleMs);
+        result.put("settle_ms", timing.settleMs);
         result.put("far_cores_ns", farCoresNs);
         result.put("malloc_env", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "unset") + " / "
                 + System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", "unset") + " / LD_PRELOAD="
@@ -204,7 +188,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         if (!realData.isEmpty()) {
             realData(fused, sources, md, result, mapper);
         }
-        write(result, cells, mapper);
+        LatencyReport.write(output, result, cells, mapper, new LatencyReport.Setup(model, timing.repeats, farCoresNs));
         System.out.printf(Locale.ROOT, "benchmark: %d cells of %d backends%s measured in %.0f s; wrote %s (results.json, results.csv,"
                 + " latency.png, summary.md)%n", cells.size() / Math.max(1, measured.size()), measured.size(),
                 realData.isEmpty() ? "" : " and " + realData.size() + " dev splits", (System.nanoTime() - started) / 1e9, output);
@@ -249,7 +233,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     variants.add(new RealDataBenchmark.Variant(e.getKey(), side, workers));
                 }
             }
-            result.set("real_data", RealDataBenchmark.run(m, variants, md.vocabFile(), dataDir, tasks, realDataRounds,
+            result.set("real_data", RealDataBenchmark.run(m, variants, md.vocabFile(), glue.dataDir(), tasks, realDataRounds,
                     realDataTokens, mapper));
         } finally {
             for (OrtModel o : opened) {
@@ -261,7 +245,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     /** The dev accuracy gate on one export, recorded under {@code into}. */
     private AccuracyGate gate(Path onnx, ModelDir md, GlueTask t, ObjectNode into) throws Exception {
         try (OrtModel m = OrtModel.open(onnx, providerOptions.provider())) {
-            return ExportGate.run(m, onnx, md.vocabFile(), dataDir, t, tolerance, into);
+            return ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, into);
         }
     }
 
@@ -306,16 +290,16 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         }
                         double spent = 0;
                         int rounds = 0;
-                        while (rounds == 0 || spent < minSeconds * workers.size()) {
+                        while (rounds == 0 || spent < timing.minSeconds * workers.size()) {
                             for (BackendProcess w : workers.values()) {
-                                Settle.pause(settleMs);
+                                Settle.pause(timing.settleMs);
                                 double coreNs = CoreDistance.roundTripNs(20_000);
-                                for (double ms : w.block(batch, seq, repeats, seed)) {
+                                for (double ms : w.block(batch, seq, timing.repeats, seed)) {
                                     times.get(w.name()).add(new double[]{ms, coreNs});
                                     spent += ms / 1000;
                                 }
                             }
-                            if (++rounds * repeats >= maxRuns) {
+                            if (++rounds * timing.repeats >= timing.maxRuns) {
                                 break;
                             }
                         }
@@ -326,7 +310,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         workers.values().forEach(BackendProcess::close);
                         workers.clear();
                         progress.step(1);
-                        write(result, cells, mapper);
+                        LatencyReport.write(output, result, cells, mapper, new LatencyReport.Setup(model, timing.repeats, farCoresNs));
                         continue;
                     }
                     for (var e : times.entrySet()) {
@@ -337,111 +321,17 @@ public final class LatencyBenchmark implements Callable<Integer> {
                         LatencyCell c = new LatencyCell(e.getKey(), batch, seq, ms, near, far);
                         cells.add(c);
                         System.out.printf(Locale.ROOT, "seq %4d batch %4d %-11s p50 %9.2f ms  p90 %9s  p99 %9s  mean %9.2f  %9.1f seq/s  (near %s / far %s ms, %.0f%% far)%n",
-                                seq, batch, c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
-                                c.sequencesPerSecond(), ms(LatencyCell.percentile(c.near(), 0.5)), ms(LatencyCell.percentile(c.far(), 0.5)), 100 * c.farFraction());
+                                seq, batch, c.backend(), c.percentile(0.5), LatencyReport.ms(c.percentile(0.9)), LatencyReport.ms(c.percentile(0.99)), c.mean(),
+                                c.sequencesPerSecond(), LatencyReport.ms(LatencyCell.percentile(c.near(), 0.5)), LatencyReport.ms(LatencyCell.percentile(c.far(), 0.5)), 100 * c.farFraction());
                     }
                     progress.step(1);
-                    write(result, cells, mapper);   // after every cell: a crash keeps what was measured
+                    LatencyReport.write(output, result, cells, mapper, new LatencyReport.Setup(model, timing.repeats, farCoresNs));   // after every cell: a crash keeps what was measured
                 }
             }
         } finally {
             workers.values().forEach(BackendProcess::close);
         }
         return cells;
-    }
-
-    private void write(ObjectNode result, List<LatencyCell> cells, ObjectMapper mapper) throws java.io.IOException {
-        ArrayNode rows = result.putArray("cells");
-        StringBuilder csv = new StringBuilder("backend,batch,seq,repeats,p50_ms,p90_ms,p99_ms,mean_ms,sequences_per_s,p50_near_ms,p50_far_ms,far_fraction\n");
-        for (LatencyCell c : cells) {
-            ObjectNode row = rows.addObject().put("backend", c.backend()).put("batch", c.batch()).put("seq", c.seq())
-                    .put("repeats", c.ms().length).put("p50_ms", c.percentile(0.5)).put("mean_ms", c.mean())
-                    .put("sequences_per_s", c.sequencesPerSecond()).put("far_fraction", c.farFraction());
-            // too few runs for a tail, or no run in a placement: null, not NaN (which JSON lacks)
-            putOrNull(row, "p90_ms", c.percentile(0.9));
-            putOrNull(row, "p99_ms", c.percentile(0.99));
-            putOrNull(row, "p50_near_ms", LatencyCell.percentile(c.near(), 0.5));
-            putOrNull(row, "p50_far_ms", LatencyCell.percentile(c.far(), 0.5));
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.3f,%s,%s,%.3f,%.2f,%s,%s,%.3f%n", c.backend(), c.batch(), c.seq(),
-                    c.ms().length, c.percentile(0.5), csvMs(c.percentile(0.9)), csvMs(c.percentile(0.99)), c.mean(),
-                    c.sequencesPerSecond(), csvMs(LatencyCell.percentile(c.near(), 0.5)), csvMs(LatencyCell.percentile(c.far(), 0.5)), c.farFraction()));
-        }
-        AtomicFiles.writeString(output.resolve("results.json"), mapper.writeValueAsString(result) + "\n");
-        AtomicFiles.writeString(output.resolve("results.csv"), csv.toString());
-        LatencyChart.write(output.resolve("latency.png"), cells.stream()
-                .map(c -> new LatencyChart.Point(c.backend(), c.seq(), c.batch(), c.percentile(0.5))).toList());
-        AtomicFiles.writeString(output.resolve("summary.md"), summary(cells, result));
-    }
-
-    private String summary(List<LatencyCell> cells, ObjectNode result) {
-        StringBuilder md = new StringBuilder("# Latency benchmark\n\n");
-        md.append("Model `").append(model).append("` (").append(result.get("parameters").asLong()).append(" parameters), ")
-                .append(result.get("threads").asInt()).append(" cores, malloc settings: `")
-                .append(result.get("malloc_env").asText()).append("`, ").append(result.get("settle_ms").asInt())
-                .append(" ms idle and one untimed run before each block of ").append(repeats)
-                .append(" back-to-back timed runs; each backend in its own JVM, blocks rotating over them. Before each block")
-                .append(" a cache-line round trip between two threads is timed: blocks above ").append((int) farCoresNs)
-                .append(" ns ran on cores with separate L3 caches ('far'; see CoreDistance).\n\n");
-        md.append("Accuracy gate: ").append(result.get("accuracy_gate").get("report").asText()).append("\n");
-        for (String export : List.of("int8", "contrib", "contrib_int8")) {
-            if (result.has("accuracy_gate_" + export)) {
-                md.append("\nAccuracy gate (").append(export.replace('_', ' ')).append(" export): ")
-                        .append(result.get("accuracy_gate_" + export).get("report").asText()).append("\n");
-            }
-        }
-        md.append("\np90 needs ").append(LatencyCell.runsFor(0.9)).append(" runs and p99 ").append(LatencyCell.runsFor(0.99))
-                .append(" (fewer: \"–\", too few runs for a tail); sequences/s is batch × runs over the total time of the runs.\n");
-        md.append("\n| seq | batch | backend | p50 ms | p90 ms | p99 ms | mean ms | sequences/s | runs | p50 near ms | p50 far ms | far runs |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (LatencyCell c : cells) {
-            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %.2f | %s | %s | %.2f | %.1f | %d | %s | %s | %.0f %% |%n",
-                    c.seq(), c.batch(), c.backend(), c.percentile(0.5), ms(c.percentile(0.9)), ms(c.percentile(0.99)), c.mean(),
-                    c.sequencesPerSecond(), c.ms().length, ms(LatencyCell.percentile(c.near(), 0.5)), ms(LatencyCell.percentile(c.far(), 0.5)),
-                    100 * c.farFraction()));
-        }
-        md.append(ratios(cells));
-        if (result.has("real_data")) {
-            md.append(RealDataBenchmark.summary(result.get("real_data")));
-        }
-        return md.toString();
-    }
-
-    /** Within this share of far runs, two cells ran in the same placement mix and their all-runs p50s compare. */
-    static final double SAME_MIX = 0.1;
-
-    /**
-     * Speed-ups at seq 128 against the stand-in and DJL, each one statistic: the baseline's p50 latency over the
-     * backend's (above 1: the backend is faster). Per placement when both ran there; over all runs only when both
-     * ran in the same placement mix — otherwise the all-runs p50s mix different shares of slow far runs and their
-     * ratio can fall outside both placements' ratios.
-     */
-    static String ratios(List<LatencyCell> cells) {
-        StringBuilder md = new StringBuilder();
-        for (String against : List.of("ort-unfused", "djl")) {
-            for (int batch : new int[]{1, 32}) {
-                LatencyCell base = find(cells, against, batch, 128);
-                for (String b : List.of("ort-fused", "ort-inline", "ort-contrib", "ort-int8", "ort-contrib-int8", "djl")) {
-                    LatencyCell c = find(cells, b, batch, 128);
-                    if (base == null || c == null || b.equals(against)) {
-                        continue;
-                    }
-                    if (md.length() == 0) {
-                        md.append("\nSpeed-up = the baseline's p50 latency / the backend's (above 1: the backend is faster), "
-                                + "within each core placement; over all runs only where both ran in the same mix of placements "
-                                + "(far runs within ").append((int) (100 * SAME_MIX)).append(" points).\n\n")
-                                .append("| batch × seq | backend | baseline | speed-up, near | speed-up, far | speed-up, all runs | far runs (backend / baseline) |\n")
-                                .append("|---|---|---|---|---|---|---|\n");
-                    }
-                    boolean sameMix = Math.abs(c.farFraction() - base.farFraction()) <= SAME_MIX;
-                    md.append(String.format(Locale.ROOT, "| %d × 128 | %s | %s | %s | %s | %s | %.0f %% / %.0f %% |%n", batch, b, against,
-                            times(LatencyCell.percentile(base.near(), 0.5) / LatencyCell.percentile(c.near(), 0.5)),
-                            times(LatencyCell.percentile(base.far(), 0.5) / LatencyCell.percentile(c.far(), 0.5)),
-                            sameMix ? times(base.percentile(0.5) / c.percentile(0.5)) : "– (different mixes)",
-                            100 * c.farFraction(), 100 * base.farFraction()));
-                }
-            }
-        }
-        return md.toString();
     }
 
     /**
@@ -458,29 +348,5 @@ public final class LatencyBenchmark implements Callable<Integer> {
                 + f.path("why").asText() + ")"));
         throw new CommandFailedException(cells.size() + " requested cell" + (cells.size() == 1 ? "" : "s")
                 + " not measured: " + String.join("; ", cells) + "; what was measured is in " + output.resolve("results.json"));
-    }
-
-    private static String csvMs(double v) {
-        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    private static void putOrNull(ObjectNode row, String field, double v) {
-        if (Double.isNaN(v)) {
-            row.putNull(field);
-        } else {
-            row.put(field, v);
-        }
-    }
-
-    private static String ms(double v) {
-        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
-    }
-
-    private static String times(double ratio) {
-        return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f×", ratio);
-    }
-
-    private static LatencyCell find(List<LatencyCell> cells, String backend, int batch, int seq) {
-        return cells.stream().filter(c -> c.backend().equals(backend) && c.batch() == batch && c.seq() == seq).findFirst().orElse(null);
     }
 }

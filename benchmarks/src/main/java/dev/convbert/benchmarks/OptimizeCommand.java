@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.io.AtomicFiles;
@@ -59,11 +60,8 @@ public final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A fine-tuned model directory (with training_metrics.json).")
     Path model;
 
-    @Option(names = "--task", required = true, description = "The GLUE task it was fine-tuned on (the gate's dev split).")
-    String task;
-
-    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
-    Path dataDir;
+    @CommandLine.Mixin
+    GlueOptions glue = new GlueOptions();
 
     @Option(names = "--output", required = true, description = "Directory for the winner, its candidates and the report.")
     Path output;
@@ -100,22 +98,12 @@ public final class OptimizeCommand implements Callable<Integer> {
             + "0.001 float32, 0.005 float16, 0.01 int8).")
     Double tolerance;
 
-    @Option(names = "--repeats", defaultValue = "5", description = "Timed runs per block at a shape (default ${DEFAULT-VALUE}).")
-    int repeats;
-
-    @Option(names = "--min-seconds", defaultValue = "2.0", description = "Seconds measured per setting and shape (default ${DEFAULT-VALUE}).")
-    double minSeconds;
-
-    @Option(names = "--max-runs", defaultValue = "200", description = "At most this many timed blocks' runs per setting and shape (default ${DEFAULT-VALUE}).")
-    int maxRuns;
+    @CommandLine.Mixin
+    TimingOptions timing = new TimingOptions();
 
     @Option(names = "--rounds", defaultValue = "3", description = "With --real-data: passes over the dev split per setting, "
             + "order rotating; the median counts (default ${DEFAULT-VALUE}).")
     int rounds;
-
-    @Option(names = "--settle-ms", defaultValue = Settle.DEFAULT_MS, description = "Idle time before each block or pass "
-            + "(default ${DEFAULT-VALUE}): ONNX Runtime's threads spin after a run and would slow the next setting.")
-    int settleMs;
 
     @Option(names = "--fresh", description = "Discard an earlier run's state in --output instead of resuming it.")
     boolean fresh;
@@ -126,7 +114,7 @@ public final class OptimizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        GlueTask t = GlueTask.fromId(task);
+        GlueTask t = glue.task();
         ModelDir md = ModelDir.open(model);
         JsonNode tm = md.trainingMetrics();
         if (tm == null || !tm.has("best")) {
@@ -185,7 +173,7 @@ public final class OptimizeCommand implements Callable<Integer> {
                 if (realData) {
                     timeOnRealData(settings, exports, md, timedOn, provider, state, progress);
                 } else {
-                    OptimizeTimer.Limits limits = new OptimizeTimer.Limits(repeats, minSeconds, maxRuns, settleMs);
+                    OptimizeTimer.Limits limits = timing.limits();
                     for (int[] s : shapeList) {
                         String unit = s[0] + "x" + s[1];
                         if (!state.measured(unit)) {
@@ -229,7 +217,7 @@ public final class OptimizeCommand implements Callable<Integer> {
                 provider.trtCache(), provider.trtProfile(), provider.allowFallback()) : provider;
         ObjectNode gate = JSON.createObjectNode();
         try (OrtModel m = OrtModel.open(onnx, p)) {
-            AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), dataDir, t, tolerance, gate);
+            AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, gate);
             gate.put("delta", g.delta());
         }
         state.gate(c, onnx, Hashing.sha256(onnx), gate);
@@ -255,14 +243,14 @@ public final class OptimizeCommand implements Callable<Integer> {
             sessions.put(BASELINE, baseline);
             for (GlueTask task : tasks) {
                 String split = task.devSplits().get(0).name();
-                List<Encoding> rows = BatchRunner.encode(tokenizer, GlueReader.read(dataDir, task, split), maxLength);
+                List<Encoding> rows = BatchRunner.encode(tokenizer, GlueReader.read(glue.dataDir(), task, split), maxLength);
                 state.realData(task.glueName(), split, rows.size(), maxLength);
                 for (int r = 0; r < rounds; r++) {
                     String unit = task.glueName() + " round " + (r + 1);
                     if (!state.measured(unit)) {
                         List<OptimizeCandidate.Setting> order = new ArrayList<>(settings);
                         java.util.Collections.rotate(order, -r);
-                        state.recordRates(unit, OptimizeTimer.realDataRound(order, sessions, rows, baseline, settleMs));
+                        state.recordRates(unit, OptimizeTimer.realDataRound(order, sessions, rows, baseline, timing.settleMs));
                         state.save();
                     }
                     progress.step(1);
@@ -321,18 +309,18 @@ public final class OptimizeCommand implements Callable<Integer> {
         ObjectNode f = JSON.createObjectNode();
         f.put("weights_sha256", Hashing.sha256(md.weightsFile()));
         f.put("task", t.id());
-        f.put("dev_sha256", Hashing.sha256(GlueReader.file(dataDir, t, t.devSplits().get(0).name())));
+        f.put("dev_sha256", Hashing.sha256(GlueReader.file(glue.dataDir(), t, t.devSplits().get(0).name())));
         f.put("provider", String.join(" ", providerOptions.args()));
         f.put("cores", cores);
         f.set("device", GpuInfo.describe(provider, JSON));
         f.put("measure", realData ? "real data " + (realDataTasks == null ? t.id() : String.join(",", realDataTasks)) + ", "
                 + rounds + " rounds" : "shapes " + String.join(",", shapes)
-                + ", repeats " + repeats + ", min " + minSeconds + " s, max " + maxRuns + " runs");
+                + ", repeats " + timing.repeats + ", min " + timing.minSeconds + " s, max " + timing.maxRuns + " runs");
         f.put("objective", objective);
         f.put("workers", workerCounts.toString());
         f.put("candidates", candidates.stream().map(OptimizeCandidate::name).toList().toString());
         f.put("tolerance", tolerance == null ? "default" : tolerance.toString());
-        f.put("settle_ms", settleMs);
+        f.put("settle_ms", timing.settleMs);
         return f;
     }
 }

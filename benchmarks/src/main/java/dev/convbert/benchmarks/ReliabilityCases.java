@@ -16,12 +16,9 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -179,11 +176,11 @@ public final class ReliabilityCases implements Callable<Integer> {
         }
 
         // damaged model directories and data
-        Path i32 = copyModel(run, dir.resolve("i32"));
-        retypeFirstTensor(i32.resolve(ModelDir.WEIGHTS), "I32");
+        Path i32 = HostileFiles.copyModel(run, dir.resolve("i32"));
+        HostileFiles.retypeFirstTensor(i32.resolve(ModelDir.WEIGHTS), "I32");
         add(new Case("model directory", "a safetensors dtype changed from F32 to I32 (same size)", 2,
                 List.of("predict", "--model", i32.toString(), "--input", text.toString(), "--output", dir.resolve("p3.jsonl").toString())));
-        Path unfinished = copyModel(run, dir.resolve("unfinished"));
+        Path unfinished = HostileFiles.copyModel(run, dir.resolve("unfinished"));
         Files.writeString(unfinished.resolve(ModelDir.RUN_CHECKPOINT), "{}");
         Files.delete(unfinished.resolve(ModelDir.TRAINING_METRICS));
         add(new Case("model directory", "a fine-tuning output cut off mid-run (checkpoint, no training_metrics.json)", 2,
@@ -192,15 +189,15 @@ public final class ReliabilityCases implements Callable<Integer> {
         Files.createDirectories(blocked.resolve("model.vocab.txt").resolve("in-the-way"));
         add(new Case("outputs", "export whose model.vocab.txt cannot be written (a directory is in the way): no model.onnx may appear", 1,
                 List.of("export", "--model", run.toString(), "--output", blocked.resolve("model.onnx").toString())));
-        Path headerOnly = glueCopy(tinyGlue, dir.resolve("glue-header-only"));
+        Path headerOnly = HostileFiles.glueCopy(tinyGlue, dir.resolve("glue-header-only"));
         Files.writeString(headerOnly.resolve("SST-2/train.tsv"), "sentence\tlabel\n");
         add(new Case("data", "a GLUE train file with only its header", 2, finetune(headerOnly, tinyConfig, vocab, dir.resolve("r3"))));
-        Path dupIndex = glueCopy(tinyGlue, dir.resolve("glue-dup-index"));
+        Path dupIndex = HostileFiles.glueCopy(tinyGlue, dir.resolve("glue-dup-index"));
         Files.writeString(dupIndex.resolve("SST-2/test.tsv"), "index\tsentence\n0\ta fine film\n0\ta dull film\n");
         add(new Case("data", "a GLUE test file with a repeated index", 2,
                 List.of("predict-glue", "--task", "sst-2", "--data-dir", dupIndex.toString(), "--model", tinyOnnx.toString(),
                         "--output", dir.resolve("sub1").toString(), "--vocab", vocab.toString())));
-        Path badIndex = glueCopy(tinyGlue, dir.resolve("glue-bad-index"));
+        Path badIndex = HostileFiles.glueCopy(tinyGlue, dir.resolve("glue-bad-index"));
         Files.writeString(badIndex.resolve("SST-2/test.tsv"), "index\tsentence\n0\ta fine film\nx7\ta dull film\n");
         add(new Case("data", "a GLUE test file with a non-numeric index", 2,
                 List.of("predict-glue", "--task", "sst-2", "--data-dir", badIndex.toString(), "--model", tinyOnnx.toString(),
@@ -210,7 +207,7 @@ public final class ReliabilityCases implements Callable<Integer> {
                 List.of("tokenize", "--vocab", vocab.toString(), "--input", latin1.toString(), "--output", dir.resolve("t.jsonl").toString())));
 
         // checkpoints
-        Path pickle = Files.write(dir.resolve("pytorch_model.bin"), evilPickle());
+        Path pickle = Files.write(dir.resolve("pytorch_model.bin"), HostileFiles.evilPickle());
         add(new Case("checkpoint", "convert a pytorch_model.bin whose pickle calls os.system", 2,
                 List.of("convert", "--from", pickle.toString(), "--output", dir.resolve("evil").toString())));
         Path tf = Files.createDirectories(dir.resolve("tf"));
@@ -257,16 +254,16 @@ public final class ReliabilityCases implements Callable<Integer> {
             add(new Case("training", "a second finetune into an --output another run is writing to", 2,
                     finetune(glue, config, vocab, held)));
         }
-        Path damaged = copyTree(run, dir.resolve("damaged-newest"));
-        flipLastByte(damaged.resolve("checkpoint-00000002/model.safetensors"));
+        Path damaged = HostileFiles.copyTree(run, dir.resolve("damaged-newest"));
+        HostileFiles.flipLastByte(damaged.resolve("checkpoint-00000002/model.safetensors"));
         add(new Case("training", "finetune --resume when the newest checkpoint's weights changed on disk (falls back to the "
                 + "previous one, saying so)", 0, resume(finetune(glue, config, vocab, damaged))));
-        Path allDamaged = copyTree(run, dir.resolve("all-damaged"));
-        flipLastByte(allDamaged.resolve("checkpoint-00000002/model.safetensors"));
-        flipLastByte(allDamaged.resolve("checkpoint-00000001/optimizer.safetensors"));
+        Path allDamaged = HostileFiles.copyTree(run, dir.resolve("all-damaged"));
+        HostileFiles.flipLastByte(allDamaged.resolve("checkpoint-00000002/model.safetensors"));
+        HostileFiles.flipLastByte(allDamaged.resolve("checkpoint-00000001/optimizer.safetensors"));
         add(new Case("training", "finetune --resume when every checkpoint is damaged", 2,
                 resume(finetune(glue, config, vocab, allDamaged))));
-        Path escape = copyTree(run, dir.resolve("escape"));
+        Path escape = HostileFiles.copyTree(run, dir.resolve("escape"));
         Files.writeString(escape.resolve(ModelDir.RUN_CHECKPOINT), "{\"step\": 2, \"dir\": \"../run/checkpoint-00000002\"}");
         add(new Case("training", "finetune --resume with a checkpoint.json that points outside --output", 2,
                 resume(finetune(glue, config, vocab, escape))));
@@ -316,12 +313,12 @@ public final class ReliabilityCases implements Callable<Integer> {
         Path mask = Files.writeString(dir.resolve("mask.jsonl"), "{\"input_ids\": [101, 2204, 102], \"attention_mask\": [0, 0, 0]}\n");
         add(new Case("ids", "predict with an attention_mask of all zeros", 2, List.of("predict", "--model", onnx.toString(),
                 "--input", mask.toString(), "--output", dir.resolve("p5.jsonl").toString())));
-        Path emptyTest = glueCopy(glue, dir.resolve("glue-empty-test"));
+        Path emptyTest = HostileFiles.glueCopy(glue, dir.resolve("glue-empty-test"));
         Files.writeString(emptyTest.resolve("SST-2/test.tsv"), "index\tsentence\n");
         add(new Case("data", "score --split test on a test file with only its header (was an empty submission)", 2, List.of("score",
                 "--model", onnx.toString(), "--vocab", vocab.toString(), "--task", "sst-2", "--data-dir", emptyTest.toString(),
                 "--split", "test", "--submission-dir", dir.resolve("sub3").toString())));
-        Path otherDev = glueCopy(glue, dir.resolve("glue-other-dev"));
+        Path otherDev = HostileFiles.glueCopy(glue, dir.resolve("glue-other-dev"));
         List<String> dev = new ArrayList<>(Files.readAllLines(otherDev.resolve("SST-2/dev.tsv")));
         for (int i = 1; i < dev.size(); i += 2) {
             String[] f = dev.get(i).split("\t");
@@ -335,51 +332,15 @@ public final class ReliabilityCases implements Callable<Integer> {
         Path cut = Files.write(dir.resolve("cut-pytorch_model.bin"), java.util.Arrays.copyOf(bin, bin.length / 2));
         add(new Case("checkpoint", "convert a pytorch_model.bin cut in half (its zip directory is gone)", 2,
                 List.of("convert", "--from", cut.toString(), "--output", dir.resolve("cut-model").toString())));
-        Path dup = Files.write(dir.resolve("dup-pytorch_model.bin"), duplicateEntries(bin));
+        Path dup = Files.write(dir.resolve("dup-pytorch_model.bin"), HostileFiles.duplicateEntries(bin));
         add(new Case("checkpoint", "convert a pytorch_model.bin with two zip entries of one name and different bytes", 2,
                 List.of("convert", "--from", dup.toString(), "--output", dir.resolve("dup-model").toString())));
-    }
-
-    /** The torch zip with its first two storages given one name: readers disagree on which copy is the weights. */
-    private static byte[] duplicateEntries(byte[] zip) {
-        String text = new String(zip, StandardCharsets.ISO_8859_1);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z0-9_]+/data/)(\\d+)").matcher(text);
-        List<String> names = new ArrayList<>();
-        while (m.find() && names.size() < 2) {
-            if (!names.contains(m.group())) {
-                names.add(m.group());
-            }
-        }
-        if (names.size() < 2 || names.get(0).length() != names.get(1).length()) {
-            throw new IllegalStateException("the interop pytorch_model.bin no longer has two storages of one name length");
-        }
-        return text.replaceAll(java.util.regex.Pattern.quote(names.get(1)) + "(?!\\d)", names.get(0)).getBytes(StandardCharsets.ISO_8859_1);
     }
 
     private static List<String> resume(List<String> args) {
         List<String> l = new ArrayList<>(args);
         l.add("--resume");
         return l;
-    }
-
-    private static void flipLastByte(Path file) throws IOException {
-        byte[] b = Files.readAllBytes(file);
-        b[b.length - 1] ^= 1;
-        Files.write(file, b);
-    }
-
-    private static Path copyTree(Path from, Path to) throws IOException {
-        try (var s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return to;
     }
 
     private static List<String> finetune(Path glue, Path config, Path vocab, Path out) {
@@ -392,51 +353,6 @@ public final class ReliabilityCases implements Callable<Integer> {
         run(new Case("", "", 0, List.of("convert", "--from", testdata.resolve("interop/public-tiny/tf").toString(),
                 "--output", enc.toString())));
         return List.of("export", "--model", enc.toString(), "--output", dir.resolve("enc.onnx").toString());
-    }
-
-    private static Path copyModel(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.VOCAB, ModelDir.TRAINING_METRICS)) {
-            Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        return to;
-    }
-
-    private static Path glueCopy(Path from, Path to) throws IOException {
-        Files.createDirectories(to.resolve("SST-2"));
-        for (String f : List.of("train.tsv", "dev.tsv", "test.tsv")) {
-            Files.copy(from.resolve("SST-2").resolve(f), to.resolve("SST-2").resolve(f));
-        }
-        return to;
-    }
-
-    /** Rewrites the first tensor's dtype in the safetensors header, keeping its length (F32 and I32 are both 4 bytes). */
-    private static void retypeFirstTensor(Path file, String dtype) throws IOException {
-        byte[] b = Files.readAllBytes(file);
-        long n = ByteBuffer.wrap(b, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        String header = new String(b, 8, (int) n, StandardCharsets.UTF_8);
-        int at = header.indexOf("\"F32\"");
-        byte[] replacement = ("\"" + dtype + "\"").getBytes(StandardCharsets.UTF_8);
-        System.arraycopy(replacement, 0, b, 8 + at, replacement.length);
-        Files.write(file, b);
-    }
-
-    /** A torch zip whose pickle asks for os.system — what a malicious checkpoint does; it must never run. */
-    private static byte[] evilPickle() throws IOException {
-        java.io.ByteArrayOutputStream pkl = new java.io.ByteArrayOutputStream();
-        pkl.write(new byte[]{(byte) 0x80, 2, 'c'});
-        pkl.writeBytes("os\nsystem\n".getBytes(StandardCharsets.US_ASCII));
-        byte[] cmd = "touch /tmp/convbert-pwned".getBytes(StandardCharsets.US_ASCII);
-        pkl.write('X');
-        pkl.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(cmd.length).array());
-        pkl.writeBytes(cmd);
-        pkl.write(new byte[]{(byte) 0x85, 'R', '.'});
-        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
-            z.putNextEntry(new java.util.zip.ZipEntry("archive/data.pkl"));
-            z.write(pkl.toByteArray());
-        }
-        return zip.toByteArray();
     }
 
     private void write(List<Outcome> outcomes) throws IOException {

@@ -46,10 +46,10 @@ class LatencyBenchmarkTest {
     void ratiosAreOneStatisticAndNeverMixPlacements() {
         var fused = cell("ort-fused", new double[]{10, 10, 10, 10, 10, 10, 10, 10}, new double[]{30, 30});
         var standIn = cell("ort-unfused", new double[]{20, 20}, new double[]{60, 60, 60, 60, 60, 60, 60, 60});
-        String md = LatencyBenchmark.ratios(List.of(fused, standIn));
+        String md = LatencyReport.ratios(List.of(fused, standIn));
         assertTrue(md.contains("| 1 × 128 | ort-fused | ort-unfused | 2.00× | 2.00× | – (different mixes) | 20 % / 80 % |"), md);
         var sameMix = cell("ort-unfused", new double[]{20, 20, 20, 20, 20, 20, 20, 20}, new double[]{60, 60});
-        assertTrue(LatencyBenchmark.ratios(List.of(fused, sameMix)).contains("| 2.00× | 2.00× | 2.00× |"));
+        assertTrue(LatencyReport.ratios(List.of(fused, sameMix)).contains("| 2.00× | 2.00× | 2.00× |"));
     }
 
     @Test

@@ -75,4 +75,14 @@ final class ExecutorModel {
             runs.release();
         }
     }
+
+    /** A partition read whole (one pass wants its rows together) and each row's (text, pair) as {@code texts} reads it. */
+    record Partition(List<org.apache.spark.sql.Row> rows, List<String[]> texts) {
+        static Partition read(java.util.Iterator<org.apache.spark.sql.Row> input,
+                              java.util.function.Function<org.apache.spark.sql.Row, String[]> texts) {
+            List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+            input.forEachRemaining(rows::add);
+            return new Partition(rows, rows.stream().map(texts).toList());
+        }
+    }
 }

@@ -42,18 +42,14 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        List<Row> rows = new ArrayList<>();
-        input.forEachRemaining(rows::add);
+        var part = ExecutorModel.Partition.read(input, r -> new String[]{r.getString(SparkInputs.TEXT_A),
+                r.getString(SparkInputs.TEXT_B)});
+        List<Row> rows = part.rows();
         if (rows.isEmpty()) {
             return rows.iterator();
         }
         long started = System.nanoTime();
-        ExecutorModel em = ExecutorModel.get(shipped, threads, workers);
-        List<String[]> texts = new ArrayList<>(rows.size());
-        for (Row r : rows) {
-            texts.add(new String[]{r.getString(SparkInputs.TEXT_A), r.getString(SparkInputs.TEXT_B)});
-        }
-        float[][] logits = em.logits(texts, maxLength, batchSize);
+        float[][] logits = ExecutorModel.get(shipped, threads, workers).logits(part.texts(), maxLength, batchSize);
         boolean regression = labels.size() == 1;
         List<Row> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {

@@ -46,7 +46,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 
 import static org.apache.spark.sql.functions.col;
@@ -202,23 +201,11 @@ public final class SparkScoreCommand implements Callable<Integer> {
             throw e;
         }
 
-        org.apache.hadoop.fs.Path out = null;
-        org.apache.hadoop.fs.Path tmp = null;
-        FileSystem fs = null;
-        try (SparkSession spark = builder.getOrCreate()) {
-            // a Hadoop path: executors of a cluster write where the driver can rename (HDFS, S3, a shared mount)
-            out = new org.apache.hadoop.fs.Path(output);
-            fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            out = fs.makeQualified(out);
-            if (fs.exists(out)) {
-                throw new InvalidInputException(out + ": already exists; spark-score writes a new directory (choose another --output)");
-            }
-            // beside the output (the rename stays on one file system); not hidden, which Spark's readers would skip.
-            // Its name says which driver writes it, so a later run can tell a killed run's leftovers from a live one's.
-            String host = java.net.InetAddress.getLocalHost().getHostName();
-            tmp = new org.apache.hadoop.fs.Path(out.getParent(), out.getName() + ".tmp-" + host + "-"
-                    + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
-            leftovers(fs, out, host, console);
+        try (SparkSession spark = builder.getOrCreate();
+             StagedOutput staged = StagedOutput.create(output, spark.sparkContext().hadoopConfiguration(), console)) {
+            FileSystem fs = staged.fs();
+            org.apache.hadoop.fs.Path out = staged.out();
+            org.apache.hadoop.fs.Path tmp = staged.tmp();
             spark.sparkContext().setLogLevel("WARN");
             ShippedModel shipped = ShippedModel.ship(spark.sparkContext(), model, v);
             CollectionAccumulator<String> stats = spark.sparkContext().collectionAccumulator("convbert partitions");
@@ -314,26 +301,16 @@ public final class SparkScoreCommand implements Callable<Integer> {
             try (var o = fs.create(new org.apache.hadoop.fs.Path(tmp, SUMMARY), false)) {
                 o.write((json.writeValueAsString(summary) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
-            // the rows appear all at once, or not at all (atomic on HDFS and local disks; S3 copies, see docs/SPARK.md)
-            if (!fs.rename(tmp, out)) {
-                throw new java.io.IOException("could not rename " + tmp + " to " + out);
-            }
+            staged.commit();
             if (failed) {
                 throw new CommandFailedException("accuracy gate failed for " + model + "; rows and report in " + out);
             }
         } finally {
             m.close();
-            if (fs != null && tmp != null && fs.exists(tmp)) {
-                fs.delete(tmp, true);
-            }
         }
         return ExitCodes.OK;
     }
 
-    /**
-     * The input scored: hash-partitioned on the row number, so every attempt of a partition sees the same rows
-     * (a retried task rewrites exactly what the failed one would have), then scored partition by partition.
-     */
     /**
      * The rows scored in input order: partitions hold consecutive row ranges, sorted, so the output's part files read
      * in name order give the input's order (a hash partitioning scattered it).
@@ -388,31 +365,6 @@ public final class SparkScoreCommand implements Callable<Integer> {
                     .put("rows_per_s", a[0] / span);
         });
         return out;
-    }
-
-    /**
-     * Temporary directories of earlier runs into the same output: removed when their driver ran on this host and is
-     * gone (killed before its rename), otherwise named, since a live run on another host may still be writing them.
-     */
-    private static void leftovers(FileSystem fs, org.apache.hadoop.fs.Path out, String host, java.io.PrintWriter console)
-            throws IOException {
-        org.apache.hadoop.fs.FileStatus[] found = fs.globStatus(new org.apache.hadoop.fs.Path(out.getParent(),
-                out.getName() + ".tmp-*"));
-        if (found == null) {
-            return;
-        }
-        java.util.regex.Pattern mine = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(out.getName() + ".tmp-" + host + "-")
-                + "(\\d+)-[0-9a-f-]{36}");
-        for (org.apache.hadoop.fs.FileStatus f : found) {
-            java.util.regex.Matcher m = mine.matcher(f.getPath().getName());
-            if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true)) {
-                fs.delete(f.getPath(), true);
-                console.println("spark-score: removed " + f.getPath() + ", left by a run on this host that did not finish");
-            } else {
-                console.println("spark-score: " + f.getPath() + " was left by another run (still running, or on another"
-                        + " host); delete it once no run writes it");
-            }
-        }
     }
 
     /** A bad input found on an executor reaches the driver wrapped; its own exit code (2) must survive. */

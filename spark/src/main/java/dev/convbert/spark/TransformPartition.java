@@ -36,18 +36,13 @@ final class TransformPartition implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        List<Row> rows = new ArrayList<>();
-        input.forEachRemaining(rows::add);
+        var part = ExecutorModel.Partition.read(input, r -> new String[]{r.isNullAt(textIndex) ? "" : r.getString(textIndex),
+                pairIndex < 0 || r.isNullAt(pairIndex) ? null : r.getString(pairIndex)});
+        List<Row> rows = part.rows();
         if (rows.isEmpty()) {
             return rows.iterator();
         }
-        ExecutorModel em = ExecutorModel.get(shipped, 0, 0);
-        List<String[]> texts = new ArrayList<>(rows.size());
-        for (Row r : rows) {
-            texts.add(new String[]{r.isNullAt(textIndex) ? "" : r.getString(textIndex),
-                    pairIndex < 0 || r.isNullAt(pairIndex) ? null : r.getString(pairIndex)});
-        }
-        float[][] logits = em.logits(texts, maxLength, batchSize);
+        float[][] logits = ExecutorModel.get(shipped, 0, 0).logits(part.texts(), maxLength, batchSize);
         List<Row> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             float[] l = logits[i];

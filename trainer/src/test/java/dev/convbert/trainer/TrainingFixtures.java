@@ -16,6 +16,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 public final class TrainingFixtures {
     private TrainingFixtures() {}
 
+    public static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
+    public static final Path GLUE = TESTDATA.resolve("glue");
+    public static final Path VOCAB = TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt");
+
+    /**
+     * {@code finetune} of RTE on the committed fixtures from {@code config} at lr 1e-3 (small and fast, big enough to
+     * move the weights), into {@code out}, then {@code more}.
+     */
+    public static List<String> finetuneArgs(Path config, Path out, int steps, int batch, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("finetune", "--task", "rte", "--data-dir", GLUE.toString(),
+                "--config", config.toString(), "--vocab", VOCAB.toString(), "--output", out.toString(),
+                "--max-steps", String.valueOf(steps), "--batch-size", String.valueOf(batch), "--lr", "1e-3"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
     /** Two layers of width 32 on BERT's vocabulary, dropout on (a resume must replay the masks too). */
     public static ConvBertConfig tiny() {
         return ConvBertConfig.tiny().withLabels(List.of("entailment", "not_entailment"));

@@ -26,11 +26,8 @@ import java.util.concurrent.Callable;
         description = {"Predict a task's GLUE test split(s) and write the submission files (RTE.tsv, SST-2.tsv, …).",
                 "", "Example:", "  convbert predict-glue --task rte --data-dir $GLUE_DIR --model runs/rte --output submission/"})
 public final class PredictGlueCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte, wnli (ax: the MNLI model on the diagnostic set).")
-    String task;
-
-    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
-    Path dataDir;
+    @picocli.CommandLine.Mixin
+    GlueOptions glue = new GlueOptions();
 
     @Option(names = "--output", required = true, description = "Directory for the submission files.")
     Path output;
@@ -48,9 +45,9 @@ public final class PredictGlueCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path model = modelOptions.model();
-        GlueTask t = GlueTask.fromId(task);
+        GlueTask t = glue.task();
         List<GlueTask> tasks = new ArrayList<>(List.of(t));
-        if (t == GlueTask.MNLI && GlueReader.file(dataDir, GlueTask.AX, "test").toFile().isFile()) {
+        if (t == GlueTask.MNLI && GlueReader.file(glue.dataDir(), GlueTask.AX, "test").toFile().isFile()) {
             tasks.add(GlueTask.AX);
         }
         try (Predictor predictor = PredictorProvider.openAny(model, device)) {
@@ -61,7 +58,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
             }
             for (GlueTask each : tasks) {
                 for (GlueTask.Split split : each.testSplits()) {
-                    List<GlueExample> rows = GlueReader.read(dataDir, each, split.name());
+                    List<GlueExample> rows = GlueReader.read(glue.dataDir(), each, split.name());
                     float[][] logits;
                     try (Progress progress = Progress.start(each.glueName() + " " + split.name(), rows.size(), "ex")) {
                         logits = BatchRunner.logits(predictor, BatchRunner.encode(scoring.tokenizer(), rows, scoring.maxLength()),

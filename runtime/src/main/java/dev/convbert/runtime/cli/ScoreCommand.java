@@ -14,6 +14,7 @@ import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.core.cli.BatchOptions;
+import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.OrtModel;
@@ -46,18 +47,15 @@ public final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", required = true, description = "The GLUE task the model was fine-tuned on (sst-2, mnli, ...).")
-    String task;
-
-    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
-    Path dataDir;
+    @picocli.CommandLine.Mixin
+    GlueOptions glue = new GlueOptions();
 
     @Option(names = "--split", defaultValue = "dev", description = "dev or test (default ${DEFAULT-VALUE}).")
     String split;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Forward passes at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU when "
-            + "it has two or more cores, 1 on a GPU). Passes of short rows run faster side by side than one at "
-            + "a time on every core; the answers do not change.")
+    @Option(names = "--workers", paramLabel = "N", description = "Forward passes at once, each on cores/N of ONNX Runtime's threads (default: what 'convbert "
+            + "optimize' recorded in the export's card; else 2 on the CPU when it has two or more cores, 1 on a GPU). "
+            + "Passes of short rows run faster side by side than one at a time on every core; the answers do not change.")
     Integer workers;
 
     @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 float32, 0.005 float16, 0.01 int8).")
@@ -84,7 +82,7 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GlueTask t = GlueTask.fromId(task);
+        GlueTask t = glue.task();
         if (!split.equals("dev") && !split.equals("test")) {
             throw new dev.convbert.core.InvalidInputException("--split must be dev or test, found \"" + split + "\"");
         }
@@ -122,12 +120,12 @@ public final class ScoreCommand implements Callable<Integer> {
             if (split.equals("dev")) {
                 double tol = tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m);
                 for (GlueTask.Split s : t.devSplits()) {
-                    if (!Files.isRegularFile(GlueReader.file(dataDir, t, s.name()))) {
-                        throw new ScoringException(GlueReader.file(dataDir, t, s.name()) + ": missing");
+                    if (!Files.isRegularFile(GlueReader.file(glue.dataDir(), t, s.name()))) {
+                        throw new ScoringException(GlueReader.file(glue.dataDir(), t, s.name()) + ": missing");
                     }
-                    GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, t, s.name(), batchSize, maxLength, true, passes);
+                    GlueScorer.Scored scored = GlueScorer.predict(m, v, glue.dataDir(), t, s.name(), batchSize, maxLength, true, passes);
                     GlueScore score = scored.score();
-                    AccuracyGate gate = AccuracyGate.of(m, score, tol, GlueReader.file(dataDir, t, s.name()));
+                    AccuracyGate gate = AccuracyGate.of(m, score, tol, GlueReader.file(glue.dataDir(), t, s.name()));
                     console.println(score);
                     console.printf(Locale.ROOT, "%d examples in %.2f s (%.1f examples/s)%n", scored.rows().size(),
                             scored.seconds(), scored.rows().size() / scored.seconds());
@@ -157,14 +155,14 @@ public final class ScoreCommand implements Callable<Integer> {
                 Path subDir = submissionDir != null ? submissionDir
                         : output != null ? output.toAbsolutePath().getParent().resolve("submission") : Path.of("submission");
                 List<GlueTask> tasks = new ArrayList<>(List.of(t));
-                if (t == GlueTask.MNLI && Files.isRegularFile(GlueReader.file(dataDir, GlueTask.AX, "test"))) {
+                if (t == GlueTask.MNLI && Files.isRegularFile(GlueReader.file(glue.dataDir(), GlueTask.AX, "test"))) {
                     tasks.add(GlueTask.AX);
                 }
                 var files = result.putArray("submission_files");
                 for (GlueTask each : tasks) {
                     for (GlueTask.Split s : each.testSplits()) {
                         long started = System.nanoTime();
-                        GlueScorer.Scored scored = GlueScorer.predict(m, v, dataDir, each, s.name(), batchSize, maxLength, true, passes);
+                        GlueScorer.Scored scored = GlueScorer.predict(m, v, glue.dataDir(), each, s.name(), batchSize, maxLength, true, passes);
                         Path f = GlueSubmission.write(subDir, each, s.name(), scored.rows(), scored.predictions());
                         console.printf(java.util.Locale.ROOT, "%s: %d predictions in %.1f s%n", f, scored.rows().size(),
                                 (System.nanoTime() - started) / 1e9);

@@ -56,9 +56,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", description = "Connections served at once; more are refused at once (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Micro-batches run at once, each on cores/N of ONNX Runtime's threads (default: 2 on the CPU "
-            + "when it has two or more cores, 1 on a GPU): more rows per second under load; an idle server "
-            + "answers as fast (docs/RESULTS.md).")
+    @Option(names = "--workers", paramLabel = "N", description = "Micro-batches run at once, each on cores/N of ONNX Runtime's threads (default: what 'convbert "
+            + "optimize' recorded in the export's card; else 2 on the CPU when it has two or more cores, 1 on a GPU): more "
+            + "rows per second under load; an idle server answers as fast (docs/RESULTS.md).")
     Integer workers;
 
     /** Every default comes from {@link ServerOptions#defaults()}, so help and server agree. */

@@ -2,6 +2,7 @@ package dev.convbert.trainer.cli;
 
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueTask;
@@ -31,11 +32,8 @@ import java.util.concurrent.Callable;
                 "  convbert finetune --task rte --data-dir $GLUE_DIR --config small --vocab vocab.txt --output runs/rte",
                 "  convbert finetune ... --output runs/rte --resume     # after a crash"})
 public final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "cola, sst-2, mrpc, sts-b, qqp, mnli, qnli, rte, wnli")
-    String task;
-
-    @Option(names = "--data-dir", required = true, description = "GLUE in its original layout.")
-    Path dataDir;
+    @picocli.CommandLine.Mixin
+    GlueOptions glue = new GlueOptions();
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Init init;
@@ -54,13 +52,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Output directory.")
     Path output;
 
-    @Option(names = "--resume", description = "Continue the run in --output from its newest checkpoint that verifies "
-            + "(after a crash, Ctrl-C or SIGTERM).")
-    boolean resume;
-
-    @Option(names = "--keep-checkpoints", paramLabel = "N", description = "Checkpoints kept on disk, newest first; a "
-            + "damaged newest one falls back to the next (default ${DEFAULT-VALUE}).")
-    int keepCheckpoints;
+    @picocli.CommandLine.Mixin
+    ResumeOptions resume = new ResumeOptions();
 
     @Option(names = "--max-steps", description = "Stop after this many steps (0: epochs decide; default ${DEFAULT-VALUE}).")
     long maxSteps;
@@ -117,26 +110,21 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--precision", description = "fp32, or fp16 for GPUs: mixed precision with fp32 master weights and dynamic loss scaling (slow "
-            + "on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}.")
-    String precision;
-
-    @Option(names = "--loss-scale", paramLabel = "SCALE", description = "fp16: the loss scale to start from; halved on "
-            + "each overflow, doubled after 2000 clean steps (default ${DEFAULT-VALUE}, PyTorch's GradScaler's).")
-    double lossScale;
+    @picocli.CommandLine.Mixin
+    PrecisionOptions precision = new PrecisionOptions();
 
     @Override
     public Integer call() throws Exception {
         // the first Ctrl-C or SIGTERM ends the step in flight and checkpoints it; a second one exits at once
         try (StopSignals signals = StopSignals.install()) {
-            tuner(RunControl.defaults().withKeepCheckpoints(keepCheckpoints).withStop(signals)).run(resume);
+            tuner(resume.control(signals)).run(resume.resume());
         }
         return ExitCodes.OK;
     }
 
     /** The fine-tuner these options describe, run as {@code control} says. */
     FineTuner tuner(RunControl control) throws java.io.IOException {
-        GlueTask t = GlueTask.fromId(task);
+        GlueTask t = glue.task();
         if (t == GlueTask.AX) {
             throw new InvalidInputException("AX has no training data; fine-tune mnli and run predict-glue --task mnli");
         }
@@ -163,17 +151,9 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .maxGradNorm(maxGradNorm).maxSeqLength(maxSeqLength).maxTrainExamples(maxTrainExamples)
                 .lengthBucketing(!noBucketing).doubleUnordered(d.doubleUnordered() && !noDouble)
                 .seed(seed).evalEvery(evalEvery).saveEvery(saveEvery).head(headOption())
-                .precision(Precision.of(precision)).initialLossScale(lossScale).build();
-        if (!(lossScale >= 1 && lossScale < Double.POSITIVE_INFINITY)) {
-            throw new InvalidInputException("--loss-scale " + lossScale + ": expected a number >= 1");
-        }
-        if (cfg.precision() == Precision.FP16 && !device.startsWith("gpu")) {
-            java.io.PrintWriter err = spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true);
-            err.println("warning: --precision fp16 on the CPU: correct but slower than fp32 (half-precision kernels"
-                    + " are slow on CPUs); it is meant for GPUs");
-            err.flush();
-        }
-        return new FineTuner(cfg, dataDir, output, new FineTuner.Source(init.model, modelConfig, vocab),
+                .precision(precision.precision()).initialLossScale(precision.lossScale()).build();
+        precision.warnOnCpu(device, spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true));
+        return new FineTuner(cfg, glue.dataDir(), output, new FineTuner.Source(init.model, modelConfig, vocab),
                 DjlPredictorProvider.device(device), control);
     }
 
@@ -206,9 +186,6 @@ public final class FinetuneCommand implements Callable<Integer> {
                 case "--eval-every" -> d.evalEvery();
                 case "--save-every" -> d.saveEvery();
                 case "--head" -> d.head().id();
-                case "--precision" -> d.precision().id();
-                case "--loss-scale" -> (long) d.initialLossScale();
-                case "--keep-checkpoints" -> Checkpoints.DEFAULT_KEEP;
                 default -> null;
             };
             return v == null ? null : v.toString();

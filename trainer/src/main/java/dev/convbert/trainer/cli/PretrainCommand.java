@@ -58,14 +58,8 @@ public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of every random stream (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--resume", description = "Continue the run in --output from its newest checkpoint that verifies "
-            + "(after a crash, Ctrl-C, SIGTERM or --stop-after).")
-    boolean resume;
-
-    @Option(names = "--keep-checkpoints", paramLabel = "N", defaultValue = "" + Checkpoints.DEFAULT_KEEP,
-            description = "Checkpoints kept on disk, newest first; a damaged newest one falls back to the next "
-                    + "(default ${DEFAULT-VALUE}).")
-    int keepCheckpoints;
+    @picocli.CommandLine.Mixin
+    ResumeOptions resume = new ResumeOptions();
 
     @Option(names = "--temperature", description = "Sampling temperature of the generator's replacements (default 1, "
             + "ELECTRA's; 0 takes its most likely token).")
@@ -75,13 +69,8 @@ public final class PretrainCommand implements Callable<Integer> {
             + "the --max-steps schedule; continue later with --resume (for jobs that run in time windows; default: run to the end).")
     Long stopAfter;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32, or fp16 for GPUs: mixed precision with fp32 master weights and dynamic loss scaling (slow "
-            + "on a CPU). Checked on --resume. Default ${DEFAULT-VALUE}.")
-    String precision;
-
-    @Option(names = "--loss-scale", paramLabel = "SCALE", defaultValue = "65536", description = "fp16: the loss scale to "
-            + "start from; halved on each overflow, doubled after 2000 clean steps (default ${DEFAULT-VALUE}, GradScaler's).")
-    double lossScale;
+    @picocli.CommandLine.Mixin
+    PrecisionOptions precision = new PrecisionOptions();
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -111,15 +100,8 @@ public final class PretrainCommand implements Callable<Integer> {
         PretrainConfig cfg = new PretrainConfig(lr != null ? lr : d.learningRate(), batchSize != null ? batchSize : d.batchSize(),
                 maxSteps, warmup != null ? warmup : d.warmupSteps(), d.weightDecay(), d.maxGradNorm(), dataLength, seed,
                 saveEvery, generatorSize != null ? generatorSize : d.generatorSize(), d.discWeight(),
-                temperature != null ? temperature : d.temperature(), Precision.of(precision), lossScale);
-        if (!(lossScale >= 1 && lossScale < Double.POSITIVE_INFINITY)) {
-            throw new InvalidInputException("--loss-scale " + lossScale + ": expected a number >= 1");
-        }
-        if (cfg.precision() == Precision.FP16 && !device.startsWith("gpu")) {
-            spec.commandLine().getErr().println("warning: --precision fp16 on the CPU: correct but slower than fp32"
-                    + " (half-precision kernels are slow on CPUs); it is meant for GPUs");
-            spec.commandLine().getErr().flush();
-        }
+                temperature != null ? temperature : d.temperature(), precision.precision(), precision.lossScale());
+        precision.warnOnCpu(device, spec.commandLine().getErr());
         if (cfg.temperature() < 0) {
             throw new InvalidInputException("--temperature " + cfg.temperature() + ": expected 0 (the generator's argmax) or more");
         }
@@ -129,8 +111,7 @@ public final class PretrainCommand implements Callable<Integer> {
         // the first Ctrl-C or SIGTERM ends the step in flight and checkpoints it; a second one exits at once
         try (StopSignals signals = StopSignals.install()) {
             new Pretrainer(cfg, disc, data, vocab, output, DjlPredictorProvider.devices(device),
-                    RunControl.defaults().withKeepCheckpoints(keepCheckpoints).withStop(signals))
-                    .run(resume, stopAfter != null ? stopAfter : maxSteps);
+                    resume.control(signals)).run(resume.resume(), stopAfter != null ? stopAfter : maxSteps);
         }
         return ExitCodes.OK;
     }

@@ -51,10 +51,7 @@ class CheckpointIntegrityTest {
     }
 
     static List<String> args(Path out) {
-        return List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
-                "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
-                "--output", out.toString(), "--max-steps", String.valueOf(STEPS), "--batch-size", "2",
-                "--save-every", "2", "--eval-every", "5", "--lr", "1e-3");
+        return TrainingFixtures.finetuneArgs(config, out, STEPS, 2, "--save-every", "2", "--eval-every", "5");
     }
 
     /** Steps 1–6 of the run, stopped there as by SIGTERM: checkpoints 4 and 6 stay (the default keeps two). */

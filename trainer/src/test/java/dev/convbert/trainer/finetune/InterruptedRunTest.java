@@ -49,10 +49,7 @@ class InterruptedRunTest {
     }
 
     static List<String> args(Path out, int saveEvery) {
-        return List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
-                "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
-                "--output", out.toString(), "--max-steps", String.valueOf(STEPS), "--batch-size", "2",
-                "--save-every", String.valueOf(saveEvery), "--eval-every", "50", "--lr", "1e-3");
+        return TrainingFixtures.finetuneArgs(config, out, STEPS, 2, "--save-every", String.valueOf(saveEvery), "--eval-every", "50");
     }
 
     @ParameterizedTest

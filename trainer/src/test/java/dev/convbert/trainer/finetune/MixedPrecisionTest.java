@@ -36,10 +36,8 @@ class MixedPrecisionTest {
     }
 
     static List<String> args(Path out, String precision, int steps, String... more) {
-        List<String> a = new ArrayList<>(List.of("finetune", "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
-                "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
-                "--output", out.toString(), "--max-steps", String.valueOf(steps), "--batch-size", "4", "--eval-every", "10",
-                "--lr", "1e-3", "--precision", precision));
+        List<String> a = new ArrayList<>(TrainingFixtures.finetuneArgs(config, out, steps, 4,
+                "--eval-every", "10", "--precision", precision));
         a.addAll(List.of(more));
         return a;
     }

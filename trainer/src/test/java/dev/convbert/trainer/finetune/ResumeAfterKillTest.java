@@ -31,10 +31,7 @@ class ResumeAfterKillTest {
     static final int STEPS = 12;
 
     static List<String> args(Path out, Path config, String precision) {
-        return List.of("finetune", "--precision", precision, "--task", "rte", "--data-dir", TESTDATA.resolve("glue").toString(),
-                "--config", config.toString(), "--vocab", TESTDATA.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
-                "--output", out.toString(), "--max-steps", String.valueOf(STEPS), "--batch-size", "2",
-                "--save-every", "3", "--eval-every", "6", "--lr", "1e-3");
+        return TrainingFixtures.finetuneArgs(config, out, STEPS, 2, "--precision", precision, "--save-every", "3", "--eval-every", "6");
     }
 
     /** fp16 too: the masters, the moments and the loss scale with its counters come back exactly. */
