@@ -316,7 +316,6 @@ public final class OptimizeCommand implements Callable<Integer> {
         f.put("measure", realData ? "real data " + (realDataTasks == null ? t.id() : String.join(",", realDataTasks)) + ", "
                 + rounds + " rounds" : "shapes " + String.join(",", shapes)
                 + ", repeats " + timing.repeats + ", min " + timing.minSeconds + " s, max " + timing.maxRuns + " runs");
-        f.put("objective", objective);
         f.put("workers", workerCounts.toString());
         f.put("candidates", candidates.stream().map(OptimizeCandidate::name).toList().toString());
         f.put("tolerance", tolerance == null ? "default" : tolerance.toString());

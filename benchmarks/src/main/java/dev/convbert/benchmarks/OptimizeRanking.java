@@ -86,6 +86,11 @@ final class OptimizeRanking {
         return entries;
     }
 
+    /** throughput or latency: what the speed-ups compare. */
+    String objective() {
+        return objective;
+    }
+
     String reference() {
         return reference;
     }

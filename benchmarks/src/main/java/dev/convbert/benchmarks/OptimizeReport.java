@@ -60,7 +60,7 @@ final class OptimizeReport {
         md.append(String.format(Locale.ROOT, "Winner: **%s** → `%s` (%s). Task %s, provider `%s`, %d threads, objective %s, "
                         + "measured %s; %d session%s.%n%n", w.path("setting").asText(), w.path("file").asText(),
                 w.path("why").asText(), f.path("task").asText(), f.path("provider").asText(), f.path("cores").asInt(),
-                f.path("objective").asText(), f.path("measure").asText(), state.path("sessions").asInt(),
+                w.path("objective").asText(), f.path("measure").asText(), state.path("sessions").asInt(),
                 state.path("sessions").asInt() == 1 ? "" : "s (resumed; each shape or round measured in one)"));
         md.append("score, serve and spark-score read the winner's workers and threads from `").append(exportName)
                 .append(".card.json` (`").append(RunSettings.CARD_KEY).append("`) unless --workers is given.\n\n");

@@ -137,6 +137,7 @@ final class OptimizeState {
         w.put("intra_op_threads", best.threads());
         w.put("file", onnx.getFileName().toString());
         w.put("why", ranking.why(best));
+        w.put("objective", ranking.objective());
         json.set("ranking", ranking.toJson());
     }
 

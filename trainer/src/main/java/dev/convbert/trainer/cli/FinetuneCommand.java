@@ -2,6 +2,7 @@ package dev.convbert.trainer.cli;
 
 import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
+import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
@@ -133,16 +134,19 @@ public final class FinetuneCommand implements Callable<Integer> {
             if (vocab == null) {
                 throw new InvalidInputException("--config needs --vocab FILE (the vocabulary the model is built for)");
             }
+            int tokens = Vocab.read(vocab).size();
             modelConfig = init.config.endsWith(".json") || Files.isRegularFile(Path.of(init.config))
                     ? ConvBertConfig.read(Path.of(init.config))
-                    : ConvBertConfig.preset(init.config).withVocabSize(Vocab.read(vocab).size());
-            if (modelConfig.vocabSize() != Vocab.read(vocab).size()) {
+                    : ConvBertConfig.preset(init.config).withVocabSize(tokens);
+            if (modelConfig.vocabSize() != tokens) {
                 throw new InvalidInputException(init.config + ": vocab_size " + modelConfig.vocabSize() + " but "
-                        + vocab + " has " + Vocab.read(vocab).size() + " tokens");
+                        + vocab + " has " + tokens + " tokens");
             }
         }
+        // opened once: its config sizes the recipe, its vocabulary and weights start the run
+        ModelDir pretrained = init.model != null ? ModelDir.open(init.model) : null;
         // the recipe's learning rate depends on the model's size, whether it comes from --config or --model
-        ConvBertConfig sized = modelConfig != null ? modelConfig : dev.convbert.core.modeldir.ModelDir.open(init.model).config();
+        ConvBertConfig sized = modelConfig != null ? modelConfig : pretrained.config();
         boolean base = sized.hiddenSize() >= 768;
         FineTuneConfig d = FineTuneConfig.original(t, base);
         FineTuneConfig cfg = d.toBuilder().learningRate(lr != null ? lr : d.learningRate())
@@ -153,7 +157,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .seed(seed).evalEvery(evalEvery).saveEvery(saveEvery).head(headOption())
                 .precision(precision.precision()).initialLossScale(precision.lossScale()).build();
         precision.warnOnCpu(device, spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true));
-        return new FineTuner(cfg, glue.dataDir(), output, new FineTuner.Source(init.model, modelConfig, vocab),
+        return new FineTuner(cfg, glue.dataDir(), output, new FineTuner.Source(pretrained, modelConfig, vocab),
                 DjlPredictorProvider.device(device), control);
     }
 

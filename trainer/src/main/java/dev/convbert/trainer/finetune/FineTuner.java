@@ -57,7 +57,7 @@ public final class FineTuner {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Where the run starts: a pre-trained/fine-tuned model directory, or a config for random initialisation. */
-    public record Source(Path modelDir, ConvBertConfig config, Path vocab) {}
+    public record Source(ModelDir model, ConvBertConfig config, Path vocab) {}
 
     private final FineTuneConfig cfg;
     private final Path dataDir;
@@ -84,14 +84,14 @@ public final class FineTuner {
     public ObjectNode run(boolean resume) throws IOException {
         GlueTask task = cfg.task();
         Path vocabFile = source.vocab() != null ? source.vocab()
-                : source.modelDir() != null ? ModelDir.open(source.modelDir()).vocabFile() : null;
+                : source.model() != null ? source.model().vocabFile() : null;
         if (vocabFile == null) {
             throw new InvalidInputException("no vocabulary: pass --vocab FILE with --config");
         }
-        if (source.modelDir() != null && source.vocab() != null) {
-            String expected = ModelDir.open(source.modelDir()).vocabSha256().orElse(null);
+        if (source.model() != null && source.vocab() != null) {
+            String expected = source.model().vocabSha256().orElse(null);
             if (expected != null && !expected.equals(Hashing.sha256(vocabFile))) {
-                throw new InvalidInputException(vocabFile + ": is not the vocabulary of " + source.modelDir()
+                throw new InvalidInputException(vocabFile + ": is not the vocabulary of " + source.model().dir()
                         + " (sha256 " + expected.substring(0, 12) + "…); its weights are indexed by that one. Drop --vocab");
             }
         }
@@ -112,7 +112,7 @@ public final class FineTuner {
         var loaded = checkpoints.open(resume);
 
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(vocabFile));
-        int embeds = source.config() != null ? source.config().vocabSize() : ModelDir.open(source.modelDir()).config().vocabSize();
+        int embeds = source.config() != null ? source.config().vocabSize() : source.model().config().vocabSize();
         if (tokenizer.vocab().size() > embeds) {
             throw new InvalidInputException(vocabFile + ": has " + tokenizer.vocab().size() + " tokens but the model embeds "
                     + embeds + " (vocab_size); ids past that have no embedding");
@@ -254,8 +254,8 @@ public final class FineTuner {
     }
 
     private TaskModel openModel(GlueTask task) {
-        if (source.modelDir() != null) {
-            return TaskModel.fromPretrained(source.modelDir(), task.labelNames(), cfg.head(), device, cfg.seed());
+        if (source.model() != null) {
+            return TaskModel.fromPretrained(source.model(), task.labelNames(), cfg.head(), device, cfg.seed());
         }
         return TaskModel.initialise(source.config().withLabels(task.labelNames()).withClassifierHead(cfg.head()), device, cfg.seed());
     }
@@ -272,7 +272,7 @@ public final class FineTuner {
             }
         }
         run.put("model_config", modelConfig.toJson().toString());
-        run.put("init", source.modelDir() != null ? source.modelDir().toAbsolutePath().normalize().toString() : "random");
+        run.put("init", source.model() != null ? source.model().dir().toAbsolutePath().normalize().toString() : "random");
         run.put("train_sha256", Hashing.sha256(GlueReader.file(dataDir, cfg.task(), "train")));
         run.put("train_examples", train.size());
         return run;
@@ -296,7 +296,7 @@ public final class FineTuner {
         m.put("train_examples", train.size());
         m.put("wall_time_seconds", state.elapsedSeconds());
         m.set("hyperparameters", cfg.toJson());
-        m.put("init", source.modelDir() != null ? source.modelDir().toString() : "random (seed " + cfg.seed() + ")");
+        m.put("init", source.model() != null ? source.model().dir().toString() : "random (seed " + cfg.seed() + ")");
         m.put("parameters", modelConfig.parameterCount());
         ObjectNode data = m.putObject("data_sha256");
         for (var split : task.splits()) {

@@ -16,34 +16,18 @@ import java.util.Optional;
  * An encoder without a task head ({@code ConvBertModel}: a pre-trained discriminator, a converted TF or hub encoder)
  * ready to run: it yields last_hidden_state, never logits. The one owner of the {@link NDManager} that holds its weights.
  */
-public final class EncoderModel implements Predictor {
-    private final NDManager manager;
-    private final Path dir;
+public final class EncoderModel extends LoadedModel {
     private final ConvBertModel model;
-    private final ParameterStore parameters;
-    private final Device device;
-    private boolean closed;
 
-    private EncoderModel(Path dir, NDManager manager, ConvBertModel model, Device device) {
-        this.dir = dir;
-        this.manager = manager;
+    private EncoderModel(ModelDir source, NDManager manager, ConvBertModel model, Device device) {
+        super(source, manager, device);
         this.model = model;
-        this.device = device;
-        this.parameters = new ParameterStore(manager, false);
     }
 
     /** Loads an encoder model directory onto {@code device}; every encoder tensor must be present and well shaped. */
     public static EncoderModel load(Path dir, Device device) {
         ModelDir md = ModelDir.open(dir);
-        NDManager manager = NDManager.newBaseManager(device);
-        try {
-            var model = new ConvBertModel(md.config());
-            ConvBertWeights.load(model, md.config(), md.weights(), md.weightsFile(), manager, false, 0);
-            return new EncoderModel(dir, manager, model, device);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return load(md, device, ConvBertModel::new, (manager, model) -> new EncoderModel(md, manager, model, device));
     }
 
     @Override
@@ -56,16 +40,6 @@ public final class EncoderModel implements Predictor {
         return false;
     }
 
-    @Override
-    public Optional<Path> vocab() {
-        return Optional.of(dir.resolve(ModelDir.VOCAB)).filter(Files::isRegularFile);
-    }
-
-    @Override
-    public Optional<String> vocabSha256() {
-        return ModelDir.open(dir).vocabSha256();
-    }
-
     /** last_hidden_state for the batch, exactly as given; {@code hiddenStates} is implied. */
     @Override
     public Output run(long[][] inputIds, long[][] tokenTypeIds, long[][] attentionMask, boolean hiddenStates) {
@@ -73,14 +47,6 @@ public final class EncoderModel implements Predictor {
             NDList inputs = new NDList(TaskModel.matrix(step, inputIds), TaskModel.matrix(step, tokenTypeIds),
                     TaskModel.matrix(step, attentionMask));
             return new Output(null, TaskModel.sequences(model.encode(parameters, inputs, false, null)));
-        }
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            manager.close();
         }
     }
 }

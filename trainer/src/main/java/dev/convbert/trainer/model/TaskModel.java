@@ -30,39 +30,24 @@ import java.util.Optional;
  * A sequence-classification model with its weights in native memory, ready to run: the one owner of the
  * {@link NDManager} that holds the parameters (close it when done; closing twice is harmless).
  */
-public final class TaskModel implements Predictor {
-    private final NDManager manager;
-    private final Path dir;
+public final class TaskModel extends LoadedModel {
     private final ConvBertForSequenceClassification model;
-    private final ParameterStore parameters;
-    private final Device device;
-    private boolean closed;
     private boolean trainable;
     /** fp16 training: the working copy the forward and backward run on; its parameters are the graph's leaves. */
     private ConvBertForSequenceClassification half;
     /** The working copy's arrays, in {@link #namedParameters()} order. */
     private List<NDArray> halfArrays;
 
-    private TaskModel(Path dir, NDManager manager, ConvBertForSequenceClassification model, Device device) {
-        this.dir = dir;
-        this.manager = manager;
+    private TaskModel(ModelDir source, NDManager manager, ConvBertForSequenceClassification model, Device device) {
+        super(source, manager, device);
         this.model = model;
-        this.device = device;
-        this.parameters = new ParameterStore(manager, false);
     }
 
     /** Loads a model directory (HF layout) onto {@code device}. */
     public static TaskModel load(Path dir, Device device) {
         ModelDir md = ModelDir.open(dir);
-        NDManager manager = NDManager.newBaseManager(device);
-        try {
-            var model = new ConvBertForSequenceClassification(md.config());
-            ConvBertWeights.load(model, md.config(), md.weights(), md.weightsFile(), manager, false, 0);
-            return new TaskModel(dir, manager, model, device);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return load(md, device, ConvBertForSequenceClassification::new,
+                (manager, model) -> new TaskModel(md, manager, model, device));
     }
 
     /**
@@ -70,8 +55,7 @@ public final class TaskModel implements Predictor {
      * that is absent, sized for other labels or of the other kind is initialised afresh (and reported), other heads
      * are dropped.
      */
-    public static TaskModel fromPretrained(Path dir, List<String> labels, ClassifierHead head, Device device, long seed) {
-        ModelDir md = ModelDir.open(dir);
+    public static TaskModel fromPretrained(ModelDir md, List<String> labels, ClassifierHead head, Device device, long seed) {
         ConvBertConfig config = md.config().withLabels(labels).withClassifierHead(head);
         Safetensors.Contents weights = md.weights();
         if (md.config().classifierHead() != head) {
@@ -88,7 +72,7 @@ public final class TaskModel implements Predictor {
                 System.err.println("initialised " + report.initialised().size() + " task-head tensors not in "
                         + md.weightsFile() + ": " + report.initialised());
             }
-            return new TaskModel(dir, manager, model, device);
+            return new TaskModel(md, manager, model, device);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -111,22 +95,6 @@ public final class TaskModel implements Predictor {
     @Override
     public boolean hasClassificationHead() {
         return true;
-    }
-
-    @Override
-    public Optional<Path> vocab() {
-        return dir == null ? Optional.empty() : Optional.of(dir.resolve(ModelDir.VOCAB)).filter(java.nio.file.Files::isRegularFile);
-    }
-
-    @Override
-    public Optional<String> vocabSha256() {
-        return dir == null ? Optional.empty() : ModelDir.open(dir).vocabSha256();
-    }
-
-    /** The max_seq_length in the directory's training_metrics.json (a fine-tuned model); empty otherwise. */
-    @Override
-    public Optional<Integer> trainedMaxLength() {
-        return ModelDir.trainedMaxLength(dir == null ? null : ModelDir.open(dir).trainingMetrics());
     }
 
     // the block, its manager and parameter store stay inside this package: callers train and run through the methods
@@ -321,13 +289,5 @@ public final class TaskModel implements Predictor {
             out[i] = java.util.Arrays.copyOfRange(flat, i * width, (i + 1) * width);
         }
         return out;
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            manager.close();
-        }
     }
 }
