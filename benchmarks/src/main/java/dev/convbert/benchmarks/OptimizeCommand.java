@@ -20,6 +20,9 @@ import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.exporter.onnx.Calibrator;
+import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.exporter.onnx.Int8Calibration;
 import dev.convbert.exporter.onnx.OnnxExporter;
 import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.AccuracyGate;
@@ -111,6 +114,9 @@ public final class OptimizeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
+    /** Static int8's activation ranges, measured once per run for the candidates that need them. */
+    private Int8Calibration calibration;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
@@ -189,7 +195,7 @@ public final class OptimizeCommand implements Callable<Integer> {
                 OptimizeRanking ranking = OptimizeRanking.of(settings, state, objective, realData);
                 Path winner = output.resolve(exportName + ".onnx");
                 OptimizeCandidate.Setting best = ranking.winner();
-                new OnnxExporter(md, best.candidate().options()).export(winner);
+                OptimizeReport.publish(exports.get(best.candidate().name()), winner);
                 OptimizeReport.recordInCard(winner, best, provider, cores, objective, output.resolve(STATE));
                 state.winner(best, winner, ranking);
                 state.save();
@@ -212,7 +218,15 @@ public final class OptimizeCommand implements Callable<Integer> {
             System.out.println(c.name() + ": exported and gated by the earlier run, kept (" + state.gateReport(c.name()) + ")");
             return onnx;
         }
-        new OnnxExporter(md, c.options()).export(onnx);
+        ExportOptions options = c.options();
+        if (c.calibrated()) {
+            if (calibration == null) {
+                calibration = Calibrator.calibrate(md, options, Calibrator.glueSample(md, glue.dataDir(), t,
+                        Calibrator.DEFAULT_ROWS, 42), Calibrator.DEFAULT_ROWS + " rows of " + t.glueName() + " train (seed 42)");
+            }
+            options = options.toBuilder().calibration(calibration).build();
+        }
+        new OnnxExporter(md, options).export(onnx);
         ExecutionProvider p = c.trtFp16() ? new ExecutionProvider(provider.name(), provider.deviceId(), true,
                 provider.trtCache(), provider.trtProfile(), provider.allowFallback()) : provider;
         ObjectNode gate = JSON.createObjectNode();

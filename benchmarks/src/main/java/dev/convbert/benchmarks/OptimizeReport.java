@@ -16,6 +16,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,27 @@ final class OptimizeReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private OptimizeReport() {}
+
+    /**
+     * The gated candidate's files under the winner's name: the same bytes (not a re-export, which static int8 would
+     * have to calibrate again), sidecars renamed, the card's file names rewritten; the .onnx lands last.
+     */
+    static void publish(Path candidate, Path winner) throws IOException {
+        byte[] config = Files.readAllBytes(ExportFiles.config(candidate));
+        AtomicFiles.write(ExportFiles.config(winner), out -> out.write(config));
+        ObjectNode card = (ObjectNode) JSON.readTree(ExportFiles.card(candidate).toFile());
+        card.put("model", winner.getFileName().toString());
+        card.put("config", ExportFiles.config(winner).getFileName().toString());
+        if (Files.isRegularFile(ExportFiles.vocab(candidate))) {
+            byte[] vocab = Files.readAllBytes(ExportFiles.vocab(candidate));
+            AtomicFiles.write(ExportFiles.vocab(winner), out -> out.write(vocab));
+            card.put("vocab", ExportFiles.vocab(winner).getFileName().toString());
+        } else {
+            Files.deleteIfExists(ExportFiles.vocab(winner));
+        }
+        AtomicFiles.writeString(ExportFiles.card(winner), JSON.writeValueAsString(card) + "\n");
+        AtomicFiles.write(winner, out -> Files.copy(candidate, out));
+    }
 
     /** The winner's settings in its card, where score, serve and spark-score look ({@link RunSettings}). */
     static void recordInCard(Path onnx, OptimizeCandidate.Setting best, ExecutionProvider provider, int cores,
@@ -113,9 +135,8 @@ final class OptimizeReport {
                 md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | **%.2f×** |%n", task, base, won, won / base));
             }
         }
-        md.append("\n## Not candidates\n\nStatic (calibrated QDQ) int8 is not built: the exporter's int8 is dynamic "
-                + "(activations quantised at run time). float16 runs on GPU providers only: on CPUs ONNX Runtime emulates "
-                + "half-precision kernels.\n");
+        md.append("\n## Not candidates\n\nfloat16 runs on GPU providers only: on CPUs ONNX Runtime emulates half-precision "
+                + "kernels.\n");
         return md.toString();
     }
 

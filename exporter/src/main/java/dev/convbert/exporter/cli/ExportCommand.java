@@ -4,7 +4,10 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
+import dev.convbert.core.glue.GlueTask;
+import dev.convbert.exporter.onnx.Calibrator;
 import dev.convbert.exporter.onnx.ConvBertOps;
+import dev.convbert.exporter.onnx.Int8Calibration;
 import dev.convbert.exporter.onnx.SpanDynamicConvFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,6 +42,19 @@ public final class ExportCommand implements Callable<Integer> {
             + "(AVX-512 VNNI, AVX-VNNI); changes accuracy: score it (the gate allows 0.01).")
     boolean int8;
 
+    @Option(names = "--calibration-data", paramLabel = "GLUE_DIR", description = "With --int8: static int8, activations "
+            + "quantised at ranges measured on --calibration-rows rows of --calibration-task's train split (default: none, "
+            + "dynamic int8: ranges found per run).")
+    Path calibrationData;
+
+    @Option(names = "--calibration-task", paramLabel = "TASK", description = "The GLUE task whose train split calibrates "
+            + "(default: the one the model was fine-tuned on, from its training_metrics.json).")
+    String calibrationTask;
+
+    @Option(names = "--calibration-rows", defaultValue = "" + Calibrator.DEFAULT_ROWS,
+            description = "Train rows drawn (seed 42) to calibrate on (default ${DEFAULT-VALUE}).")
+    int calibrationRows;
+
     @Option(names = "--inline", description = "Expand the SpanDynamicConv function in the graph (for parsers without local functions, e.g. TensorRT).")
     boolean inline;
 
@@ -66,14 +82,36 @@ public final class ExportCommand implements Callable<Integer> {
         if (fp16 && int8) {
             throw new ParameterException(spec.commandLine(), "--fp16 and --int8 exclude each other: pick one precision");
         }
+        if (calibrationData != null && !int8) {
+            throw new ParameterException(spec.commandLine(), "--calibration-data calibrates static int8: add --int8");
+        }
         var precision = fp16 ? ExportOptions.Precision.FLOAT16 : int8 ? ExportOptions.Precision.INT8 : ExportOptions.Precision.FLOAT32;
         long started = System.nanoTime();
-        var exporter = new OnnxExporter(ModelDir.open(model), ExportOptions.builder().precision(precision)
-                .inline(inline).hiddenStates(hiddenStates).formulation(formulation).unfused(unfused).ortOperators(ortOperators).build());
+        ModelDir md = ModelDir.open(model);
+        ExportOptions options = ExportOptions.builder().precision(precision).inline(inline).hiddenStates(hiddenStates)
+                .formulation(formulation).unfused(unfused).ortOperators(ortOperators).build();
+        if (calibrationData != null) {
+            options = options.toBuilder().calibration(calibration(md, options)).build();
+        }
+        var exporter = new OnnxExporter(md, options);
         var proto = exporter.export(output);
         long convNodes = proto.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(ConvBertOps.SPAN_DYNAMIC_CONV.opName())).count();
         System.out.printf(java.util.Locale.ROOT, "wrote %s (%d nodes in the graph, %d SpanDynamicConv, %s) in %.1f s%n", output,
                 proto.getGraph().getNodeCount(), convNodes, precision.label(), (System.nanoTime() - started) / 1e9);
         return ExitCodes.OK;
+    }
+
+    private Int8Calibration calibration(ModelDir md, ExportOptions target) throws java.io.IOException {
+        String taskId = calibrationTask;
+        if (taskId == null) {
+            var tm = md.trainingMetrics();
+            if (tm == null || !tm.has("task")) {
+                throw new ParameterException(spec.commandLine(), model + " records no fine-tuning task: give --calibration-task");
+            }
+            taskId = tm.get("task").asText();
+        }
+        GlueTask task = GlueTask.fromId(taskId);
+        var rows = Calibrator.glueSample(md, calibrationData, task, calibrationRows, 42);
+        return Calibrator.calibrate(md, target, rows, calibrationRows + " rows of " + task.glueName() + " train (seed 42)");
     }
 }

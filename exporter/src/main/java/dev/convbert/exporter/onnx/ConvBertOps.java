@@ -35,6 +35,7 @@ public enum ConvBertOps {
     IDENTITY("Identity", 1, 1, Set.of()),
     DYNAMIC_QUANTIZE_LINEAR("DynamicQuantizeLinear", 1, 1, Set.of()),
     MAT_MUL_INTEGER("MatMulInteger", 2, 4, Set.of()),
+    QUANTIZE_LINEAR("QuantizeLinear", 2, 3, Set.of("axis")),
     /** ONNX Runtime's scaled dot-product attention over {@code num_heads} heads with a key-padding mask, one kernel. */
     MULTI_HEAD_ATTENTION("MultiHeadAttention", ConvBertOps.MICROSOFT, 1, 5, 5, Set.of("num_heads", "mask_filter_value")),
     /** ONNX Runtime's LayerNorm(input + skip [+ bias]) · gamma + beta, one kernel: a residual connection and its norm. */

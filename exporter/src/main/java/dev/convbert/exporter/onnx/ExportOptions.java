@@ -8,7 +8,19 @@ package dev.convbert.exporter.onnx;
  * the in-repo stand-in for the standard export that benchmarks measure against (same answers, more work).
  */
 public record ExportOptions(Precision precision, boolean inline, boolean hiddenStates,
-                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortOperators) {
+                            SpanDynamicConvFunction.Formulation formulation, boolean unfused, boolean ortOperators,
+                            Int8Calibration calibration) {
+
+    public ExportOptions {
+        if (calibration != null && precision != Precision.INT8) {
+            throw new IllegalArgumentException("activation ranges go with an int8 export, not " + precision.label());
+        }
+    }
+
+    /** int8 with activations quantised at calibrated, fixed ranges instead of per run. */
+    public boolean staticInt8() {
+        return calibration != null;
+    }
 
     /** The default export: float32, the convolution as a local function, logits only, banded windows, fused layout. */
     public static ExportOptions defaults() {
@@ -47,6 +59,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
         private SpanDynamicConvFunction.Formulation formulation = SpanDynamicConvFunction.Formulation.BANDED_MATMUL;
         private boolean unfused;
         private boolean ortOperators;
+        private Int8Calibration calibration;
 
         private Builder() {
         }
@@ -58,6 +71,7 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
             formulation = o.formulation;
             unfused = o.unfused;
             ortOperators = o.ortOperators;
+            calibration = o.calibration;
         }
 
         public Builder precision(Precision value) { precision = value; return this; }
@@ -66,9 +80,11 @@ public record ExportOptions(Precision precision, boolean inline, boolean hiddenS
         public Builder formulation(SpanDynamicConvFunction.Formulation value) { formulation = value; return this; }
         public Builder unfused(boolean value) { unfused = value; return this; }
         public Builder ortOperators(boolean value) { ortOperators = value; return this; }
+        /** Static int8 (with {@code precision(INT8)}): activations quantised at these ranges. */
+        public Builder calibration(Int8Calibration value) { calibration = value; return this; }
 
         public ExportOptions build() {
-            return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators);
+            return new ExportOptions(precision, inline, hiddenStates, formulation, unfused, ortOperators, calibration);
         }
     }
 

@@ -22,6 +22,7 @@ public final class GraphBuilder {
     public static final int INT64 = OnnxMl.TensorProto.DataType.INT64_VALUE;
     public static final int INT32 = OnnxMl.TensorProto.DataType.INT32_VALUE;
     public static final int INT8 = OnnxMl.TensorProto.DataType.INT8_VALUE;
+    public static final int UINT8 = OnnxMl.TensorProto.DataType.UINT8_VALUE;
 
     private final String prefix;
     private final List<OnnxMl.NodeProto> nodes;
@@ -133,6 +134,18 @@ public final class GraphBuilder {
         String[] outs = {base + "_q", base + "_scale", base + "_zero_point"};
         node(ConvBertOps.DYNAMIC_QUANTIZE_LINEAR, Map.of(), List.of(outs), x);
         return outs;
+    }
+
+    /** x quantised to uint8 with a fixed scale and zero point {@code zeroPoint} (a {@link #scalarUint8}). */
+    public String quantizeLinear(String x, float scale, String zeroPoint) {
+        return op(ConvBertOps.QUANTIZE_LINEAR, x, scalar(scale, FLOAT), zeroPoint);
+    }
+
+    /** A uint8 scalar: a zero point. */
+    public String scalarUint8(int value) {
+        OnnxMl.TensorProto t = OnnxMl.TensorProto.newBuilder().setDataType(UINT8)
+                .setRawData(ByteString.copyFrom(new byte[]{(byte) value})).build();
+        return op(ConvBertOps.CONSTANT, Map.of("value", t));
     }
 
     /** int32 product of a uint8 A (zero point aZeroPoint) and a symmetric int8 B. */

@@ -48,6 +48,8 @@ public final class OnnxExporter {
     private final int type;
     /** An encoder without a classification head: only last_hidden_state is exported. */
     private final boolean encoderOnly;
+    /** The last build's inputs of each encoder dense product, by its weights' name: what {@link Calibrator} measures. */
+    private final Map<String, String> productInputs = new LinkedHashMap<>();
 
     public OnnxExporter(ModelDir dir, ExportOptions options) {
         this.dir = dir;
@@ -72,8 +74,27 @@ public final class OnnxExporter {
         return model;
     }
 
+    /**
+     * The float32 graph with one more output per encoder dense product, {@code calibration/NAME}: the product's input,
+     * for {@link Calibrator} to measure its range.
+     */
+    OnnxMl.ModelProto calibrationModel() throws IOException {
+        OnnxMl.ModelProto model = build();
+        OnnxMl.GraphProto.Builder graph = model.getGraph().toBuilder();
+        productInputs.forEach((name, tensor) -> {
+            String out = CALIBRATION_OUTPUT + name;
+            graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType(ConvBertOps.IDENTITY.opName()).addInput(tensor).addOutput(out));
+            graph.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(out).setType(OnnxMl.TypeProto.newBuilder()
+                    .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type))));
+        });
+        return model.toBuilder().setGraph(graph).build();
+    }
+
+    static final String CALIBRATION_OUTPUT = "calibration/";
+
     /** The ModelProto, not yet validated or written. */
     public OnnxMl.ModelProto build() throws IOException {
+        productInputs.clear();
         GraphBuilder g = new GraphBuilder("convbert");
         int hidden = c.hiddenSize();
         SpanDynamicConvFunction conv = new SpanDynamicConvFunction(hidden, c.convKernelSize(), c.headSize(),
@@ -264,7 +285,11 @@ public final class OnnxExporter {
         String grouped = g.transpose(g.reshape(a, g.ints(-1, groups, w1[1])), 1, 0, 2);                  // [G,N,in/G]
         String h = g.add(g.matMul(grouped, weights.stored(g, inner + ".weight")),
                 weights.stored(g, inner + ".bias", groups, 1, w1[2]));                                      // [G,N,I/G]
-        String y = g.matMul(g.gelu(h, type), weights.stored(g, outer + ".weight"));                     // [G,N,Hd/G]
+        String activated = g.gelu(h, type);
+        // each group's int8 product is calibrated on the range of all groups' inputs
+        productInputs.put(inner, a);
+        productInputs.put(outer, activated);
+        String y = g.matMul(activated, weights.stored(g, outer + ".weight"));                           // [G,N,Hd/G]
         String merged = g.reshape(g.transpose(y, 1, 0, 2), g.ints(-1, c.hiddenSize()));                  // [N,Hd]
         return g.add(merged, weights.stored(g, outer + ".bias"));
     }
@@ -285,9 +310,9 @@ public final class OnnxExporter {
         String[] parts = g.split(a, 1, sizes);                                                          // G × [N,in/G]
         String[] outs = new String[groups];
         for (int k = 0; k < groups; k++) {
-            String h = quantizedProduct(g, parts[k], inner + ".group" + k, in1, out1,
+            String h = quantizedProduct(g, parts[k], inner + ".group" + k, inner, in1, out1,
                     Arrays.copyOfRange(w1s, k * in1 * out1, (k + 1) * in1 * out1), Arrays.copyOfRange(b1, k * out1, (k + 1) * out1));
-            outs[k] = quantizedProduct(g, g.gelu(h, type), outer + ".group" + k, out1, out2,
+            outs[k] = quantizedProduct(g, g.gelu(h, type), outer + ".group" + k, outer, out1, out2,
                     Arrays.copyOfRange(w2s, k * out1 * out2, (k + 1) * out1 * out2), Arrays.copyOfRange(b2, k * out2, (k + 1) * out2));
         }
         return g.concat(1, outs);                                                                        // [N,Hd]
@@ -300,23 +325,45 @@ public final class OnnxExporter {
     /** An encoder dense product: {@link #linear}, or int8 when exporting {@link ExportOptions.Precision#INT8}. */
     private String dense(GraphBuilder g, String x, String... names) {
         if (!quantized()) {
+            productInputs.put(String.join("+", names), x);
             return linear(g, x, names);
         }
         ExportWeights.Joined j = weights.joined(names);
-        return quantizedProduct(g, x, j.name(), j.in(), j.out(), j.weightT(), j.bias());
+        return quantizedProduct(g, x, j.name(), j.name(), j.in(), j.out(), j.weightT(), j.bias());
     }
 
     /**
-     * x · W + b with W symmetric int8 per output column (scale = max|column| / 127) and x quantised to uint8 at run
-     * time: DynamicQuantizeLinear → MatMulInteger → Cast → Mul by (x scale · column scales) → Add bias, the shape ONNX
-     * Runtime fuses into one DynamicQuantizeMatMul.
+     * x · W + b with W symmetric int8 per output column (scale = max|column| / 127) and x uint8: quantised per run
+     * (DynamicQuantizeLinear → MatMulInteger → Cast → Mul by (x scale · column scales) → Add bias, the shape ONNX
+     * Runtime fuses into one DynamicQuantizeMatMul), or, with a calibration, at the fixed range measured for
+     * {@code calibrated} (QuantizeLinear → MatMulInteger → Cast → Mul by the constant scales → Add bias): no pass over
+     * x to find its range.
      */
-    private String quantizedProduct(GraphBuilder g, String x, String name, int in, int out, float[] weightT, float[] bias) {
+    private String quantizedProduct(GraphBuilder g, String x, String name, String calibrated, int in, int out,
+                                    float[] weightT, float[] bias) {
         Int8Columns q = Int8Columns.quantize(weightT, in, out);
-        String[] xq = g.dynamicQuantizeLinear(x);
-        String product = g.matMulInteger(xq[0], g.initializerInt8(name + ".T.int8", new long[]{in, out}, q.values()), xq[2]);
-        String scales = g.mul(xq[1], weights.initializer(g, name + ".T.scale", new long[]{out}, q.scales()));
-        return g.add(g.mul(g.cast(product, FLOAT), scales), weights.initializer(g, name + ".bias", new long[]{out}, bias));
+        String weight = g.initializerInt8(name + ".T.int8", new long[]{in, out}, q.values());
+        String b = weights.initializer(g, name + ".bias", new long[]{out}, bias);
+        if (!options.staticInt8()) {
+            String[] xq = g.dynamicQuantizeLinear(x);
+            String scales = g.mul(xq[1], weights.initializer(g, name + ".T.scale", new long[]{out}, q.scales()));
+            return g.add(g.mul(g.cast(g.matMulInteger(xq[0], weight, xq[2]), FLOAT), scales), b);
+        }
+        float[] range = options.calibration().ranges().get(calibrated);
+        if (range == null) {
+            throw new ExportException(dir.weightsFile(), "the int8 calibration has no range for " + calibrated
+                    + "; calibrate on this model (" + options.calibration().source() + " was measured on another)");
+        }
+        // x quantised at its fixed range; x scale · column scales folded into one constant vector. (The QDQ form —
+        // DequantizeLinear before a float MatMul — was tried: ONNX Runtime 1.23 ran it as a float Gemm, no int8 kernel.)
+        float[] sz = Int8Calibration.scaleAndZeroPoint(range);
+        float[] combined = new float[out];
+        for (int o = 0; o < out; o++) {
+            combined[o] = sz[0] * q.scales()[o];
+        }
+        String zeroPoint = g.scalarUint8((int) sz[1]);
+        String product = g.matMulInteger(g.quantizeLinear(x, sz[0], zeroPoint), weight, zeroPoint);
+        return g.add(g.mul(g.cast(product, FLOAT), weights.initializer(g, name + ".T.xscale", new long[]{out}, combined)), b);
     }
 
     /**
@@ -338,6 +385,9 @@ public final class OnnxExporter {
         m.put("convbert.labels", JSON.writeValueAsString(c.id2label()));
         m.put("convbert.padding_invariant", Boolean.toString(c.paddingInvariant()));
         m.put("convbert.precision", options.precision().label());
+        if (options.staticInt8()) {
+            m.put("convbert.int8_activations", "static, calibrated on " + options.calibration().source());
+        }
         m.put("convbert.span_dynamic_conv", options.inline() ? "inline" : "function " + ConvBertOps.SPAN_DYNAMIC_CONV.domain()
                 + ":" + ConvBertOps.SPAN_DYNAMIC_CONV.opName());
         m.put("convbert.layout", options.unfused() ? "unfused (standard-export stand-in)"
