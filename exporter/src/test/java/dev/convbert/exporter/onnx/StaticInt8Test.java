@@ -46,17 +46,7 @@ class StaticInt8Test {
         assertTrue(m.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals("convbert.int8_activations")
                 && p.getValue().equals("static, calibrated on the reference rows")));
 
-        float[][] logits = ExportParityTest.run(onnx, ref);
-        double[] want = ReferenceData.readF64(ref.resolve("logits.f64.bin"));
-        double max = 0, scale = 0;
-        for (int i = 0; i < logits.length; i++) {
-            for (int j = 0; j < logits[i].length; j++) {
-                max = Math.max(max, Math.abs(logits[i][j] - want[i * logits[i].length + j]));
-                scale = Math.max(scale, Math.abs(want[i * logits[i].length + j]));
-            }
-        }
-        System.out.printf("%s static int8: logits max |Δ| %.2e (max |logit| %.2e)%n", set, max, scale);
-        assertTrue(max <= 0.05 * scale + 1e-3, set + " static int8 logits max |Δ| " + max + " for logits up to " + scale);
+        ExportParityTest.assertInt8Close(onnx, set, "static int8");
     }
 
     @ParameterizedTest

@@ -19,6 +19,7 @@
  *   <li>{@link dev.convbert.trainer.model.ConvBertForSequenceClassification} — HF's classification head.</li>
  * </ol>
  * {@link dev.convbert.trainer.model.ConvBertWeights} maps the tree to HF names for loading, initialisation and saving;
- * {@link dev.convbert.trainer.model.TaskModel} owns a loaded model's native memory.
+ * {@link dev.convbert.trainer.model.TaskModel} and {@link dev.convbert.trainer.model.EncoderModel} own a loaded
+ * model's native memory and the model directory it came from (their shared {@code LoadedModel}).
  */
 package dev.convbert.trainer.model;
