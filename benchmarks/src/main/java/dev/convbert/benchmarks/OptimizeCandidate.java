@@ -15,22 +15,31 @@ import java.util.List;
 record OptimizeCandidate(String name, ExportOptions options, boolean trtFp16, boolean calibrated, String description) {
     static final String FLOAT32 = "float32";
 
+    /**
+     * The forms worth trying on {@code provider}. The CPU: float32, the contrib operators, dynamic and static int8 of
+     * both. A GPU: float32, float16 and, on CUDA, the contrib operators (ONNX Runtime's int8 products are CPU kernels:
+     * on a GPU they would move the model's products to the CPU, which the placement check refuses); TensorRT adds its
+     * own float16 engines.
+     */
     static List<OptimizeCandidate> forProvider(String provider) {
         ExportOptions fp32 = ExportOptions.defaults();
-        List<OptimizeCandidate> all = new ArrayList<>(List.of(
-                new OptimizeCandidate(FLOAT32, fp32, false, false, "export (float32, standard operators)"),
-                new OptimizeCandidate("contrib", fp32.toBuilder().ortOperators(true).build(), false, false,
-                        "export --ort-operators (ONNX Runtime's fused attention, residual and embedding kernels)"),
-                new OptimizeCandidate("int8", fp32.withPrecision(ExportOptions.Precision.INT8), false, false,
-                        "export --int8 (dynamic int8 products, float32 elsewhere)"),
-                new OptimizeCandidate("contrib-int8", fp32.toBuilder().ortOperators(true)
-                        .precision(ExportOptions.Precision.INT8).build(), false, false, "export --ort-operators --int8"),
-                new OptimizeCandidate("static-int8", fp32.withPrecision(ExportOptions.Precision.INT8), false, true,
-                        "export --int8 --calibration-data (static int8: activation ranges from the train split)"),
-                new OptimizeCandidate("contrib-static-int8", fp32.toBuilder().ortOperators(true)
-                        .precision(ExportOptions.Precision.INT8).build(), false, true,
-                        "export --ort-operators --int8 --calibration-data")));
-        if (!provider.equals("cpu")) {
+        ExportOptions contrib = fp32.toBuilder().ortOperators(true).build();
+        ExportOptions int8 = fp32.withPrecision(ExportOptions.Precision.INT8);
+        ExportOptions contribInt8 = contrib.withPrecision(ExportOptions.Precision.INT8);
+        List<OptimizeCandidate> all = new ArrayList<>();
+        all.add(new OptimizeCandidate(FLOAT32, fp32, false, false, "export (float32, standard operators)"));
+        if (!provider.equals("tensorrt")) {
+            all.add(new OptimizeCandidate("contrib", contrib, false, false,
+                    "export --ort-operators (ONNX Runtime's fused attention, residual and embedding kernels)"));
+        }
+        if (provider.equals("cpu")) {
+            all.add(new OptimizeCandidate("int8", int8, false, false, "export --int8 (dynamic int8 products, float32 elsewhere)"));
+            all.add(new OptimizeCandidate("contrib-int8", contribInt8, false, false, "export --ort-operators --int8"));
+            all.add(new OptimizeCandidate("static-int8", int8, false, true,
+                    "export --int8 --calibration-data (static int8: activation ranges from the train split)"));
+            all.add(new OptimizeCandidate("contrib-static-int8", contribInt8, false, true,
+                    "export --ort-operators --int8 --calibration-data"));
+        } else {
             // half precision pays on GPUs only: on this project's CPUs fp16 kernels are emulated
             all.add(new OptimizeCandidate("float16", fp32.withPrecision(ExportOptions.Precision.FLOAT16), false, false,
                     "export --fp16 (float16 weights and compute, float32 softmax and LayerNorm statistics)"));

@@ -28,6 +28,7 @@ import dev.convbert.runtime.cli.ProviderOptions;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
+import dev.convbert.runtime.score.ScoringException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -233,6 +234,10 @@ public final class OptimizeCommand implements Callable<Integer> {
         try (OrtModel m = OrtModel.open(onnx, p)) {
             AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, gate);
             gate.put("delta", g.delta());
+        } catch (ScoringException | CommandFailedException e) {
+            // a form this provider cannot run (nodes placed on the CPU, an operator it lacks) fails its gate, not the run
+            gate.put("passed", false).put("applied", true).put("report", "does not run on " + p.name() + ": " + e.getMessage());
+            System.out.println(c.name() + ": " + gate.get("report").asText());
         }
         state.gate(c, onnx, Hashing.sha256(onnx), gate);
         state.save();

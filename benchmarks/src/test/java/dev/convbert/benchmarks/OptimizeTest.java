@@ -78,6 +78,19 @@ class OptimizeTest {
         assertEquals(state.path("timings"), resumed.path("timings"), "a rerun measured again instead of resuming");
         assertEquals(2, resumed.path("sessions").asInt());
 
+        // what a run killed while timing 2x16 leaves: its gates and the 1x8 timings saved, nothing of 2x16
+        com.fasterxml.jackson.databind.node.ObjectNode cut = (com.fasterxml.jackson.databind.node.ObjectNode) resumed.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ArrayNode) cut.get("measured")).remove(1);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cut.get("timings").get("float32")).remove("2x16");
+        cut.remove("winner");
+        java.nio.file.Files.writeString(out.resolve("optimize.json"), cut.toString());
+        assertEquals(0, cli(new StringWriter(), args.toArray(String[]::new)));
+        JsonNode finished = JSON.readTree(out.resolve("optimize.json").toFile());
+        assertEquals(state.path("timings").path("float32").path("1x8"), finished.path("timings").path("float32").path("1x8"));
+        assertEquals(5, finished.path("timings").path("float32").path("2x16").path("runs").asInt(), finished.toString());
+        assertEquals(List.of("1x8", "2x16"), List.of(finished.path("measured").get(0).asText(), finished.path("measured").get(1).asText()));
+        assertEquals("float32", finished.path("winner").path("export").asText());
+
         StringWriter other = new StringWriter();
         List<String> changed = new ArrayList<>(args);
         changed.set(changed.indexOf("0.005"), "0.5");
@@ -107,5 +120,16 @@ class OptimizeTest {
         assertTrue(scored.path("run_settings").asText().startsWith("stsb.card.json"), scored.toString());
         assertEquals(state.path("candidates").path(winner.path("export").asText()).path("gate").path("measured").asDouble(),
                 scored.path("dev").path("main").asDouble(), 0.0, "score of the winner differs from its gate");
+    }
+
+    /** int8 products are ONNX Runtime CPU kernels: a GPU provider is offered half precision instead. */
+    @Test
+    void eachProviderIsOfferedTheFormsItCanRun() {
+        assertEquals(List.of("float32", "contrib", "int8", "contrib-int8", "static-int8", "contrib-static-int8"),
+                OptimizeCandidate.forProvider("cpu").stream().map(OptimizeCandidate::name).toList());
+        assertEquals(List.of("float32", "contrib", "float16"),
+                OptimizeCandidate.forProvider("cuda").stream().map(OptimizeCandidate::name).toList());
+        assertEquals(List.of("float32", "float16", "trt-fp16"),
+                OptimizeCandidate.forProvider("tensorrt").stream().map(OptimizeCandidate::name).toList());
     }
 }
