@@ -132,4 +132,16 @@ class OptimizeTest {
         assertEquals(List.of("float32", "float16", "trt-fp16"),
                 OptimizeCandidate.forProvider("tensorrt").stream().map(OptimizeCandidate::name).toList());
     }
+
+    @Test
+    void whatCannotBeGatedOrTimedIsRefusedWithExit2() {
+        StringWriter err = new StringWriter();
+        assertEquals(2, cli(err, "optimize", "--model", TESTDATA.resolve("reference/public-tiny").toString(), "--task", "sts-b",
+                "--data-dir", GLUE, "--output", dir.resolve("untrained").toString()));
+        assertTrue(err.toString().contains("no training-time metric"), err.toString());
+        err = new StringWriter();
+        assertEquals(2, cli(err, optimize(dir.resolve("long"), "--shapes", "1x4096").toArray(String[]::new)));
+        assertTrue(err.toString().contains("--shapes \"1x4096\"") && err.toString().contains("max_position_embeddings"),
+                err.toString());
+    }
 }
