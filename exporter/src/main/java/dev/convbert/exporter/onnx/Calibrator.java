@@ -1,5 +1,6 @@
 package dev.convbert.exporter.onnx;
 
+import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -28,13 +29,14 @@ import java.util.TreeMap;
 
 /**
  * Measures the activation ranges static int8 quantises at: the float32 graph with every encoder product's input as
- * an extra output ({@link OnnxExporter#calibrationModel()}), run in ONNX Runtime over calibration rows, the smallest
+ * an extra output ({@link #calibrationModel}), run in ONNX Runtime over calibration rows, the smallest
  * and largest value of each input kept (min/max calibration, as ONNX Runtime's quantiser does by default).
  */
 public final class Calibrator {
     /** Rows drawn from the train split when none are given: enough to see each product's range, a few seconds to run. */
     public static final int DEFAULT_ROWS = 256;
     private static final int ROWS_PER_PASS = 32;
+    private static final String CALIBRATION_OUTPUT = "calibration/";
 
     private Calibrator() {}
 
@@ -66,14 +68,14 @@ public final class Calibrator {
             throws IOException {
         ExportOptions float32 = target.toBuilder().precision(ExportOptions.Precision.FLOAT32).calibration(null)
                 .ortOperators(false).build();
-        byte[] model = new OnnxExporter(dir, float32).calibrationModel().toByteArray();
+        byte[] model = calibrationModel(new OnnxExporter(dir, float32)).toByteArray();
         Map<String, float[]> ranges = new TreeMap<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession session = env.createSession(model, so)) {
                 List<String> outputs = session.getOutputNames().stream()
-                        .filter(n -> n.startsWith(OnnxExporter.CALIBRATION_OUTPUT)).toList();
+                        .filter(n -> n.startsWith(CALIBRATION_OUTPUT)).toList();
                 for (PaddedBatch b : batches) {
                     try (OnnxTensor ids = OnnxTensor.createTensor(env, b.inputIds());
                          OnnxTensor mask = OnnxTensor.createTensor(env, b.attentionMask());
@@ -82,7 +84,7 @@ public final class Calibrator {
                                  "token_type_ids", types), new java.util.LinkedHashSet<>(outputs))) {
                         for (Map.Entry<String, OnnxValue> e : r) {
                             FloatBuffer f = ((OnnxTensor) e.getValue()).getFloatBuffer();
-                            float[] range = ranges.computeIfAbsent(e.getKey().substring(OnnxExporter.CALIBRATION_OUTPUT.length()),
+                            float[] range = ranges.computeIfAbsent(e.getKey().substring(CALIBRATION_OUTPUT.length()),
                                     k -> new float[]{Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
                             while (f.hasRemaining()) {
                                 float v = f.get();
@@ -97,5 +99,21 @@ public final class Calibrator {
             throw new ExportException(dir.weightsFile(), "calibration run in ONNX Runtime failed: " + e.getMessage());
         }
         return new Int8Calibration(ranges, source);
+    }
+
+    /**
+     * The float32 graph with one more output per encoder dense product, {@code calibration/NAME}: the product's input,
+     * for this class to measure its range.
+     */
+    private static OnnxMl.ModelProto calibrationModel(OnnxExporter exporter) throws IOException {
+        OnnxMl.ModelProto model = exporter.build();
+        OnnxMl.GraphProto.Builder graph = model.getGraph().toBuilder();
+        exporter.productInputs().forEach((name, tensor) -> {
+            String out = CALIBRATION_OUTPUT + name;
+            graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType(ConvBertOps.IDENTITY.opName()).addInput(tensor).addOutput(out));
+            graph.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(out).setType(OnnxMl.TypeProto.newBuilder()
+                    .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(GraphBuilder.FLOAT))));
+        });
+        return model.toBuilder().setGraph(graph).build();
     }
 }

@@ -45,6 +45,7 @@ public final class OnnxExporter {
     private final ConvBertConfig c;
     private final ExportOptions options;
     private final ExportWeights weights;
+    private final Int8Products int8;
     private final int type;
     /** An encoder without a classification head: only last_hidden_state is exported. */
     private final boolean encoderOnly;
@@ -58,6 +59,7 @@ public final class OnnxExporter {
         this.type = options.precision() == ExportOptions.Precision.FLOAT16 ? FLOAT16 : FLOAT;
         c.requireFitsInHeap("exporting " + dir.dir());
         this.weights = new ExportWeights(dir, type);
+        this.int8 = new Int8Products(weights, options.calibration(), dir.weightsFile());
         this.encoderOnly = weights.encoderOnly();
         if (encoderOnly && !options.hiddenStates()) {
             throw new ExportException(dir.weightsFile(), "an encoder without a classification head has no logits to export; "
@@ -74,23 +76,10 @@ public final class OnnxExporter {
         return model;
     }
 
-    /**
-     * The float32 graph with one more output per encoder dense product, {@code calibration/NAME}: the product's input,
-     * for {@link Calibrator} to measure its range.
-     */
-    OnnxMl.ModelProto calibrationModel() throws IOException {
-        OnnxMl.ModelProto model = build();
-        OnnxMl.GraphProto.Builder graph = model.getGraph().toBuilder();
-        productInputs.forEach((name, tensor) -> {
-            String out = CALIBRATION_OUTPUT + name;
-            graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType(ConvBertOps.IDENTITY.opName()).addInput(tensor).addOutput(out));
-            graph.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(out).setType(OnnxMl.TypeProto.newBuilder()
-                    .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type))));
-        });
-        return model.toBuilder().setGraph(graph).build();
+    /** After {@link #build()}: each encoder dense product's input tensor, by its weights' name (what calibration measures). */
+    Map<String, String> productInputs() {
+        return Map.copyOf(productInputs);
     }
-
-    static final String CALIBRATION_OUTPUT = "calibration/";
 
     /** The ModelProto, not yet validated or written. */
     public OnnxMl.ModelProto build() throws IOException {
@@ -310,9 +299,9 @@ public final class OnnxExporter {
         String[] parts = g.split(a, 1, sizes);                                                          // G × [N,in/G]
         String[] outs = new String[groups];
         for (int k = 0; k < groups; k++) {
-            String h = quantizedProduct(g, parts[k], inner + ".group" + k, inner, in1, out1,
+            String h = int8.product(g, parts[k], inner + ".group" + k, inner, in1, out1,
                     Arrays.copyOfRange(w1s, k * in1 * out1, (k + 1) * in1 * out1), Arrays.copyOfRange(b1, k * out1, (k + 1) * out1));
-            outs[k] = quantizedProduct(g, g.gelu(h, type), outer + ".group" + k, outer, out1, out2,
+            outs[k] = int8.product(g, g.gelu(h, type), outer + ".group" + k, outer, out1, out2,
                     Arrays.copyOfRange(w2s, k * out1 * out2, (k + 1) * out1 * out2), Arrays.copyOfRange(b2, k * out2, (k + 1) * out2));
         }
         return g.concat(1, outs);                                                                        // [N,Hd]
@@ -329,41 +318,7 @@ public final class OnnxExporter {
             return linear(g, x, names);
         }
         ExportWeights.Joined j = weights.joined(names);
-        return quantizedProduct(g, x, j.name(), j.name(), j.in(), j.out(), j.weightT(), j.bias());
-    }
-
-    /**
-     * x · W + b with W symmetric int8 per output column (scale = max|column| / 127) and x uint8: quantised per run
-     * (DynamicQuantizeLinear → MatMulInteger → Cast → Mul by (x scale · column scales) → Add bias, the shape ONNX
-     * Runtime fuses into one DynamicQuantizeMatMul), or, with a calibration, at the fixed range measured for
-     * {@code calibrated} (QuantizeLinear → MatMulInteger → Cast → Mul by the constant scales → Add bias): no pass over
-     * x to find its range.
-     */
-    private String quantizedProduct(GraphBuilder g, String x, String name, String calibrated, int in, int out,
-                                    float[] weightT, float[] bias) {
-        Int8Columns q = Int8Columns.quantize(weightT, in, out);
-        String weight = g.initializerInt8(name + ".T.int8", new long[]{in, out}, q.values());
-        String b = weights.initializer(g, name + ".bias", new long[]{out}, bias);
-        if (!options.staticInt8()) {
-            String[] xq = g.dynamicQuantizeLinear(x);
-            String scales = g.mul(xq[1], weights.initializer(g, name + ".T.scale", new long[]{out}, q.scales()));
-            return g.add(g.mul(g.cast(g.matMulInteger(xq[0], weight, xq[2]), FLOAT), scales), b);
-        }
-        float[] range = options.calibration().ranges().get(calibrated);
-        if (range == null) {
-            throw new ExportException(dir.weightsFile(), "the int8 calibration has no range for " + calibrated
-                    + "; calibrate on this model (" + options.calibration().source() + " was measured on another)");
-        }
-        // x quantised at its fixed range; x scale · column scales folded into one constant vector. (The QDQ form —
-        // DequantizeLinear before a float MatMul — was tried: ONNX Runtime 1.23 ran it as a float Gemm, no int8 kernel.)
-        float[] sz = Int8Calibration.scaleAndZeroPoint(range);
-        float[] combined = new float[out];
-        for (int o = 0; o < out; o++) {
-            combined[o] = sz[0] * q.scales()[o];
-        }
-        String zeroPoint = g.scalarUint8((int) sz[1]);
-        String product = g.matMulInteger(g.quantizeLinear(x, sz[0], zeroPoint), weight, zeroPoint);
-        return g.add(g.mul(g.cast(product, FLOAT), weights.initializer(g, name + ".T.xscale", new long[]{out}, combined)), b);
+        return int8.product(g, x, j.name(), j.name(), j.in(), j.out(), j.weightT(), j.bias());
     }
 
     /**
