@@ -64,10 +64,20 @@ class SparkScoreTest {
                 "--data-dir", GLUE.toString(), "--output", dir.resolve("score.json").toString()), err.toString());
         double scoreAccuracy = new ObjectMapper().readTree(dir.resolve("score.json").toFile()).get("dev").get("main").asDouble();
 
+        // the model as convbert optimize leaves it: its card says one pass at a time (local[2]'s default is two)
+        Path optimized = dir.resolve("optimized.onnx");
+        Files.copy(MODEL, optimized);
+        var card = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(
+                dev.convbert.core.modeldir.ExportFiles.card(MODEL).toFile());
+        card.putObject(dev.convbert.runtime.score.RunSettings.CARD_KEY).put("provider", "cpu").put("workers", 1)
+                .put("intra_op_threads", 2).put("cores", 2).put("objective", "throughput");
+        Files.writeString(dev.convbert.core.modeldir.ExportFiles.card(optimized), card.toString());
         Path out = dir.resolve("spark");
-        assertEquals(0, run(err, "spark-score", "--model", MODEL.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
+        assertEquals(0, run(err, "spark-score", "--model", optimized.toString(), "--vocab", VOCAB.toString(), "--task", "sst-2",
                 "--split", "dev", "--data-dir", GLUE.toString(), "--output", out.toString(), "--master", "local[2]"), err.toString());
         JsonNode summary = new ObjectMapper().readTree(out.resolve(SparkScoreCommand.SUMMARY).toFile());
+        assertEquals(1, summary.get("passes_at_once_per_executor").asInt(), summary.toString());
+        assertTrue(summary.get("run_settings").asText().startsWith("optimized.card.json"), summary.toString());
         assertEquals(scoreAccuracy, summary.get("metrics").get("accuracy").asDouble(), 0.0, "the same accuracy as score");
         assertTrue(summary.get("gate").get("passed").asBoolean());
         assertEquals(60, summary.get("rows").asLong());
