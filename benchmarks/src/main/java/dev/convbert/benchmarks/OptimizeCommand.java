@@ -48,12 +48,15 @@ import java.util.concurrent.Callable;
  * and spark-score then use. State is saved after each step: an interrupted run resumes from what it measured.
  */
 @Command(name = "optimize", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Find the fastest export of a fine-tuned model for this machine that still passes the accuracy gate.",
-                "Tries float32, --ort-operators, --int8 and both (float16 and TensorRT fp16 on GPU providers), each with",
-                "--workers 1 and 2 on the CPU; gates each on the dev split, times the passing ones at --shapes or on the",
-                "real dev data, and writes the winner as OUT/NAME.onnx with its sidecars, optimize.json, optimize.md and",
-                "optimize.png. Rerun the same command to resume an interrupted run.",
-                "", "Example:",
+        description = {"Find the fastest export of a fine-tuned model for this machine that still passes the accuracy gate. "
+                        + "Tries every export form for the provider (on the CPU float32, --ort-operators, dynamic and static "
+                        + "--int8 and their combinations; on GPUs float32, float16 and TensorRT fp16 engines), each with "
+                        + "--workers 1 and 2 on the CPU; gates each on the dev split, times the passing ones at --shapes or "
+                        + "on real dev data, and writes the winner as OUT/NAME.onnx with its sidecars and its settings in its "
+                        + "card, beside optimize.json, optimize.md and optimize.png. Rerun the same command to resume an "
+                        + "interrupted run.",
+                "",
+                "Example:",
                 "  convbert optimize --model runs/sst2 --task sst-2 --data-dir $GLUE_DIR --output runs/sst2-optimized"})
 public final class OptimizeCommand implements Callable<Integer> {
     static final String STATE = "optimize.json";
@@ -91,7 +94,8 @@ public final class OptimizeCommand implements Callable<Integer> {
     String objective;
 
     @Option(names = "--candidates", split = ",", description = "Only these export forms (default: every one for the "
-            + "provider: float32, contrib, int8, contrib-int8; float16 on GPUs; trt-fp16 on TensorRT).")
+            + "provider: float32, contrib, int8, contrib-int8, static-int8, contrib-static-int8 on the CPU; float32, "
+            + "contrib, float16 on CUDA; float32, float16, trt-fp16 on TensorRT).")
     List<String> only;
 
     @Option(names = "--workers", split = ",", description = "Passes at once to try with each export (default: 1,2 on a "

@@ -32,9 +32,11 @@ import java.util.concurrent.Callable;
  * CI). Server cases (slow clients, faults) are exercised by the runtime's ServerFaultsTest and listed at the end.
  */
 @Command(name = "reliability-cases", mixinStandardHelpOptions = true,
-        description = {"Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs)",
-                "through the real commands and write the table of what each gets (exit code, message).",
-                "", "Example:", "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md"})
+        description = {"Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs) "
+                        + "through the real commands and write the table of what each gets (exit code, message).",
+                "",
+                "Example:",
+                "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md"})
 public final class ReliabilityCases implements Callable<Integer> {
     @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
     Path testdata;

@@ -55,6 +55,21 @@ class HelpTest {
                             + " lines for " + o.description().length + "): " + rendered.strip().replaceAll("\\s+", " "));
                 }
             }
+            // the command's own description: a paragraph is one string, which picocli wraps once; prose broken into
+            // lines by hand is wrapped again wherever the width differs from the author's; an example line must fit
+            String[] given = sub.getCommandSpec().usageMessage().description();
+            int width = sub.getUsageHelpWidth();
+            for (int i = 0; i < given.length; i++) {
+                boolean code = given[i].startsWith("  ");
+                boolean prose = !given[i].isBlank() && !code && !given[i].endsWith(":");
+                if (prose && i + 1 < given.length && !given[i + 1].isBlank() && !given[i + 1].startsWith("  ")) {
+                    problems.add(e.getKey() + ": a paragraph of its description is broken into lines by hand at \""
+                            + given[i] + "\"");
+                }
+                if (code && given[i].length() > width) {
+                    problems.add(e.getKey() + ": example line longer than the help's " + width + " columns: " + given[i]);
+                }
+            }
         }
         assertTrue(commands >= 20, "every module's commands are registered: " + commands);
         assertEquals(List.of(), problems, problems.size() + " problems");

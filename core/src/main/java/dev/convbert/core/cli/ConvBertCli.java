@@ -43,6 +43,9 @@ public final class ConvBertCli implements Runnable {
     private static final String HTTP_REQUEST_DEADLINE = "sun.net.httpserver.maxReqTime";
     private static final String HTTP_REQUEST_DEADLINE_SECONDS = "5";
 
+    /** Columns of --help when the terminal's width is unknown (a pipe, a test). */
+    static final int HELP_WIDTH = 120;
+
     public static void main(String[] args) {
         if (System.getProperty(HTTP_REQUEST_DEADLINE) == null) {
             System.setProperty(HTTP_REQUEST_DEADLINE, HTTP_REQUEST_DEADLINE_SECONDS);
@@ -62,6 +65,9 @@ public final class ConvBertCli implements Runnable {
                 .forEach(cl::addSubcommand);
         cl.setOut(out);
         cl.setErr(err);
+        // the terminal's width when there is one, else 120 columns: the examples are whole command lines
+        cl.setUsageHelpWidth(HELP_WIDTH);
+        cl.setUsageHelpAutoWidth(true);
         cl.setExitCodeExceptionMapper(ConvBertCli::exitCode);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("error: " + ex.getMessage());
