@@ -91,6 +91,14 @@ class OptimizeTest {
         assertEquals(List.of("1x8", "2x16"), List.of(finished.path("measured").get(0).asText(), finished.path("measured").get(1).asText()));
         assertEquals("float32", finished.path("winner").path("export").asText());
 
+        // the other objective ranks the same timings: nothing is measured again
+        List<String> latency = new ArrayList<>(args);
+        latency.addAll(List.of("--objective", "latency"));
+        assertEquals(0, cli(new StringWriter(), latency.toArray(String[]::new)));
+        JsonNode ranked = JSON.readTree(out.resolve("optimize.json").toFile());
+        assertEquals(finished.path("timings"), ranked.path("timings"));
+        assertEquals("latency", ranked.path("winner").path("objective").asText());
+
         StringWriter other = new StringWriter();
         List<String> changed = new ArrayList<>(args);
         changed.set(changed.indexOf("0.005"), "0.5");
