@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,7 +42,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "gpu-check", mixinStandardHelpOptions = true,
         description = {"Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and "
-                        + "TensorRT vs CPU, fp16 training, latency and training throughput; writes gpu-check.json. No GPU: one "
+                        + "TensorRT vs CPU, fp16 training, optimize on CUDA, latency and training throughput; writes gpu-check.json. No GPU: one "
                         + "line saying NOT VERIFIED, exit 0 (exit 1 with --require-gpu). Build with -Pcuda first "
                         + "(scripts/gpu-check.sh does).",
                 "",
@@ -126,6 +127,9 @@ public final class GpuCheck implements Callable<Integer> {
                 ortLogits(set, cuda, true, checks.addObject());
             }
         }
+        if (ortCuda) {
+            optimizeOnCuda(checks.addObject());
+        }
         latency(report.putObject("latency_medium_small"), djlGpus > deviceId, providers);
         if (djlGpus > deviceId) {
             new GpuTrainingChecks(output, testdata, deviceId, log).throughput(report.putObject("training_medium_small"));
@@ -157,6 +161,40 @@ public final class GpuCheck implements Callable<Integer> {
         double vsRef = maxDiff(cuda, in.f64("logits"));
         log.judge(check, "djl-forward " + set, vsCpu <= FLOAT32_TOLERANCE && vsRef <= FLOAT32_TOLERANCE,
                 Map.of("logits_max_abs_diff_vs_cpu", vsCpu, "logits_max_abs_diff_vs_reference", vsRef));
+    }
+
+    /**
+     * {@code convbert optimize --provider cuda} end to end on a tiny SST-2 model fine-tuned here on the CPU: the CUDA
+     * candidates (float32, contrib, float16) exported, gated and timed, and the winner's card naming the CUDA provider.
+     */
+    private void optimizeOnCuda(ObjectNode check) throws IOException {
+        String name = "ort-optimize-cuda";
+        Path config = output.resolve("optimize-config.json");
+        ConvBertConfig.tiny().toBuilder().hiddenSize(64).intermediateSize(128).embeddingSize(32).numGroups(1)
+                .hiddenDropoutProb(0).attentionProbsDropoutProb(0).build().write(config);
+        Path tuned = output.resolve("optimize-model");
+        String glue = testdata.resolve("glue").toString();
+        if (!Files.isRegularFile(tuned.resolve(ModelDir.TRAINING_METRICS)) && !log.convbert(check, name, "finetune",
+                "--task", "sst-2", "--data-dir", glue, "--config", config.toString(), "--vocab",
+                testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", tuned.toString(),
+                "--max-steps", "4", "--batch-size", "4", "--seed", "3")) {
+            return;
+        }
+        Path out = output.resolve("optimize-cuda");
+        AtomicFiles.deleteTree(out);
+        if (!log.convbert(check, name, "optimize", "--model", tuned.toString(), "--task", "sst-2", "--data-dir", glue,
+                "--output", out.toString(), "--provider", "cuda", "--device-id", Integer.toString(deviceId),
+                "--shapes", "1x32,8x32", "--min-seconds", "0.3", "--max-runs", "20", "--settle-ms", "20")) {
+            return;
+        }
+        JsonNode state = json.readTree(out.resolve(OptimizeCommand.STATE).toFile());
+        JsonNode card = json.readTree(out.resolve("sst2.card.json").toFile());
+        boolean float32 = state.path("candidates").path(OptimizeCandidate.FLOAT32).path("gate").path("passed").asBoolean();
+        check.put("winner", state.path("winner").path("setting").asText());
+        check.put("gates", state.path("candidates").toString());
+        log.judge(check, name, float32 && card.path("run_settings").path("provider").asText().equals("cuda"),
+                Map.of("candidates", (double) state.path("candidates").size(),
+                        "winner_speed_up", state.path("ranking").path(0).path("speed_up").asDouble(Double.NaN)));
     }
 
     /**
