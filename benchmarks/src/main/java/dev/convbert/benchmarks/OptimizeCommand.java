@@ -156,6 +156,10 @@ public final class OptimizeCommand implements Callable<Integer> {
         }
         String exportName = name != null ? name : t.id().replace("-", "");
         Files.createDirectories(output);
+        // Ctrl-C or SIGTERM: what was saved stays; say how to go on (the worker JVMs end with their input)
+        Thread interrupted = new Thread(() -> System.err.println("optimize: interrupted; " + output.resolve(STATE)
+                + " keeps every gate and timing finished so far: rerun the same command to resume"));
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try (OutputLock lock = OutputLock.acquire(output, "optimize")) {
             OptimizeState state = OptimizeState.open(output, fingerprint(md, t, provider, cores, workerCounts, candidates), fresh);
             List<GlueTask> timedOn = realDataTasks == null ? List.of(t) : realDataTasks.stream().map(GlueTask::fromId).toList();
@@ -210,6 +214,12 @@ public final class OptimizeCommand implements Callable<Integer> {
                                 + "(%.0f s)%n", best.name(), ranking.why(best), winner, winner.getFileName().toString()
                                 .replace(".onnx", ".card.json"), STATE, OptimizeReport.MARKDOWN, OptimizeReport.CHART,
                         (System.nanoTime() - started) / 1e9);
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already stopping on a signal: the hook says its line
             }
         }
         return ExitCodes.OK;
