@@ -35,6 +35,10 @@ step "test-set submission"
 step "latency benchmark (short grid; scripts/benchmark.sh for the full one)"
 "$CONVBERT" benchmark --model "$out/sst2" --task sst-2 --data-dir "$data" --output "$out/benchmark" \
   --batch-sizes 1,8,32 --seq-lengths 32,128 --repeats 3 --min-seconds 0.3
+step "optimize: the fastest export that passes the gate, with its run settings in its card (short timing)"
+"$CONVBERT" optimize --model "$out/sst2" --task sst-2 --data-dir "$data" --output "$out/optimized" --fresh \
+  --min-seconds 0.3 --max-runs 20
+"$CONVBERT" score --model "$out/optimized/sst2.onnx" --task sst-2 --data-dir "$data" --split dev
 step "done in $(( $(date +%s) - start )) s. Artefacts:"
 cat <<TXT
   model directory (HF layout):   $out/sst2  (training_metrics.json, train.log, metrics.jsonl)
@@ -43,4 +47,5 @@ cat <<TXT
   Spark-scored dev rows:         $out/spark-dev  (Parquet, _convbert.json)
   GLUE submission:               $out/submission/SST-2.tsv
   benchmark:                     $out/benchmark/summary.md, results.json, results.csv, latency.png
+  optimized export + report:     $out/optimized/sst2.onnx (run_settings in sst2.card.json), optimize.md, optimize.png
 TXT
