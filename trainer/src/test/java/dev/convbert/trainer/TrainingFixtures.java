@@ -32,6 +32,13 @@ public final class TrainingFixtures {
         return a;
     }
 
+    /** {@link #tiny()} written as {@code dir/tiny.json}, for {@code --config}. */
+    public static Path tinyConfig(Path dir) throws IOException {
+        Path config = dir.resolve("tiny.json");
+        tiny().write(config);
+        return config;
+    }
+
     /** Two layers of width 32 on BERT's vocabulary, dropout on (a resume must replay the masks too). */
     public static ConvBertConfig tiny() {
         return ConvBertConfig.tiny().withLabels(List.of("entailment", "not_entailment"));

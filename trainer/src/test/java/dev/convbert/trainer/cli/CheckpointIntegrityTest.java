@@ -33,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * outside the run.
  */
 class CheckpointIntegrityTest {
-    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     static final int STEPS = 10;
 
     @TempDir
@@ -43,8 +42,7 @@ class CheckpointIntegrityTest {
 
     @BeforeAll
     static void uninterrupted() throws Exception {
-        config = dir.resolve("tiny.json");
-        TrainingFixtures.tiny().write(config);
+        config = TrainingFixtures.tinyConfig(dir);
         reference = dir.resolve("uninterrupted");
         StringWriter err = new StringWriter();
         assertEquals(0, cli(err, args(reference)), err.toString());

@@ -31,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checkpoint. Each interrupted run must resume to the weights of the uninterrupted one, bit for bit.
  */
 class InterruptedRunTest {
-    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     /** Long enough that a signal sent after step 3 always finds the child training. */
     static final int STEPS = 200;
 
@@ -42,8 +41,7 @@ class InterruptedRunTest {
 
     @BeforeAll
     static void uninterrupted() throws Exception {
-        config = dir.resolve("tiny.json");
-        TrainingFixtures.tiny().write(config);
+        config = TrainingFixtures.tinyConfig(dir);
         reference = dir.resolve("uninterrupted");
         assertEquals(0, cli(new StringWriter(), args(reference, 1000)));
     }

@@ -22,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** finetune --precision fp16 against fp32 on the same seed and data, an overflow, and a resume with another precision. */
 class MixedPrecisionTest {
-    static final Path TESTDATA = Path.of(System.getProperty("convbert.testdata", "../testdata"));
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -31,8 +30,7 @@ class MixedPrecisionTest {
 
     @BeforeAll
     static void fixtures() throws IOException {
-        config = dir.resolve("tiny.json");
-        TrainingFixtures.tiny().write(config);
+        config = TrainingFixtures.tinyConfig(dir);
     }
 
     static List<String> args(Path out, String precision, int steps, String... more) {
