@@ -98,8 +98,8 @@ public final class OptimizeCommand implements Callable<Integer> {
             + "contrib, float16 on CUDA; float32, float16, trt-fp16 on TensorRT).")
     List<String> only;
 
-    @Option(names = "--workers", split = ",", description = "Passes at once to try with each export (default: 1,2 on a "
-            + "CPU with two or more threads, 1 on a GPU).")
+    @Option(names = "--workers", split = ",", description = "Passes at once to try with each export, each on threads/N "
+            + "intra-op threads (default on the CPU: 1, 2, 4 and 8 up to this process's threads; 1 on a GPU).")
     List<Integer> workers;
 
     @Option(names = "--tolerance", description = "Accuracy-gate tolerance for every candidate (default per precision: "
@@ -141,8 +141,7 @@ public final class OptimizeCommand implements Callable<Integer> {
         List<int[]> shapeList = realData ? List.of() : parseShapes(shapes, md.config().maxPositionEmbeddings());
         ExecutionProvider provider = providerOptions.provider();
         int cores = OrtModel.threads();
-        List<Integer> workerCounts = workers != null ? workers
-                : provider.name().equals("cpu") && cores >= 2 ? List.of(1, 2) : List.of(1);
+        List<Integer> workerCounts = workers != null ? workers : defaultWorkers(provider, cores);
         for (int w : workerCounts) {
             if (w < 1 || w > cores) {
                 throw new InvalidInputException("--workers " + w + ": expected 1 to " + cores + " (this process's threads)");
@@ -313,6 +312,15 @@ public final class OptimizeCommand implements Callable<Integer> {
             chosen.add(0, all.get(0));   // the real-data baseline runs the float32 export
         }
         return chosen;
+    }
+
+    /** Powers of two up to the threads (at most 8) on the CPU: one pass on every core, and ever more, smaller ones. */
+    static List<Integer> defaultWorkers(ExecutionProvider provider, int cores) {
+        List<Integer> counts = new ArrayList<>(List.of(1));
+        for (int w = 2; provider.name().equals("cpu") && w <= Math.min(cores, 8); w *= 2) {
+            counts.add(w);
+        }
+        return counts;
     }
 
     static List<int[]> parseShapes(List<String> specs, int maxPositions) {

@@ -152,4 +152,14 @@ class OptimizeTest {
         assertTrue(err.toString().contains("--shapes \"1x4096\"") && err.toString().contains("max_position_embeddings"),
                 err.toString());
     }
+
+    @Test
+    void theCpuTriesPowersOfTwoPassesUpToItsThreads() {
+        var cpu = dev.convbert.runtime.score.ExecutionProvider.cpu();
+        assertEquals(List.of(1), OptimizeCommand.defaultWorkers(cpu, 1));
+        assertEquals(List.of(1, 2), OptimizeCommand.defaultWorkers(cpu, 3));
+        assertEquals(List.of(1, 2, 4, 8), OptimizeCommand.defaultWorkers(cpu, 64));
+        assertEquals(List.of(1), OptimizeCommand.defaultWorkers(
+                dev.convbert.runtime.score.ExecutionProvider.parse("cuda", 0, false, null, null, false), 64));
+    }
 }
