@@ -25,14 +25,13 @@ if [[ ! -f "${model%.onnx}.vocab.txt" ]]; then
 fi
 jar="$ROOT/spark/target/convbert-spark-0.1.0-SNAPSHOT-spark-submit.jar"
 # the job jar as the sources are now (a stale one would run yesterday's code on the cluster)
-(cd "$ROOT" && mvn -q -B -DskipTests package -pl spark -am 2>&1 | sed 's/\x1b\[[0-9;]*m//g') >&2
+(cd "$ROOT" && mvn -q -B -DskipTests package -pl spark -am) >&2
 
 # SPARK_HOME: Spark's jars as a distribution lays them out (the spark module's classpath less what the job jar carries)
 home="$out/spark-home"
 rm -rf "$home" && mkdir -p "$home/jars"
 # -am: the spark module's siblings resolve from the reactor; the last module written (spark) leaves its classpath
-(cd "$ROOT" && mvn -q -B dependency:build-classpath -pl spark -am -Dmdep.outputFile="$home/classpath.txt" 2>&1 \
-  | sed 's/\x1b\[[0-9;]*m//g') >&2
+(cd "$ROOT" && mvn -q -B dependency:build-classpath -pl spark -am -Dmdep.outputFile="$home/classpath.txt") >&2
 tr ':' '\n' < "$home/classpath.txt" \
   | grep -v -E '/target/classes|/dev/convbert/|onnxruntime|tribuo|protobuf-java|picocli|progressbar|/jline|io/prometheus' \
   | while read -r j; do ln -s "$j" "$home/jars/"; done
