@@ -38,20 +38,6 @@ final class HostileFiles {
         Files.write(file, b);
     }
 
-    static Path copyTree(Path from, Path to) throws IOException {
-        try (var s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-        return to;
-    }
-
     static Path copyModel(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.VOCAB, ModelDir.TRAINING_METRICS)) {

@@ -256,16 +256,16 @@ public final class ReliabilityCases implements Callable<Integer> {
             add(new Case("training", "a second finetune into an --output another run is writing to", 2,
                     finetune(glue, config, vocab, held)));
         }
-        Path damaged = HostileFiles.copyTree(run, dir.resolve("damaged-newest"));
+        Path damaged = AtomicFiles.copyTree(run, dir.resolve("damaged-newest"));
         HostileFiles.flipLastByte(damaged.resolve("checkpoint-00000002/model.safetensors"));
         add(new Case("training", "finetune --resume when the newest checkpoint's weights changed on disk (falls back to the "
                 + "previous one, saying so)", 0, resume(finetune(glue, config, vocab, damaged))));
-        Path allDamaged = HostileFiles.copyTree(run, dir.resolve("all-damaged"));
+        Path allDamaged = AtomicFiles.copyTree(run, dir.resolve("all-damaged"));
         HostileFiles.flipLastByte(allDamaged.resolve("checkpoint-00000002/model.safetensors"));
         HostileFiles.flipLastByte(allDamaged.resolve("checkpoint-00000001/optimizer.safetensors"));
         add(new Case("training", "finetune --resume when every checkpoint is damaged", 2,
                 resume(finetune(glue, config, vocab, allDamaged))));
-        Path escape = HostileFiles.copyTree(run, dir.resolve("escape"));
+        Path escape = AtomicFiles.copyTree(run, dir.resolve("escape"));
         Files.writeString(escape.resolve(ModelDir.RUN_CHECKPOINT), "{\"step\": 2, \"dir\": \"../run/checkpoint-00000002\"}");
         add(new Case("training", "finetune --resume with a checkpoint.json that points outside --output", 2,
                 resume(finetune(glue, config, vocab, escape))));

@@ -92,6 +92,21 @@ public final class AtomicFiles {
         }
     }
 
+    /** Copies the tree {@code from} to {@code to}, file times kept (a damaged copy to test a resume on); returns {@code to}. */
+    public static Path copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        return to;
+    }
+
     public static boolean isTemp(Path p) {
         return p.getFileName().toString().matches(".*\\.tmp-\\d+$");
     }

@@ -102,7 +102,7 @@ class CheckpointIntegrityTest {
     void thePointerMayNotLeadOutsideTheRun() throws Exception {
         Path out = stoppedAtSix("escape");
         Path elsewhere = dir.resolve("elsewhere/checkpoint-00000006");
-        copyTree(out.resolve("checkpoint-00000006"), elsewhere);
+        dev.convbert.core.io.AtomicFiles.copyTree(out.resolve("checkpoint-00000006"), elsewhere);
         Files.writeString(out.resolve(Checkpoints.POINTER), "{\"step\": 6, \"dir\": \"../elsewhere/checkpoint-00000006\"}");
         StringWriter err = new StringWriter();
         assertEquals(2, cli(err, withResume(args(out))), err.toString());
@@ -133,12 +133,4 @@ class CheckpointIntegrityTest {
         return l;
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        try (Stream<Path> s = Files.list(from)) {
-            for (Path p : s.toList()) {
-                Files.copy(p, to.resolve(p.getFileName()));
-            }
-        }
-    }
 }

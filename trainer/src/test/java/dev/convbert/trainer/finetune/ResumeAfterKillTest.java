@@ -8,7 +8,6 @@ import dev.convbert.core.cli.ConvBertCli;
 import dev.convbert.trainer.ChildJvm;
 import dev.convbert.trainer.TrainingFixtures;
 import dev.convbert.trainer.checkpoint.Checkpoints;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -63,7 +62,7 @@ class ResumeAfterKillTest {
         // three steps and end on other weights; the resume must start where the pointer says and write it again.
         Path unnamed = b.resolve(String.format("checkpoint-%08d", killedAt + 3));
         AtomicFiles.deleteTree(unnamed);
-        copyTree(b.resolve(String.format("checkpoint-%08d", killedAt)), unnamed);
+        dev.convbert.core.io.AtomicFiles.copyTree(b.resolve(String.format("checkpoint-%08d", killedAt)), unnamed);
         ObjectMapper json = new ObjectMapper();
         ObjectNode state = (ObjectNode) json.readTree(unnamed.resolve(Checkpoints.STATE).toFile());
         Files.writeString(unnamed.resolve(Checkpoints.STATE), json.writeValueAsString(state.put("step", killedAt + 3)));
@@ -83,14 +82,6 @@ class ResumeAfterKillTest {
         var lossesA = losses(a);
         var lossesB = losses(b);
         assertEquals(lossesA.get(STEPS - 1), lossesB.get(lossesB.size() - 1), "the last step's loss is identical");
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (var files = Files.walk(from)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Files.copy(f, to.resolve(from.relativize(f).toString()));
-            }
-        }
     }
 
     private static String[] withResume(List<String> args) {

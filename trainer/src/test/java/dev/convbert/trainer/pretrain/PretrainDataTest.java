@@ -96,7 +96,7 @@ class PretrainDataTest {
         JsonNode fresh = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(TESTDATA.resolve("corpus"), other);
         assertEquals(sha, fresh.get("shards").get(0).get("sha256").asText(), "deterministic for a seed, whatever the threads");
         Path copy = dir.resolve("elsewhere/corpus");
-        copyTree(TESTDATA.resolve("corpus"), copy);
+        dev.convbert.core.io.AtomicFiles.copyTree(TESTDATA.resolve("corpus"), copy);
         JsonNode moved = new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(copy, dir.resolve("moved"));
         assertEquals(sha, moved.get("shards").get(0).get("sha256").asText(), "and wherever the corpus lies");
         assertEquals(sha, Hashing.sha256(other.resolve(fresh.get("shards").get(0).get("file").asText())));
@@ -122,7 +122,7 @@ class PretrainDataTest {
         assertTrue(e.getMessage().contains("swapped.txt: is not the vocabulary the data was built with"), e.getMessage());
         // a corpus file that changed (fixed, re-downloaded) is rebuilt, the others are reused
         Path corpus = dir.resolve("corpus");
-        copyTree(TESTDATA.resolve("corpus"), corpus);
+        dev.convbert.core.io.AtomicFiles.copyTree(TESTDATA.resolve("corpus"), corpus);
         Path data = dir.resolve("fp");
         new DataBuilder(tokenizer(), 64, 1, true, 1, DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES).build(corpus, data);
         java.nio.file.Files.writeString(corpus.resolve("books/latin1.txt"), "A fixed document, now in UTF-8: café.\n");
@@ -182,16 +182,4 @@ class PretrainDataTest {
         assertTrue(maskRate > 0.78 && maskRate < 0.86, "about 85% of chosen positions become [MASK] (less duplicates): " + maskRate);
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (var s = java.nio.file.Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (java.nio.file.Files.isDirectory(p)) {
-                    java.nio.file.Files.createDirectories(t);
-                } else {
-                    java.nio.file.Files.copy(p, t);
-                }
-            }
-        }
-    }
 }

@@ -126,7 +126,7 @@ class PretrainerTest {
     @Test
     void aResumeRefusesDataRebuiltInPlace() throws Exception {
         Path corpus = dir.resolve("corpus-copy");
-        copyTree(TESTDATA.resolve("corpus"), corpus);
+        dev.convbert.core.io.AtomicFiles.copyTree(TESTDATA.resolve("corpus"), corpus);
         Path rebuilt = dir.resolve("rebuilt");
         DataBuilder builder = new DataBuilder(new BertTokenizer(Vocab.read(VOCAB)), 64, 1, true, 1,
                 DataBuilder.DEFAULT_MAX_DOCUMENT_BYTES);
@@ -140,19 +140,6 @@ class PretrainerTest {
         var refused = assertThrows(InvalidInputException.class,
                 () -> new Pretrainer(config(6), tiny(), rebuilt, VOCAB, out, CPU).run(true));
         assertTrue(refused.getMessage().contains("field \"data_sha256\""), refused.getMessage());
-    }
-
-    static void copyTree(Path from, Path to) throws java.io.IOException {
-        try (var s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-        }
     }
 
     /**
