@@ -66,7 +66,7 @@ final class OptimizeReport {
         if (best.candidate().trtFp16()) {
             s.put("provider_options", "--trt-fp16 (pass it to score and serve: the engine precision is the runtime's choice)");
         }
-        s.put("chosen_by", "convbert optimize; every candidate in " + state.toAbsolutePath().normalize());
+        s.put("chosen_by", "convbert optimize; every candidate in " + state.getFileName() + " beside this card");
         AtomicFiles.writeString(card, JSON.writeValueAsString(c) + "\n");
     }
 
