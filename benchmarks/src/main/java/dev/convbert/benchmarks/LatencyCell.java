@@ -30,4 +30,10 @@ record LatencyCell(String backend, int batch, int seq, double[] ms, double[] nea
     double sequencesPerSecond() {
         return (double) batch * ms.length * 1000.0 / Arrays.stream(ms).sum();
     }
+
+    /** The median of the values that are numbers (the mean of the middle two for an even count); NaN for none. */
+    static double median(double[] values) {
+        double[] v = Arrays.stream(values).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
 }

@@ -117,7 +117,7 @@ final class LatencyReport {
         return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
     }
 
-    private static void putOrNull(ObjectNode row, String field, double v) {
+    static void putOrNull(ObjectNode row, String field, double v) {
         if (Double.isNaN(v)) {
             row.putNull(field);
         } else {

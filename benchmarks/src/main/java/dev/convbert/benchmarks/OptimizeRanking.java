@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -140,12 +139,7 @@ final class OptimizeRanking {
 
     /** The median over {@code task}'s rounds of what {@code timings} holds for them. */
     static double medianOver(JsonNode timings, List<String> units, String task) {
-        return median(units.stream().filter(u -> u.startsWith(task + " round "))
+        return LatencyCell.median(units.stream().filter(u -> u.startsWith(task + " round "))
                 .mapToDouble(u -> timings.path(u).asDouble(Double.NaN)).toArray());
-    }
-
-    static double median(double[] values) {
-        double[] v = Arrays.stream(values).filter(x -> !Double.isNaN(x)).sorted().toArray();
-        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }

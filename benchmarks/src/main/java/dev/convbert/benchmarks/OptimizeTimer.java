@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -87,9 +86,9 @@ final class OptimizeTimer {
             LatencyCell cell = new LatencyCell(s.name(), batch, seq, sorted, sorted, new double[0]);
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("runs", sorted.length);
-            putMs(o, "p50_ms", cell.percentile(0.5));
-            putMs(o, "p90_ms", cell.percentile(0.9));
-            putMs(o, "mean_ms", cell.mean());
+            LatencyReport.putOrNull(o, "p50_ms", cell.percentile(0.5));
+            LatencyReport.putOrNull(o, "p90_ms", cell.percentile(0.9));
+            LatencyReport.putOrNull(o, "mean_ms", cell.mean());
             o.put("sequences_per_s", (double) batch * sorted.length * 1000.0 / wall.get(s.name()));
             out.put(s.name(), o);
         }
@@ -116,13 +115,5 @@ final class OptimizeTimer {
 
     private static ObjectNode failed(IOException e) {
         return JsonNodeFactory.instance.objectNode().put("failed", String.valueOf(e.getMessage()));
-    }
-
-    private static void putMs(ObjectNode o, String field, double v) {
-        if (Double.isNaN(v)) {
-            o.putNull(field);
-        } else {
-            o.put(field, Double.parseDouble(String.format(Locale.ROOT, "%.4f", v)));
-        }
     }
 }

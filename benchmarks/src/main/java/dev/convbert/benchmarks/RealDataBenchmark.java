@@ -18,7 +18,6 @@ import dev.convbert.core.tokenize.Vocab;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -86,12 +85,12 @@ final class RealDataBenchmark {
             }
             ObjectNode row = rows.addObject().put("task", task.id()).put("split", split).put("examples", enc.size())
                     .put("mean_tokens", enc.stream().mapToInt(Encoding::length).average().orElse(0));
-            double baseline = median(rates[0]);
+            double baseline = LatencyCell.median(rates[0]);
             for (int m = 0; m < modes.size(); m++) {
                 ObjectNode mode = row.putObject(modes.get(m));
-                mode.put("examples_per_s", median(rates[m]));
+                mode.put("examples_per_s", LatencyCell.median(rates[m]));
                 mode.set("examples_per_s_rounds", mapper.valueToTree(rates[m]));
-                mode.put("speedup", median(rates[m]) / baseline);
+                mode.put("speedup", LatencyCell.median(rates[m]) / baseline);
                 mode.put("padded_tokens", paddedTokens(enc, modes.get(m).startsWith("sorted") ? "sorted" : modes.get(m), tokenBudget,
                         model.config().paddingInvariant()));
                 mode.put("max_abs_logit_diff_vs_baseline", maxDiff(logits[0], logits[m]));
@@ -102,7 +101,7 @@ final class RealDataBenchmark {
                     + "average; examples/s dataset-order %.1f", task.glueName(), split, enc.size(), row.get("mean_tokens").asDouble(),
                     baseline));
             for (int m = 1; m < modes.size(); m++) {
-                line.append(String.format(Locale.ROOT, ", %s %.1f (%.2f×)", modes.get(m), median(rates[m]), median(rates[m]) / baseline));
+                line.append(String.format(Locale.ROOT, ", %s %.1f (%.2f×)", modes.get(m), LatencyCell.median(rates[m]), LatencyCell.median(rates[m]) / baseline));
             }
             System.out.println(line);
         }
@@ -168,12 +167,6 @@ final class RealDataBenchmark {
             }
         }
         return md.toString();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 
     private static double maxDiff(float[][] a, float[][] b) {
