@@ -3,6 +3,8 @@ package dev.convbert.benchmarks;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
+import dev.convbert.core.predict.ModelSpec;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
@@ -25,7 +27,7 @@ final class ExportGate {
         into.put("provider", m.provider());
         m.placement().ifPresent(v -> into.put("placement", v.summary()));
         String split = t.devSplits().get(0).name();
-        int maxLength = Math.min(m.trainedMaxLength().orElse(128), m.config().maxPositionEmbeddings());
+        int maxLength = ScoringModel.any(m, new ModelSpec(onnx, vocab, null)).maxLength();
         GlueScorer.Scored scored = GlueScorer.predict(m, vocab, dataDir, t, split, 32, maxLength, true);
         AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
                 GlueReader.file(dataDir, t, split));

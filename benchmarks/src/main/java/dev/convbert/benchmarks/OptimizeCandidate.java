@@ -1,6 +1,7 @@
 package dev.convbert.benchmarks;
 
 import dev.convbert.exporter.onnx.ExportOptions;
+import dev.convbert.runtime.score.ExecutionProvider;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,12 @@ record OptimizeCandidate(String name, ExportOptions options, boolean trtFp16, bo
             all.add(new OptimizeCandidate("trt-fp16", fp32, true, false, "export, TensorRT float16 engines (--trt-fp16)"));
         }
         return all;
+    }
+
+    /** The provider it runs on: {@code base}, building TensorRT's engines in float16 for {@code trt-fp16}. */
+    ExecutionProvider provider(ExecutionProvider base) {
+        return trtFp16 ? new ExecutionProvider(base.name(), base.deviceId(), true, base.trtCache(), base.trtProfile(),
+                base.allowFallback()) : base;
     }
 
     /** The candidate and its concurrency: {@code workers} passes at once on {@code threads} intra-op threads each. */

@@ -10,13 +10,13 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.cli.GlueOptions;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.Hashing;
 import dev.convbert.core.io.OutputLock;
 import dev.convbert.core.io.Progress;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.Predictor;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
@@ -241,8 +241,7 @@ public final class OptimizeCommand implements Callable<Integer> {
             options = options.toBuilder().calibration(calibration).build();
         }
         new OnnxExporter(md, options).export(onnx);
-        ExecutionProvider p = c.trtFp16() ? new ExecutionProvider(provider.name(), provider.deviceId(), true,
-                provider.trtCache(), provider.trtProfile(), provider.allowFallback()) : provider;
+        ExecutionProvider p = c.provider(provider);
         ObjectNode gate = JSON.createObjectNode();
         try (OrtModel m = OrtModel.open(onnx, p)) {
             AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, gate);
@@ -262,13 +261,11 @@ public final class OptimizeCommand implements Callable<Integer> {
                                 List<GlueTask> tasks, ExecutionProvider provider, OptimizeState state, Progress progress)
             throws Exception {
         BertTokenizer tokenizer = new BertTokenizer(Vocab.read(md.vocabFile()));
-        int maxLength = Math.min(ModelDir.trainedMaxLength(md.trainingMetrics()).orElse(128),
-                md.config().maxPositionEmbeddings());
+        int maxLength = md.maxLength(ScoringModel.DEFAULT_MAX_LENGTH);
         Map<String, Predictor> sessions = new LinkedHashMap<>();
         try {
             for (OptimizeCandidate.Setting s : settings) {
-                ExecutionProvider p = s.candidate().trtFp16() ? new ExecutionProvider(provider.name(), provider.deviceId(),
-                        true, provider.trtCache(), provider.trtProfile(), provider.allowFallback()) : provider;
+                ExecutionProvider p = s.candidate().provider(provider);
                 sessions.put(s.name(), OrtModel.open(exports.get(s.candidate().name()), p, s.threads()));
             }
             Predictor baseline = OrtModel.open(exports.get(OptimizeCandidate.FLOAT32), provider, OrtModel.threads());

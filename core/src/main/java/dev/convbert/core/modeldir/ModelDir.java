@@ -181,6 +181,11 @@ public final class ModelDir {
         return n != null && n.canConvertToInt() && n.asInt() > 0 ? Optional.of(n.asInt()) : Optional.empty();
     }
 
+    /** Where texts are cut for this model: the trained max_seq_length, else {@code fallback}; within its positions. */
+    public int maxLength(int fallback) {
+        return Math.min(trainedMaxLength(trainingMetrics()).orElse(fallback), config.maxPositionEmbeddings());
+    }
+
     /** The special tokens of BERT's WordPiece vocabulary, as HF's tokenizer files name them. */
     private static final Map<String, String> SPECIAL_TOKENS = new java.util.LinkedHashMap<>(Map.of("unk_token", "[UNK]",
             "sep_token", "[SEP]", "pad_token", "[PAD]", "cls_token", "[CLS]", "mask_token", "[MASK]"));

@@ -12,6 +12,7 @@ import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.PaddedBatch;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.Vocab;
@@ -48,8 +49,7 @@ public final class Calibrator {
         List<GlueExample> train = new ArrayList<>(GlueReader.read(dataDir, task, "train"));
         Collections.shuffle(train, new Random(seed));
         List<GlueExample> sample = train.subList(0, Math.min(rows, train.size()));
-        int maxLength = Math.min(ModelDir.trainedMaxLength(dir.trainingMetrics()).orElse(128),
-                dir.config().maxPositionEmbeddings());
+        int maxLength = dir.maxLength(ScoringModel.DEFAULT_MAX_LENGTH);
         List<Encoding> encoded = new ArrayList<>(BatchRunner.encode(new BertTokenizer(Vocab.read(dir.vocabFile())), sample,
                 maxLength));
         encoded.sort(Comparator.comparingInt(Encoding::length));
