@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
  * shifted-slice and Gather/unfold formulations of the convolution window, at batch 1 and 32, plus which ORT fusions fire (read from the
  * optimised-model dump).
  */
-@Command(name = "benchmark-export", mixinStandardHelpOptions = true,
+@Command(name = "benchmark-export",
         description = {"Latency of fused vs inline vs gather-unfold exports in ONNX Runtime (CPU), and the fusions ORT applies.",
                 "", "Example:", "  convbert benchmark-export --config medium-small --seq 128 --output docs/results/export.json"})
 public final class ExportBenchmark implements Callable<Integer> {

@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
  * fine-tuning against fp32 on CUDA, then batch 1 × 128 and 32 × 128 latency of a medium-small model and its training
  * step's throughput at 32 × 128 and 128 × 128 in fp32 and fp16 — one JSON report. Without a GPU it says so and exits 0.
  */
-@Command(name = "gpu-check", mixinStandardHelpOptions = true,
+@Command(name = "gpu-check",
         description = {"Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and "
                         + "TensorRT vs CPU, fp16 training, optimize on CUDA, latency and training throughput; writes gpu-check.json. No GPU: one "
                         + "line saying NOT VERIFIED, exit 0 (exit 1 with --require-gpu). Build with -Pcuda first "

@@ -39,7 +39,7 @@ import java.util.concurrent.Callable;
  * export and refuses to report latency for a model that fails it; the int8 export is gated on its own and left out
  * when it fails.
  */
-@Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "benchmark",
         description = {"Latency/throughput of ORT fused vs ORT inline vs ORT int8 vs DJL eager, gated by the dev accuracy "
                         + "check. Writes results.json, results.csv, latency.png and summary.md to --output.",
                 "",

@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
  * (efficiency against this hardware); and the rest of a fine-tuning step as the training loop runs it — global-norm
  * clipping, the AdamW update over every parameter, clearing the gradients — so the whole step's time is accounted for.
  */
-@Command(name = "benchmark-model", mixinStandardHelpOptions = true,
+@Command(name = "benchmark-model",
         description = {"Time the DJL model: forward, forward+backward, and the training step's clip, AdamW update and clear.",
                 "", "Example:", "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json"})
 public final class ModelBenchmark implements Callable<Integer> {

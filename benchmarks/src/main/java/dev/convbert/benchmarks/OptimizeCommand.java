@@ -47,7 +47,7 @@ import java.util.concurrent.Callable;
  * one run; the fastest that passes its gate becomes a normal export with its settings in its card, which score, serve
  * and spark-score then use. State is saved after each step: an interrupted run resumes from what it measured.
  */
-@Command(name = "optimize", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "optimize",
         description = {"Find the fastest export of a fine-tuned model for this machine that still passes the accuracy gate. "
                         + "Tries every export form for the provider (on the CPU float32, --ort-operators, dynamic and static "
                         + "--int8 and their combinations; on GPUs float32, float16 and TensorRT fp16 engines), each with "

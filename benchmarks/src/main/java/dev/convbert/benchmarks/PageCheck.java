@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Predict, reads the label, the probability bars and the latency the page shows, and saves a screenshot. Install
  * Chromium with {@code apt-get install chromium} (Debian) or pass {@code --browser PATH}.
  */
-@Command(name = "page-check", mixinStandardHelpOptions = true,
+@Command(name = "page-check",
         description = {"Open the model page (GET /) in headless Chromium, type a sentence, click Predict, read the result, "
                         + "save a screenshot and page-check.json. Needs Chromium (apt-get install chromium).",
                 "",

@@ -36,7 +36,7 @@ import java.util.concurrent.Callable;
  * log axis with readable ticks. Without {@code --keys} the curves that say the most about the run's kind: pre-training
  * mlm_loss, disc_loss, disc_accuracy and lr; fine-tuning loss, the dev metric and lr.
  */
-@Command(name = "plot-metrics", mixinStandardHelpOptions = true,
+@Command(name = "plot-metrics",
         description = {"Plot training curves (one panel per key) from metrics.jsonl.",
                 "", "Example:", "  convbert plot-metrics --metrics runs/pretrain/metrics.jsonl --output docs/pretrain-loss.png"})
 public final class PlotMetrics implements Callable<Integer> {

@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
  * the exit code it must get; any other fails the run, so the table stays true ({@code ReliabilityCasesTest} runs it in
  * CI). Server cases (slow clients, faults) are exercised by the runtime's ServerFaultsTest and listed at the end.
  */
-@Command(name = "reliability-cases", mixinStandardHelpOptions = true,
+@Command(name = "reliability-cases",
         description = {"Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs) "
                         + "through the real commands and write the table of what each gets (exit code, message).",
                 "",

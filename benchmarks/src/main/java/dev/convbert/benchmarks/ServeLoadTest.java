@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Phase 1: N requests at concurrency C (expects zero errors, no lost responses); phase 2: a deliberately overfull
  * queue (expects 503s), then recovery.
  */
-@Command(name = "serve-load", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "serve-load",
         description = {"Load-test the HTTP server on 127.0.0.1 (bounded): steady load, then an overfull queue and recovery.",
                 "", "Example:", "  convbert serve-load --model export/sst2.onnx --requests 10000 --concurrency 32 \\",
                 "      --output docs/benchmarks/serve-load.json"})

@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  * {@code convbert benchmark-tokenizer}: our WordPiece against HuggingFace's Rust tokenizer (DJL binding) — id-for-id
  * agreement on every GLUE split present, and single-thread tokens/s on SST-2 train, measured in one run.
  */
-@Command(name = "benchmark-tokenizer", mixinStandardHelpOptions = true,
+@Command(name = "benchmark-tokenizer",
         description = {"Compare our tokenizer with HuggingFace's on a GLUE directory: agreement and tokens/s.",
                 "", "Example:", "  convbert benchmark-tokenizer --data-dir $GLUE_DIR --vocab vocab.txt --output tok.json"})
 public final class TokenizerBenchmark implements Callable<Integer> {

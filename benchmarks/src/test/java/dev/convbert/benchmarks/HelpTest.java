@@ -26,6 +26,14 @@ class HelpTest {
         for (Map.Entry<String, CommandLine> e : cli.getSubcommands().entrySet()) {
             commands++;
             CommandLine sub = e.getValue();
+            // inherited from the root command, not restated by each module
+            if (!sub.getCommandSpec().mixinStandardHelpOptions() || sub.getCommandSpec().findOption("--help") == null
+                    || sub.getCommandSpec().findOption("--version") == null) {
+                problems.add(e.getKey() + ": no --help/--version");
+            }
+            if (sub.getCommandSpec().usageMessage().sortOptions()) {
+                problems.add(e.getKey() + ": options listed by letter, not in the order they are declared");
+            }
             for (CommandLine.Model.OptionSpec o : sub.getCommandSpec().options()) {
                 if (o.usageHelp() || o.versionHelp()) {
                     continue;

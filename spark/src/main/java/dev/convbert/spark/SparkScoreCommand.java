@@ -56,7 +56,7 @@ import static org.apache.spark.sql.functions.col;
  * go through Spark's output committer into a temporary directory that is renamed into place when the job succeeded;
  * a GLUE dev split is also scored against its labels with the accuracy gate, a test split becomes a submission file.
  */
-@Command(name = "spark-score", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "spark-score",
         description = {"Score text with an exported .onnx on Apache Spark (embedded local[*] by default). Inputs: a GLUE "
                         + "split (--task, --split, --data-dir), JSON lines {\"text_a\", \"text_b\"} or Parquet (--input). "
                         + "Writes Parquet (or --format jsonl) with id, label, logits, prediction, and _convbert.json beside the "

@@ -19,8 +19,11 @@ import java.util.ServiceLoader;
  * ({@link SubcommandProvider}); errors print one line and map to {@link ExitCodes}, the stack trace only with
  * {@code --verbose}.
  */
-@Command(name = "convbert", mixinStandardHelpOptions = true, version = "convbert 0.1.0",
+@Command(name = "convbert", version = "convbert 0.1.0",
         description = "Pre-train, fine-tune, export, score, serve and benchmark ConvBERT.",
+        // every command, whichever module adds it, gets --help and --version and lists its options in the order they
+        // are declared (grouped by meaning, not by letter)
+        scope = CommandLine.ScopeType.INHERIT, mixinStandardHelpOptions = true, sortOptions = false,
         subcommandsRepeatable = false)
 public final class ConvBertCli implements Runnable {
     @Spec

@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /** {@code convbert convert}: a published checkpoint (TF1, pytorch_model.bin, safetensors) to a model directory. */
-@Command(name = "convert", mixinStandardHelpOptions = true,
+@Command(name = "convert",
         description = {"Convert a checkpoint into a model directory (config.json, model.safetensors, vocab.txt) that every "
                         + "other command takes. Reads the original ConvBERT release's TF1 checkpoints (electra/… variables; the "
                         + "generator, discriminator head, Adam slots and global_step are skipped and counted), HF "

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code convbert glue-stats}: rows per task and split of a GLUE directory, and which expected files are missing. */
-@Command(name = "glue-stats", mixinStandardHelpOptions = true,
+@Command(name = "glue-stats",
         description = {"Count the rows of every GLUE task and split (reading each file with the task's own reader). --json "
                         + "prints {\"CoLA\": {\"train\": 8551, …}, …}; a missing split is null.",
                 "",

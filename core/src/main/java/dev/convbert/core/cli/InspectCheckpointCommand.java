@@ -21,7 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /** {@code convbert inspect-checkpoint}: every tensor of a TF checkpoint, pytorch_model.bin or safetensors file. */
-@Command(name = "inspect-checkpoint", mixinStandardHelpOptions = true,
+@Command(name = "inspect-checkpoint",
         description = {"List every tensor of a checkpoint: name, dtype (safetensors names), shape, and the sha256 of its "
                         + "row-major little-endian bytes. Reads TF1 checkpoints (a prefix, its .index, its folder or "
                         + "'checkpoint' file), pytorch_model.bin (zip or legacy; restricted unpickler, nothing executed) and "

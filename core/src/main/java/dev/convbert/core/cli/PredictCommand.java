@@ -41,7 +41,7 @@ import java.util.concurrent.Callable;
  * a text's output then equals its batch-size-1 output. Id lines run exactly as given: never padded, batched only with
  * rows of the same length.
  */
-@Command(name = "predict", mixinStandardHelpOptions = true,
+@Command(name = "predict",
         description = {"Run a model on JSONL lines and write {\"logits\": […]} per line; for an encoder without a "
                         + "classification head (pre-trained or converted), {\"first_token\": […], \"last_hidden_state\": "
                         + "[[…]…]}. Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": "

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
  * {@code convbert predict-glue}: test-split predictions as GLUE submission files. MNLI writes MNLI-m.tsv, MNLI-mm.tsv
  * and, when the diagnostic set is present, AX.tsv (predicted with the same MNLI model).
  */
-@Command(name = "predict-glue", mixinStandardHelpOptions = true,
+@Command(name = "predict-glue",
         description = {"Predict a task's GLUE test split(s) and write the submission files (RTE.tsv, SST-2.tsv, …).",
                 "", "Example:", "  convbert predict-glue --task rte --data-dir $GLUE_DIR --model runs/rte --output submission/"})
 public final class PredictGlueCommand implements Callable<Integer> {

@@ -26,7 +26,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code convbert tokenize}: JSONL texts in, BERT WordPiece ids out, one line per line. */
-@Command(name = "tokenize", mixinStandardHelpOptions = true,
+@Command(name = "tokenize",
         description = {"Tokenize JSONL lines {\"text_a\": …, \"text_b\": …} with a BERT WordPiece vocabulary. Each output "
                         + "line: {\"input_ids\": […], \"token_type_ids\": […], \"tokens\": […]}.",
                 "",

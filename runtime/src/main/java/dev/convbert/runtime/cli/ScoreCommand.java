@@ -36,7 +36,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /** {@code convbert score}: GLUE dev metrics with the accuracy gate, or test-set submission files, on ONNX Runtime. */
-@Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "score",
         description = {"Score an exported model on a GLUE split with ONNX Runtime. dev: the task's GLUE metrics, compared "
                         + "with the training-time metric in the model's metadata; exits 1 when |Δ| exceeds --tolerance. test: "
                         + "writes the GLUE submission file(s).",

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code convbert serve}: the HTTP prediction server. */
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = ServeCommand.Defaults.class,
+@Command(name = "serve", defaultValueProvider = ServeCommand.Defaults.class,
         description = {"Serve an exported model over HTTP (127.0.0.1 by default) with dynamic micro-batching. POST "
                         + "/v1/predict {\"inputs\": [{\"text_a\": …, \"text_b\": …} or {\"input_ids\": […]}]} -> logits, label, "
                         + "probabilities; POST /v2/models/NAME/infer (Open Inference Protocol); GET /health; GET /metrics "

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code convbert build-data}: raw text to pre-training shards. */
-@Command(name = "build-data", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "build-data",
         description = {"Build pre-training shards from a corpus tree: text files, .xz/.gz, tars of .txt documents, and tars "
                         + "of such archives (OpenWebText: the unpacked openwebtext/*_data.xz files, or openwebtext.tar.xz "
                         + "itself); files are recognised by content. One document per file or .txt member. Re-running skips "

@@ -24,7 +24,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code convbert finetune}: GLUE fine-tuning with the original optimisation recipe; resumable. */
-@Command(name = "finetune", mixinStandardHelpOptions = true, defaultValueProvider = FinetuneCommand.Defaults.class, sortOptions = false,
+@Command(name = "finetune", defaultValueProvider = FinetuneCommand.Defaults.class,
         description = {"Fine-tune ConvBERT on a GLUE task and keep the best dev checkpoint. Optimisation follows the "
                         + "original ConvBERT/ELECTRA recipe; the head is HF's unless --head electra (docs/RECIPE.md lists every "
                         + "difference). The output directory is a model directory (HF layout) with training_metrics.json, "

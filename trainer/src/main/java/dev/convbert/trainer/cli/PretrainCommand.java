@@ -20,7 +20,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code convbert pretrain}: ELECTRA-style replaced-token detection. */
-@Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "pretrain",
         description = {"Pre-train ConvBERT with replaced-token detection (generator + discriminator, ELECTRA-style). Writes "
                         + "checkpoints, metrics.jsonl, train.log and discriminator/ (a model directory for finetune --model).",
                 "",
