@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.cli.ExitCodes;
-import dev.convbert.core.config.ConvBertConfig;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.exporter.onnx.ExportOptions;
 import dev.convbert.exporter.onnx.OnnxExporter;
@@ -40,8 +38,8 @@ public final class ExportBenchmark implements Callable<Integer> {
     @Option(names = "--model", description = "A model directory; default: a freshly initialised --config model.")
     Path model;
 
-    @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
-    String config;
+    @picocli.CommandLine.Mixin
+    ConfigOption config = new ConfigOption();
 
     @Option(names = "--seq", defaultValue = "128", description = "Sequence length timed (default ${DEFAULT-VALUE}).")
     int seq;
@@ -59,8 +57,8 @@ public final class ExportBenchmark implements Callable<Integer> {
             description = "Idle time before each timed run, so one variant's spinning threads do not slow the next (default ${DEFAULT-VALUE}).")
     int settleMs;
 
-    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
-    Path output;
+    @picocli.CommandLine.Mixin
+    ResultsOutput output = new ResultsOutput();
 
     record Variant(String name, ExportOptions options) {}
 
@@ -71,7 +69,7 @@ public final class ExportBenchmark implements Callable<Integer> {
         Path dir = model;
         if (dir == null) {
             dir = work.resolve("model");
-            try (TaskModel m = TaskModel.initialise(ConvBertConfig.preset(config), Device.cpu(), 1)) {
+            try (TaskModel m = TaskModel.initialise(config.config(), Device.cpu(), 1)) {
                 m.save(dir, null);
             }
         }
@@ -132,9 +130,7 @@ public final class ExportBenchmark implements Callable<Integer> {
             }
         }
         System.out.println("ORT optimised graph, op counts (fused): " + result.get("fused_optimized_op_counts"));
-        if (output != null) {
-            AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
-        }
+        output.write(result);
         return ExitCodes.OK;
     }
 

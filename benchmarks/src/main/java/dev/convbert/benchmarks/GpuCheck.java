@@ -60,8 +60,8 @@ public final class GpuCheck implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "runs/gpu-check", description = "Directory for the report and the models it builds (default ${DEFAULT-VALUE}).")
     Path output;
 
-    @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
-    Path testdata;
+    @picocli.CommandLine.Mixin
+    TestdataOption testdata = new TestdataOption();
 
     @Option(names = "--device-id", defaultValue = "0", description = "The GPU to check (default ${DEFAULT-VALUE}).")
     int deviceId;
@@ -147,7 +147,7 @@ public final class GpuCheck implements Callable<Integer> {
 
     /** The reference models' logits on CUDA vs the CPU and vs the independent reference. */
     private void djlForward(String set, Device gpu, ObjectNode check) throws IOException {
-        Path dir = testdata.resolve("reference").resolve(set);
+        Path dir = testdata.reference(set);
         ReferenceData in = ReferenceData.read(dir);
         float[][] cpu;
         float[][] cuda;
@@ -176,7 +176,7 @@ public final class GpuCheck implements Callable<Integer> {
         String glue = testdata.resolve("glue").toString();
         if (!Files.isRegularFile(tuned.resolve(ModelDir.TRAINING_METRICS)) && !log.convbert(check, name, "finetune",
                 "--task", "sst-2", "--data-dir", glue, "--config", config.toString(), "--vocab",
-                testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", tuned.toString(),
+                testdata.vocab().toString(), "--output", tuned.toString(),
                 "--max-steps", "4", "--batch-size", "4", "--seed", "3")) {
             return;
         }
@@ -202,7 +202,7 @@ public final class GpuCheck implements Callable<Integer> {
      * on {@code provider} vs the CPU.
      */
     private void ortLogits(String set, ExecutionProvider provider, boolean contrib, ObjectNode check) throws IOException {
-        Path dir = testdata.resolve("reference").resolve(set);
+        Path dir = testdata.reference(set);
         ReferenceData in = ReferenceData.read(dir);
         boolean half = provider.trtFp16();
         String variant = half ? "-fp16" : contrib ? "-contrib" : "";

@@ -25,11 +25,11 @@ import java.util.Map;
 final class GpuTrainingChecks {
     private final ObjectMapper json = new ObjectMapper();
     private final Path output;
-    private final Path testdata;
+    private final TestdataOption testdata;
     private final int deviceId;
     private final CheckLog log;
 
-    GpuTrainingChecks(Path output, Path testdata, int deviceId, CheckLog log) {
+    GpuTrainingChecks(Path output, TestdataOption testdata, int deviceId, CheckLog log) {
         this.output = output;
         this.testdata = testdata;
         this.deviceId = deviceId;
@@ -49,7 +49,7 @@ final class GpuTrainingChecks {
             AtomicFiles.deleteTree(out);
             if (!log.convbert(check, "djl-train-steps", "finetune",
                     "--task", "sst-2", "--data-dir", testdata.resolve("glue").toString(), "--config", config.toString(),
-                    "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", out.toString(),
+                    "--vocab", testdata.vocab().toString(), "--output", out.toString(),
                     "--max-steps", "2", "--batch-size", "4", "--seed", "3", "--device", device)) {
                 return;
             }
@@ -82,7 +82,7 @@ final class GpuTrainingChecks {
             AtomicFiles.deleteTree(out);
             if (!log.convbert(check, "djl-train-fp16-vs-fp32", "finetune", "--task", "sst-2", "--data-dir",
                     testdata.resolve("glue").toString(), "--config", config.toString(), "--vocab",
-                    testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(), "--output", out.toString(),
+                    testdata.vocab().toString(), "--output", out.toString(),
                     "--max-steps", "30", "--batch-size", "4", "--seed", "3", "--lr", "1e-3", "--device", gpu,
                     "--precision", precision)) {
                 return;
@@ -145,7 +145,7 @@ final class GpuTrainingChecks {
                 .numGroups(1).hiddenDropoutProb(0).attentionProbsDropoutProb(0).build().write(tiny);
         ObjectNode check = checks.addObject();
         if (!Files.isRegularFile(data.resolve("manifest.json")) && !log.convbert(check, "djl-pretrain-steps", "build-data",
-                "--corpus", testdata.resolve("corpus").toString(), "--vocab", testdata.resolve("vocab/bert-base-uncased-vocab.txt").toString(),
+                "--corpus", testdata.resolve("corpus").toString(), "--vocab", testdata.vocab().toString(),
                 "--output", data.toString(), "--max-seq-length", "64")) {
             return;
         }

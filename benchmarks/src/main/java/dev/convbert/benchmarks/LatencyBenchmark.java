@@ -52,7 +52,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @CommandLine.Mixin
     GlueOptions glue = new GlueOptions();
 
-    @Option(names = "--output", required = true, description = "Output directory.")
+    @Option(names = "--output", required = true, description = "Directory for the exports it times, results.json, "
+            + "results.csv, latency.png and summary.md.")
     Path output;
 
     @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8,32,128", description = "Batch sizes of the grid (default ${DEFAULT-VALUE}).")

@@ -10,9 +10,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.config.ConvBertConfig;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.predict.PaddedBatch;
-import dev.convbert.trainer.model.DjlPredictorProvider;
 import dev.convbert.trainer.model.TaskModel;
 import dev.convbert.trainer.optim.AdamW;
 import dev.convbert.trainer.optim.GradientClipping;
@@ -22,7 +20,6 @@ import dev.convbert.trainer.optim.ParamGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +36,8 @@ import java.util.concurrent.Callable;
         description = {"Time the DJL model: forward, forward+backward, and the training step's clip, AdamW update and clear.",
                 "", "Example:", "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json"})
 public final class ModelBenchmark implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "medium-small", description = "small, medium-small, base or a config.json (default ${DEFAULT-VALUE}).")
-    String config;
+    @picocli.CommandLine.Mixin
+    ConfigOption config = new ConfigOption();
 
     @Option(names = "--batch", defaultValue = "32", description = "Batch size (default ${DEFAULT-VALUE}).")
     int batch;
@@ -54,26 +51,26 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--matmul-n", defaultValue = "2048", description = "Size of the square fp32 matmul that defines peak (default ${DEFAULT-VALUE}).")
     int matmulN;
 
-    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
-    Path output;
+    @picocli.CommandLine.Mixin
+    ResultsOutput output = new ResultsOutput();
 
     @Option(names = "--precision", defaultValue = "fp32", description = "fp32, or fp16: the training step in mixed precision "
             + "(fp16 copy forward/backward with loss scale 2^16, fp32 masters and AdamW), as finetune --precision fp16 runs it; "
             + "the forward-only line stays fp32 (default ${DEFAULT-VALUE}).")
     String precision;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    dev.convbert.trainer.cli.DeviceOption device = new dev.convbert.trainer.cli.DeviceOption();
 
     @Override
     public Integer call() throws Exception {
-        ConvBertConfig c = config.endsWith(".json") ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config);
+        ConvBertConfig c = config.config();
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode r = mapper.createObjectNode();
         double fwdFlops = forwardFlops(c, batch, seq);
         long tokens = (long) batch * seq;
         Precision p = Precision.of(precision);
-        Device on = DjlPredictorProvider.device(device);
+        Device on = device.device();
         double scale = p == Precision.FP16 ? LossScale.INITIAL : 1;
         try (TaskModel m = TaskModel.initialise(c, on, 1);
              NDManager data = NDManager.newBaseManager(on)) {
@@ -117,7 +114,7 @@ public final class ModelBenchmark implements Callable<Integer> {
                 Arrays.sort(t);
             }
             double peakMed = peak[repeats / 2];
-            r.put("config", config);
+            r.put("config", config.name);
             r.put("precision", p.id());
             r.put("device", on.toString());
             r.put("parameters", c.parameterCount());
@@ -137,7 +134,7 @@ public final class ModelBenchmark implements Callable<Integer> {
             r.put("clear_seconds_median", clear[repeats / 2]);
             put(r, "training_step", step, tokens, 3 * fwdFlops, peakMed);
             System.out.printf(Locale.ROOT, "%s, batch %d x seq %d, training step in %s on %s, %d repeats (min / median seconds)%n",
-                    config, batch, seq, p.id(), on, repeats);
+                    config.name, batch, seq, p.id(), on, repeats);
             System.out.printf(Locale.ROOT, "fp32 matmul n=%d: %.1f GFLOP/s median (max %.1f)%n", matmulN, peakMed, peak[repeats - 1]);
             line("forward (shifted slices)", fwd, tokens, fwdFlops, peakMed);
             line("forward+backward", train, tokens, 3 * fwdFlops, peakMed);
@@ -145,9 +142,7 @@ public final class ModelBenchmark implements Callable<Integer> {
                     clip[repeats / 2], update[repeats / 2], clear[repeats / 2]);
             line("training step", step, tokens, 3 * fwdFlops, peakMed);
         }
-        if (output != null) {
-            AtomicFiles.writeString(output, mapper.writeValueAsString(r) + "\n");
-        }
+        output.write(r);
         return ExitCodes.OK;
     }
 

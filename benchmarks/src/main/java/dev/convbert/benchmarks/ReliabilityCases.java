@@ -38,8 +38,8 @@ import java.util.concurrent.Callable;
                 "Example:",
                 "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md"})
 public final class ReliabilityCases implements Callable<Integer> {
-    @Option(names = "--testdata", defaultValue = "testdata", description = "The repository's testdata/ (default ${DEFAULT-VALUE}).")
-    Path testdata;
+    @picocli.CommandLine.Mixin
+    TestdataOption testdata = new TestdataOption();
 
     @Option(names = "--output", required = true, description = "The Markdown table to write (JSON beside it).")
     Path output;
@@ -127,7 +127,7 @@ public final class ReliabilityCases implements Callable<Integer> {
 
     /** The cases, in order, with the fixtures they need made under {@code dir} from testdata/. */
     private void runCases(Path dir) throws IOException {
-        Path vocab = testdata.resolve("vocab/bert-base-uncased-vocab.txt");
+        Path vocab = testdata.vocab();
         Path tinyOnnx = testdata.resolve("tiny-sst2/model.onnx");
         Path tinyGlue = testdata.resolve("tiny-sst2/glue");
         Path tinyConfig = testdata.resolve("tiny-sst2/config-tiny.json");

@@ -8,7 +8,6 @@ import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.glue.GlueExample;
 import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.HfTokenizerJson;
@@ -41,8 +40,8 @@ public final class TokenizerBenchmark implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "Timed passes over SST-2 train (default ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
-    Path output;
+    @picocli.CommandLine.Mixin
+    ResultsOutput output = new ResultsOutput();
 
     @Override
     public Integer call() throws Exception {
@@ -138,9 +137,7 @@ public final class TokenizerBenchmark implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(json);
         }
-        if (output != null) {
-            AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
-        }
+        output.write(result);
         return ExitCodes.OK;
     }
 

@@ -82,4 +82,25 @@ class HelpTest {
         assertTrue(commands >= 20, "every module's commands are registered: " + commands);
         assertEquals(List.of(), problems, problems.size() + " problems");
     }
+
+    /**
+     * An option that means the same in two commands is declared once, in a mixin both use: the same name with the same
+     * description declared in two classes is one option written twice.
+     */
+    @Test
+    void anOptionSharedByCommandsIsDeclaredOnce() {
+        CommandLine cli = ConvBertCli.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        Map<String, java.util.Set<String>> declaredIn = new java.util.TreeMap<>();
+        for (Map.Entry<String, CommandLine> e : cli.getSubcommands().entrySet()) {
+            for (CommandLine.Model.OptionSpec o : e.getValue().getCommandSpec().options()) {
+                if (o.userObject() instanceof java.lang.reflect.Member m) {
+                    declaredIn.computeIfAbsent(o.longestName() + " \"" + String.join(" ", o.description()) + "\"",
+                            k -> new java.util.TreeSet<>()).add(m.getDeclaringClass().getSimpleName());
+                }
+            }
+        }
+        List<String> twice = declaredIn.entrySet().stream().filter(e -> e.getValue().size() > 1)
+                .map(e -> e.getKey() + " in " + e.getValue()).toList();
+        assertEquals(List.of(), twice);
+    }
 }

@@ -56,7 +56,7 @@ public final class PredictCommand implements Callable<Integer> {
     /** Fields that identify or label a row: copied to its output line unchanged (GLUE's and HF datasets' names). */
     private static final Set<String> PASS_THROUGH = Set.of("id", "idx", "guid", "label");
 
-    @Option(names = "--input", required = true, description = "Input JSONL.")
+    @Option(names = "--input", required = true, description = "JSON lines of texts or of ids, as above.")
     Path input;
 
     @Option(names = "--output", required = true, description = "Output JSONL, one line per input line (written atomically).")
@@ -65,9 +65,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--hidden-states", description = "Also write last_hidden_state [L][hidden] for every position (always, for an encoder).")
     boolean hiddenStates;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}); for an .onnx also "
-            + "cuda[:N] or tensorrt[:N] (ONNX Runtime's providers; gpu means cuda).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOptions device = new DeviceOptions();
 
     @picocli.CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
@@ -82,13 +81,10 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         int batchSize = batchOptions.batchSize();
         Path model = modelOptions.model();
-        if (!device.matches("(cpu|gpu|cuda|tensorrt)(:\\d+)?")) {
-            throw new dev.convbert.core.InvalidInputException("--device must be cpu, gpu[:N], cuda[:N] or tensorrt[:N], found \"" + device + "\"");
-        }
         OutputPaths.requireNotAnInput("--output", output, input);
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);
-        try (Predictor predictor = PredictorProvider.openAny(model, device)) {
+        try (Predictor predictor = PredictorProvider.openAny(model, device.device())) {
             ScoringModel scoring = ScoringModel.any(predictor, modelOptions.spec());
             boolean invariant = predictor.config().paddingInvariant();
             int limit = scoring.maxLength();

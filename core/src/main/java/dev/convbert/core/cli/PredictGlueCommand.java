@@ -32,9 +32,8 @@ public final class PredictGlueCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "Directory for the submission files.")
     Path output;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default ${DEFAULT-VALUE}).")
-    String device;
-
+    @picocli.CommandLine.Mixin
+    DeviceOptions device = new DeviceOptions();
 
     @picocli.CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
@@ -50,7 +49,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
         if (t == GlueTask.MNLI && GlueReader.file(glue.dataDir(), GlueTask.AX, "test").toFile().isFile()) {
             tasks.add(GlueTask.AX);
         }
-        try (Predictor predictor = PredictorProvider.openAny(model, device)) {
+        try (Predictor predictor = PredictorProvider.openAny(model, device.device())) {
             ScoringModel scoring = ScoringModel.classifier(predictor, modelOptions.spec(), "GLUE predictions");
             if (predictor.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new dev.convbert.core.InvalidInputException(model + ": has " + predictor.config().numLabels() + " labels but "

@@ -38,7 +38,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--vocab", required = true, description = "vocab.txt (one token per line).")
     Path vocab;
 
-    @Option(names = "--input", required = true, description = "Input JSONL.")
+    @Option(names = "--input", required = true, description = "JSON lines, each {\"text_a\": …} or {\"text_a\": …, \"text_b\": …}.")
     Path input;
 
     @Option(names = "--output", required = true, description = "Output JSONL (written atomically).")

@@ -156,6 +156,31 @@ public record ConvBertConfig(
         };
     }
 
+    /** What {@code --config} takes: a preset's name or a config.json's path. */
+    public static ConvBertConfig presetOrFile(String spec) throws IOException {
+        return isFile(spec) ? read(Path.of(spec)) : preset(spec);
+    }
+
+    private static boolean isFile(String spec) {
+        return spec.endsWith(".json") || java.nio.file.Files.isRegularFile(Path.of(spec));
+    }
+
+    /**
+     * {@link #presetOrFile} for a model built on {@code vocab} of {@code tokens} tokens: a preset takes that size; a
+     * config.json must already say it, or the embedding table and the tokenizer would disagree.
+     */
+    public static ConvBertConfig forVocabulary(String spec, Path vocab, int tokens) throws IOException {
+        if (!isFile(spec)) {
+            return preset(spec).withVocabSize(tokens);
+        }
+        ConvBertConfig c = read(Path.of(spec));
+        if (c.vocabSize() != tokens) {
+            throw new ConfigException(spec + ": vocab_size " + c.vocabSize() + " but " + vocab + " has " + tokens
+                    + " tokens; use a config made for that vocabulary, or a preset name");
+        }
+        return c;
+    }
+
     private static ConvBertConfig paper(int hidden, int heads, int intermediate, int embedding, int groups) {
         return builder().hiddenSize(hidden).numAttentionHeads(heads).intermediateSize(intermediate).embeddingSize(embedding)
                 .numGroups(groups).padTokenId(0).paddingInvariant(true).build();

@@ -16,21 +16,13 @@ public enum GlueTask {
             List.of(Split.headerless("train", "train.tsv", 3, -1, 1, 4), Split.headerless("dev", "dev.tsv", 3, -1, 1, 4),
                     Split.test("test", "test.tsv", "sentence", null, "CoLA.tsv"))),
     SST_2("sst-2", "SST-2", List.of("0", "1"), Metric.ACCURACY,
-            List.of(Split.labelled("train", "train.tsv", "sentence", null, "label"),
-                    Split.labelled("dev", "dev.tsv", "sentence", null, "label"),
-                    Split.test("test", "test.tsv", "sentence", null, "SST-2.tsv"))),
+            Split.standard("sentence", null, "label", "SST-2.tsv")),
     MRPC("mrpc", "MRPC", List.of("0", "1"), Metric.ACC_AND_F1,
-            List.of(Split.labelled("train", "train.tsv", "#1 String", "#2 String", "Quality"),
-                    Split.labelled("dev", "dev.tsv", "#1 String", "#2 String", "Quality"),
-                    Split.test("test", "test.tsv", "#1 String", "#2 String", "MRPC.tsv"))),
+            Split.standard("#1 String", "#2 String", "Quality", "MRPC.tsv")),
     STS_B("sts-b", "STS-B", List.of("score"), Metric.PEARSON_AND_SPEARMAN,
-            List.of(Split.labelled("train", "train.tsv", "sentence1", "sentence2", "score"),
-                    Split.labelled("dev", "dev.tsv", "sentence1", "sentence2", "score"),
-                    Split.test("test", "test.tsv", "sentence1", "sentence2", "STS-B.tsv"))),
+            Split.standard("sentence1", "sentence2", "score", "STS-B.tsv")),
     QQP("qqp", "QQP", List.of("0", "1"), Metric.ACC_AND_F1,
-            List.of(Split.labelled("train", "train.tsv", "question1", "question2", "is_duplicate"),
-                    Split.labelled("dev", "dev.tsv", "question1", "question2", "is_duplicate"),
-                    Split.test("test", "test.tsv", "question1", "question2", "QQP.tsv"))),
+            Split.standard("question1", "question2", "is_duplicate", "QQP.tsv")),
     MNLI("mnli", "MNLI", List.of("contradiction", "entailment", "neutral"), Metric.ACCURACY,
             List.of(Split.labelled("train", "train.tsv", "sentence1", "sentence2", "gold_label"),
                     Split.labelled("dev_matched", "dev_matched.tsv", "sentence1", "sentence2", "gold_label"),
@@ -38,17 +30,11 @@ public enum GlueTask {
                     Split.test("test_matched", "test_matched.tsv", "sentence1", "sentence2", "MNLI-m.tsv"),
                     Split.test("test_mismatched", "test_mismatched.tsv", "sentence1", "sentence2", "MNLI-mm.tsv"))),
     QNLI("qnli", "QNLI", List.of("entailment", "not_entailment"), Metric.ACCURACY,
-            List.of(Split.labelled("train", "train.tsv", "question", "sentence", "label"),
-                    Split.labelled("dev", "dev.tsv", "question", "sentence", "label"),
-                    Split.test("test", "test.tsv", "question", "sentence", "QNLI.tsv"))),
+            Split.standard("question", "sentence", "label", "QNLI.tsv")),
     RTE("rte", "RTE", List.of("entailment", "not_entailment"), Metric.ACCURACY,
-            List.of(Split.labelled("train", "train.tsv", "sentence1", "sentence2", "label"),
-                    Split.labelled("dev", "dev.tsv", "sentence1", "sentence2", "label"),
-                    Split.test("test", "test.tsv", "sentence1", "sentence2", "RTE.tsv"))),
+            Split.standard("sentence1", "sentence2", "label", "RTE.tsv")),
     WNLI("wnli", "WNLI", List.of("0", "1"), Metric.ACCURACY,
-            List.of(Split.labelled("train", "train.tsv", "sentence1", "sentence2", "label"),
-                    Split.labelled("dev", "dev.tsv", "sentence1", "sentence2", "label"),
-                    Split.test("test", "test.tsv", "sentence1", "sentence2", "WNLI.tsv"))),
+            Split.standard("sentence1", "sentence2", "label", "WNLI.tsv")),
     /** The diagnostic set: test-only, predicted with the MNLI model, submitted as AX.tsv. */
     AX("ax", "diagnostic", List.of("contradiction", "entailment", "neutral"), Metric.MCC,
             List.of(Split.test("test", "diagnostic.tsv", "sentence1", "sentence2", "AX.tsv")));
@@ -74,6 +60,15 @@ public enum GlueTask {
      */
     public record Split(String name, String file, boolean hasHeader, String textA, String textB, String label,
                         int textACol, int textBCol, int labelCol, int columns, String submission) {
+        /**
+         * The layout most tasks share: train.tsv and dev.tsv with headers naming the texts and the label, test.tsv
+         * with the same texts and no label, predicted into {@code submission}.
+         */
+        static List<Split> standard(String a, String b, String label, String submission) {
+            return List.of(labelled("train", "train.tsv", a, b, label), labelled("dev", "dev.tsv", a, b, label),
+                    test("test", "test.tsv", a, b, submission));
+        }
+
         static Split labelled(String name, String file, String a, String b, String label) {
             return new Split(name, file, true, a, b, label, -1, -1, -1, -1, null);
         }

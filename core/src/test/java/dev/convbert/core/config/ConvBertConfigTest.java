@@ -36,6 +36,20 @@ class ConvBertConfigTest {
         assertTrue(ex.getMessage().contains("conv_kernel_size (4) must be odd"), ex.getMessage());
     }
 
+    /** --config: a preset takes the vocabulary's size; a config.json keeps its own and must agree with the vocabulary. */
+    @Test
+    void aConfigForAVocabularyIsAPresetSizedToItOrAFileThatAgrees(@TempDir Path dir) throws IOException {
+        Path vocab = dir.resolve("vocab.txt");
+        assertEquals(30522, ConvBertConfig.presetOrFile("small").vocabSize());
+        assertEquals(1000, ConvBertConfig.forVocabulary("small", vocab, 1000).vocabSize());
+        Path file = dir.resolve("config.json");
+        ConvBertConfig.tiny().toBuilder().vocabSize(1000).build().write(file);
+        assertEquals(ConvBertConfig.read(file), ConvBertConfig.presetOrFile(file.toString()));
+        assertEquals(1000, ConvBertConfig.forVocabulary(file.toString(), vocab, 1000).vocabSize());
+        var ex = assertThrows(ConfigException.class, () -> ConvBertConfig.forVocabulary(file.toString(), vocab, 999));
+        assertTrue(ex.getMessage().contains(file + ": vocab_size 1000 but " + vocab + " has 999 tokens"), ex.getMessage());
+        assertThrows(ConfigException.class, () -> ConvBertConfig.presetOrFile("large"));
+    }
 
     @Test
     void presetParameterCountsMatchThePaper() {

@@ -24,7 +24,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
@@ -71,9 +70,8 @@ public final class ScoreCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
-    @Option(names = "--allow-external-data",
-            description = "Accept a model whose tensors live in other files, if they are inside its directory.")
-    boolean allowExternalData;
+    @CommandLine.Mixin
+    ExternalDataOption externalData = new ExternalDataOption();
 
     @Option(names = "--submission-dir", description = "Where test-split submission files go (default: beside --output or ./submission).")
     Path submissionDir;
@@ -97,7 +95,7 @@ public final class ScoreCommand implements Callable<Integer> {
         RunSettings run = RunSettings.resolve(model, ep, workers, OrtModel.threads());
         int passes = run.workers();
         int threads = run.threadsPerPass();
-        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, threads)) {
+        try (OrtModel m = OrtModel.open(model, ep, null, externalData.allowed, threads)) {
             ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "scoring");
             console.println("provider: " + m.provider() + " (" + run.describe() + ")");
             m.placement().ifPresent(placement -> console.println("placement: " + placement.summary()));

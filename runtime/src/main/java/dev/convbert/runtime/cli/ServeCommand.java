@@ -95,9 +95,8 @@ public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
-    @Option(names = "--allow-external-data",
-            description = "Accept a model whose tensors live in other files, if they are inside its directory.")
-    boolean allowExternalData;
+    @CommandLine.Mixin
+    ExternalDataOption externalData = new ExternalDataOption();
 
     @Override
     public Integer call() throws Exception {
@@ -105,7 +104,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path model = modelOptions.model();
         RunSettings run = RunSettings.resolve(model, ep, workers, OrtModel.threads());
         int passes = run.workers();
-        try (OrtModel m = OrtModel.open(model, ep, null, allowExternalData, run.threadsPerPass())) {
+        try (OrtModel m = OrtModel.open(model, ep, null, externalData.allowed, run.threadsPerPass())) {
             ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "serving");
             int length = scoring.maxLength();
             var d = ServerOptions.defaults();

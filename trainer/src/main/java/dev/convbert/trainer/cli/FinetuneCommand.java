@@ -8,18 +8,14 @@ import dev.convbert.core.config.ClassifierHead;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.trainer.checkpoint.Checkpoints;
 import dev.convbert.trainer.finetune.FineTuneConfig;
-import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.finetune.FineTuner;
 import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.StopSignals;
-import dev.convbert.trainer.model.DjlPredictorProvider;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -52,7 +48,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--vocab", description = "vocab.txt (required with --config; default: the model's).")
     Path vocab;
 
-    @Option(names = "--output", required = true, description = "Output directory.")
+    @Option(names = "--output", required = true, description = "Run directory: checkpoints, train.log, metrics.jsonl, and the "
+            + "best model in HF layout (config.json, model.safetensors, vocab.txt, training_metrics.json).")
     Path output;
 
     @picocli.CommandLine.Mixin
@@ -110,8 +107,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu[:N] (default ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption device = new DeviceOption();
 
     @picocli.CommandLine.Mixin
     PrecisionOptions precision = new PrecisionOptions();
@@ -136,14 +133,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             if (vocab == null) {
                 throw new InvalidInputException("--config needs --vocab FILE (the vocabulary the model is built for)");
             }
-            int tokens = Vocab.read(vocab).size();
-            modelConfig = init.config.endsWith(".json") || Files.isRegularFile(Path.of(init.config))
-                    ? ConvBertConfig.read(Path.of(init.config))
-                    : ConvBertConfig.preset(init.config).withVocabSize(tokens);
-            if (modelConfig.vocabSize() != tokens) {
-                throw new InvalidInputException(init.config + ": vocab_size " + modelConfig.vocabSize() + " but "
-                        + vocab + " has " + tokens + " tokens");
-            }
+            modelConfig = ConvBertConfig.forVocabulary(init.config, vocab, Vocab.read(vocab).size());
         }
         // opened once: its config sizes the recipe, its vocabulary and weights start the run
         ModelDir pretrained = init.model != null ? ModelDir.open(init.model) : null;
@@ -158,9 +148,9 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .lengthBucketing(!noBucketing).doubleUnordered(d.doubleUnordered() && !noDouble)
                 .seed(seed).evalEvery(evalEvery).saveEvery(saveEvery).head(headOption())
                 .precision(precision.precision()).initialLossScale(precision.lossScale()).build();
-        precision.warnOnCpu(device, spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true));
+        precision.warnOnCpu(device.name(), spec != null ? spec.commandLine().getErr() : new java.io.PrintWriter(System.err, true));
         return new FineTuner(cfg, glue.dataDir(), output, new FineTuner.Source(pretrained, modelConfig, vocab),
-                DjlPredictorProvider.device(device), control);
+                device.device(), control);
     }
 
     private ClassifierHead headOption() {

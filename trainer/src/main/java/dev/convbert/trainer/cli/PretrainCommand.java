@@ -4,18 +4,14 @@ import dev.convbert.core.InvalidInputException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.tokenize.Vocab;
-import dev.convbert.trainer.checkpoint.Checkpoints;
-import dev.convbert.trainer.loop.RunControl;
 import dev.convbert.trainer.loop.StopSignals;
 import dev.convbert.trainer.model.DjlPredictorProvider;
-import dev.convbert.trainer.optim.Precision;
 import dev.convbert.trainer.pretrain.PretrainConfig;
 import dev.convbert.trainer.pretrain.PretrainData;
 import dev.convbert.trainer.pretrain.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -85,11 +81,7 @@ public final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path vocab = PretrainData.vocab(data, this.vocab);
         int vocabSize = Vocab.read(vocab).size();
-        ConvBertConfig disc = config.endsWith(".json") || Files.isRegularFile(Path.of(config))
-                ? ConvBertConfig.read(Path.of(config)) : ConvBertConfig.preset(config).withVocabSize(vocabSize);
-        if (disc.vocabSize() != vocabSize) {
-            throw new InvalidInputException(config + ": vocab_size " + disc.vocabSize() + " but " + vocab + " has " + vocabSize);
-        }
+        ConvBertConfig disc = ConvBertConfig.forVocabulary(config, vocab, vocabSize);
         PretrainConfig d = PretrainConfig.original(disc, maxSteps);
         // the masking budget follows the length the examples were built for (build-data --max-seq-length)
         int dataLength = new com.fasterxml.jackson.databind.ObjectMapper().readTree(data.resolve("manifest.json").toFile())

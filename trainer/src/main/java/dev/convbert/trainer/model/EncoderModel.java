@@ -3,14 +3,10 @@ package dev.convbert.trainer.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
-import dev.convbert.core.predict.Predictor;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * An encoder without a task head ({@code ConvBertModel}: a pre-trained discriminator, a converted TF or hub encoder)

@@ -14,7 +14,6 @@ import dev.convbert.core.predict.PaddedBatch;
 import ai.djl.training.ParameterStore;
 import dev.convbert.core.config.ConvBertConfig;
 import dev.convbert.core.modeldir.ModelDir;
-import dev.convbert.core.predict.Predictor;
 import dev.convbert.core.safetensors.SafeTensor;
 import dev.convbert.core.safetensors.Safetensors;
 import dev.convbert.trainer.optim.GradientClipping;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * A sequence-classification model with its weights in native memory, ready to run: the one owner of the
