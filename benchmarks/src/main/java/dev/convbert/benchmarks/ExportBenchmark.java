@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
  * optimised-model dump).
  */
 @Command(name = "benchmark-export",
-        description = {"Latency of fused vs inline vs gather-unfold exports in ONNX Runtime (CPU), and the fusions ORT applies.",
-                "", "Example:", "  convbert benchmark-export --config medium-small --seq 128 --output docs/results/export.json"})
+        description = "Latency of fused vs inline vs gather-unfold exports in ONNX Runtime (CPU), and the fusions ORT applies.",
+        footer = "  convbert benchmark-export --config medium-small --seq 128 --output docs/results/export.json")
 public final class ExportBenchmark implements Callable<Integer> {
     @Option(names = "--model", description = "A model directory; default: a freshly initialised --config model.")
     Path model;

@@ -41,13 +41,11 @@ import java.util.concurrent.Callable;
  * step's throughput at 32 × 128 and 128 × 128 in fp32 and fp16 — one JSON report. Without a GPU it says so and exits 0.
  */
 @Command(name = "gpu-check",
-        description = {"Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and "
-                        + "TensorRT vs CPU, fp16 training, optimize on CUDA, latency and training throughput; writes gpu-check.json. No GPU: one "
-                        + "line saying NOT VERIFIED, exit 0 (exit 1 with --require-gpu). Build with -Pcuda first "
-                        + "(scripts/gpu-check.sh does).",
-                "",
-                "Example:",
-                "  convbert gpu-check --output runs/gpu-check"})
+        description = "Check this build on the machine's GPU: DJL on CUDA vs CPU and the reference, ONNX Runtime CUDA and "
+                + "TensorRT vs CPU, fp16 training, optimize on CUDA, latency and training throughput; writes gpu-check.json. No GPU: one "
+                + "line saying NOT VERIFIED, exit 0 (exit 1 with --require-gpu). Build with -Pcuda first "
+                + "(scripts/gpu-check.sh does).",
+        footer = "  convbert gpu-check --output runs/gpu-check")
 public final class GpuCheck implements Callable<Integer> {
     /** Float32 on a GPU vs the CPU: TF32 and other reduction orders stay well inside this. */
     static final double FLOAT32_TOLERANCE = 1e-3;

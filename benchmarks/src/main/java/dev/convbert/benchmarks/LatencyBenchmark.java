@@ -40,11 +40,9 @@ import java.util.concurrent.Callable;
  * when it fails.
  */
 @Command(name = "benchmark",
-        description = {"Latency/throughput of ORT fused vs ORT inline vs ORT int8 vs DJL eager, gated by the dev accuracy "
-                        + "check. Writes results.json, results.csv, latency.png and summary.md to --output.",
-                "",
-                "Example:",
-                "  convbert benchmark --model runs/sst2-ms --task sst-2 --data-dir $GLUE_DIR --output docs/benchmarks"})
+        description = "Latency/throughput of ORT fused vs ORT inline vs ORT int8 vs DJL eager, gated by the dev accuracy "
+                + "check. Writes results.json, results.csv, latency.png and summary.md to --output.",
+        footer = "  convbert benchmark --model runs/sst2-ms --task sst-2 --data-dir $GLUE_DIR --output docs/benchmarks")
 public final class LatencyBenchmark implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A fine-tuned model directory (its export is made here).")
     Path model;

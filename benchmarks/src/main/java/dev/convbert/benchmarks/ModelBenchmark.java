@@ -33,8 +33,8 @@ import java.util.concurrent.Callable;
  * clipping, the AdamW update over every parameter, clearing the gradients — so the whole step's time is accounted for.
  */
 @Command(name = "benchmark-model",
-        description = {"Time the DJL model: forward, forward+backward, and the training step's clip, AdamW update and clear.",
-                "", "Example:", "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json"})
+        description = "Time the DJL model: forward, forward+backward, and the training step's clip, AdamW update and clear.",
+        footer = "  convbert benchmark-model --config medium-small --batch 32 --seq 128 --output docs/results/model.json")
 public final class ModelBenchmark implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ConfigOption config = new ConfigOption();

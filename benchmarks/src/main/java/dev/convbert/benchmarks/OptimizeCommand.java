@@ -48,16 +48,14 @@ import java.util.concurrent.Callable;
  * and spark-score then use. State is saved after each step: an interrupted run resumes from what it measured.
  */
 @Command(name = "optimize",
-        description = {"Find the fastest export of a fine-tuned model for this machine that still passes the accuracy gate. "
-                        + "Tries every export form for the provider (on the CPU float32, --ort-operators, dynamic and static "
-                        + "--int8 and their combinations; on GPUs float32, float16 and TensorRT fp16 engines), each with "
-                        + "--workers 1 and 2 on the CPU; gates each on the dev split, times the passing ones at --shapes or "
-                        + "on real dev data, and writes the winner as OUT/NAME.onnx with its sidecars and its settings in its "
-                        + "card, beside optimize.json, optimize.md and optimize.png. Rerun the same command to resume an "
-                        + "interrupted run.",
-                "",
-                "Example:",
-                "  convbert optimize --model runs/sst2 --task sst-2 --data-dir $GLUE_DIR --output runs/sst2-optimized"})
+        description = "Find the fastest export of a fine-tuned model for this machine that still passes the accuracy gate. "
+                + "Tries every export form for the provider (on the CPU float32, --ort-operators, dynamic and static "
+                + "--int8 and their combinations; on GPUs float32, float16 and TensorRT fp16 engines), each with "
+                + "--workers 1 and 2 on the CPU; gates each on the dev split, times the passing ones at --shapes or "
+                + "on real dev data, and writes the winner as OUT/NAME.onnx with its sidecars and its settings in its "
+                + "card, beside optimize.json, optimize.md and optimize.png. Rerun the same command to resume an "
+                + "interrupted run.",
+        footer = "  convbert optimize --model runs/sst2 --task sst-2 --data-dir $GLUE_DIR --output runs/sst2-optimized")
 public final class OptimizeCommand implements Callable<Integer> {
     static final String STATE = "optimize.json";
     static final String BASELINE = "baseline: float32, file order, 32 padded";

@@ -45,11 +45,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Chromium with {@code apt-get install chromium} (Debian) or pass {@code --browser PATH}.
  */
 @Command(name = "page-check",
-        description = {"Open the model page (GET /) in headless Chromium, type a sentence, click Predict, read the result, "
-                        + "save a screenshot and page-check.json. Needs Chromium (apt-get install chromium).",
-                "",
-                "Example:",
-                "  convbert page-check --model export/sst2.onnx --output runs/page"})
+        description = "Open the model page (GET /) in headless Chromium, type a sentence, click Predict, read the result, "
+                + "save a screenshot and page-check.json. Needs Chromium (apt-get install chromium).",
+        footer = "  convbert page-check --model export/sst2.onnx --output runs/page")
 public final class PageCheck implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "An exported .onnx with vocab.txt beside it.")
     Path model;

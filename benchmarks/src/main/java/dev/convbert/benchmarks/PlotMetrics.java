@@ -37,8 +37,8 @@ import java.util.concurrent.Callable;
  * mlm_loss, disc_loss, disc_accuracy and lr; fine-tuning loss, the dev metric and lr.
  */
 @Command(name = "plot-metrics",
-        description = {"Plot training curves (one panel per key) from metrics.jsonl.",
-                "", "Example:", "  convbert plot-metrics --metrics runs/pretrain/metrics.jsonl --output docs/pretrain-loss.png"})
+        description = "Plot training curves (one panel per key) from metrics.jsonl.",
+        footer = "  convbert plot-metrics --metrics runs/pretrain/metrics.jsonl --output docs/pretrain-loss.png")
 public final class PlotMetrics implements Callable<Integer> {
     /** The keys plotted when none are given, by what the file holds. */
     static final List<String> PRETRAINING = List.of("mlm_loss", "disc_loss", "disc_accuracy", "lr");

@@ -32,11 +32,9 @@ import java.util.concurrent.Callable;
  * CI). Server cases (slow clients, faults) are exercised by the runtime's ServerFaultsTest and listed at the end.
  */
 @Command(name = "reliability-cases",
-        description = {"Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs) "
-                        + "through the real commands and write the table of what each gets (exit code, message).",
-                "",
-                "Example:",
-                "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md"})
+        description = "Run the reliability cases (bad input, damaged files, mismatched vocabularies, interrupted outputs) "
+                + "through the real commands and write the table of what each gets (exit code, message).",
+        footer = "  convbert reliability-cases --testdata testdata --output docs/RELIABILITY.md")
 public final class ReliabilityCases implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     TestdataOption testdata = new TestdataOption();

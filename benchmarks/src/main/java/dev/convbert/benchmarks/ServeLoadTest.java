@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * queue (expects 503s), then recovery.
  */
 @Command(name = "serve-load",
-        description = {"Load-test the HTTP server on 127.0.0.1 (bounded): steady load, then an overfull queue and recovery.",
-                "", "Example:", "  convbert serve-load --model export/sst2.onnx --requests 10000 --concurrency 32 \\",
+        description = "Load-test the HTTP server on 127.0.0.1 (bounded): steady load, then an overfull queue and recovery.",
+        footer = {"  convbert serve-load --model export/sst2.onnx --requests 10000 --concurrency 32 \\",
                 "      --output docs/benchmarks/serve-load.json"})
 public final class ServeLoadTest implements Callable<Integer> {
     @picocli.CommandLine.Mixin

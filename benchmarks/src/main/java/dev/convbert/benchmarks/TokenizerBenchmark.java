@@ -28,8 +28,8 @@ import java.util.concurrent.Callable;
  * agreement on every GLUE split present, and single-thread tokens/s on SST-2 train, measured in one run.
  */
 @Command(name = "benchmark-tokenizer",
-        description = {"Compare our tokenizer with HuggingFace's on a GLUE directory: agreement and tokens/s.",
-                "", "Example:", "  convbert benchmark-tokenizer --data-dir $GLUE_DIR --vocab vocab.txt --output tok.json"})
+        description = "Compare our tokenizer with HuggingFace's on a GLUE directory: agreement and tokens/s.",
+        footer = "  convbert benchmark-tokenizer --data-dir $GLUE_DIR --vocab vocab.txt --output tok.json")
 public final class TokenizerBenchmark implements Callable<Integer> {
     @Option(names = "--data-dir", required = true, description = "GLUE directory (SST-2/train.tsv is timed).")
     Path dataDir;

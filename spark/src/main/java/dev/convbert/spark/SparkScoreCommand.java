@@ -56,13 +56,11 @@ import static org.apache.spark.sql.functions.col;
  * a GLUE dev split is also scored against its labels with the accuracy gate, a test split becomes a submission file.
  */
 @Command(name = "spark-score",
-        description = {"Score text with an exported .onnx on Apache Spark (embedded local[*] by default). Inputs: a GLUE "
-                        + "split (--task, --split, --data-dir), JSON lines {\"text_a\", \"text_b\"} or Parquet (--input). "
-                        + "Writes Parquet (or --format jsonl) with id, label, logits, prediction, and _convbert.json beside the "
-                        + "rows.",
-                "",
-                "Examples:",
-                "  convbert spark-score --model sst2.onnx --task sst-2 --split dev --data-dir $GLUE_DIR --output runs/sst2-spark",
+        description = "Score text with an exported .onnx on Apache Spark (embedded local[*] by default). Inputs: a GLUE "
+                + "split (--task, --split, --data-dir), JSON lines {\"text_a\", \"text_b\"} or Parquet (--input). "
+                + "Writes Parquet (or --format jsonl) with id, label, logits, prediction, and _convbert.json beside the "
+                + "rows.",
+        footer = {"  convbert spark-score --model sst2.onnx --task sst-2 --split dev --data-dir $GLUE_DIR --output runs/sst2-spark",
                 "  convbert spark-score --model sst2.onnx --input reviews.parquet --text-column body --output runs/reviews \\",
                 "      --master 'local[4]'",
                 "  spark-submit --class dev.convbert.spark.SparkScoreCommand convbert-spark-submit.jar --model sst2.onnx ..."})

@@ -21,9 +21,14 @@ import java.util.ServiceLoader;
  */
 @Command(name = "convbert", version = "convbert 0.1.0",
         description = "Pre-train, fine-tune, export, score, serve and benchmark ConvBERT.",
-        // every command, whichever module adds it, gets --help and --version and lists its options in the order they
-        // are declared (grouped by meaning, not by letter)
+        footer = {"  convbert finetune --task sst-2 --data-dir $GLUE_DIR --model pretrained/ --output runs/sst2",
+                "  convbert export --model runs/sst2 --output export/sst2.onnx",
+                "  convbert score --model export/sst2.onnx --task sst-2 --data-dir $GLUE_DIR",
+                "  convbert serve --model export/sst2.onnx --port 8080"},
+        // every command, whichever module adds it, gets --help and --version, lists its options in the order they are
+        // declared (grouped by meaning, not by letter) and ends with its examples under one heading
         scope = CommandLine.ScopeType.INHERIT, mixinStandardHelpOptions = true, sortOptions = false,
+        footerHeading = "%nExamples:%n",
         subcommandsRepeatable = false)
 public final class ConvBertCli implements Runnable {
     @Spec

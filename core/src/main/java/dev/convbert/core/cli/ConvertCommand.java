@@ -27,15 +27,13 @@ import java.util.stream.Stream;
 
 /** {@code convbert convert}: a published checkpoint (TF1, pytorch_model.bin, safetensors) to a model directory. */
 @Command(name = "convert",
-        description = {"Convert a checkpoint into a model directory (config.json, model.safetensors, vocab.txt) that every "
-                        + "other command takes. Reads the original ConvBERT release's TF1 checkpoints (electra/… variables; the "
-                        + "generator, discriminator head, Adam slots and global_step are skipped and counted), HF "
-                        + "pytorch_model.bin (restricted unpickler: nothing in the file is executed) and safetensors. The "
-                        + "config is inferred from the shapes and checked against --config or a config.json beside the "
-                        + "checkpoint; any disagreement is refused, naming the field and the variable.",
-                "",
-                "Example:",
-                "  convbert convert --from convbert_small/model.ckpt-1000000 --config small --vocab convbert_small/vocab.txt \\",
+        description = "Convert a checkpoint into a model directory (config.json, model.safetensors, vocab.txt) that every "
+                + "other command takes. Reads the original ConvBERT release's TF1 checkpoints (electra/… variables; the "
+                + "generator, discriminator head, Adam slots and global_step are skipped and counted), HF "
+                + "pytorch_model.bin (restricted unpickler: nothing in the file is executed) and safetensors. The "
+                + "config is inferred from the shapes and checked against --config or a config.json beside the "
+                + "checkpoint; any disagreement is refused, naming the field and the variable.",
+        footer = {"  convbert convert --from convbert_small/model.ckpt-1000000 --config small --vocab convbert_small/vocab.txt \\",
                 "      --output models/convbert-small"})
 public final class ConvertCommand implements Callable<Integer> {
     @Spec

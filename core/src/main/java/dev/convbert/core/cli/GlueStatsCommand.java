@@ -20,11 +20,9 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert glue-stats}: rows per task and split of a GLUE directory, and which expected files are missing. */
 @Command(name = "glue-stats",
-        description = {"Count the rows of every GLUE task and split (reading each file with the task's own reader). --json "
-                        + "prints {\"CoLA\": {\"train\": 8551, …}, …}; a missing split is null.",
-                "",
-                "Example:",
-                "  convbert glue-stats --data-dir $GLUE_DIR --json"})
+        description = "Count the rows of every GLUE task and split (reading each file with the task's own reader). --json "
+                + "prints {\"CoLA\": {\"train\": 8551, …}, …}; a missing split is null.",
+        footer = "  convbert glue-stats --data-dir $GLUE_DIR --json")
 public final class GlueStatsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -22,13 +22,11 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert inspect-checkpoint}: every tensor of a TF checkpoint, pytorch_model.bin or safetensors file. */
 @Command(name = "inspect-checkpoint",
-        description = {"List every tensor of a checkpoint: name, dtype (safetensors names), shape, and the sha256 of its "
-                        + "row-major little-endian bytes. Reads TF1 checkpoints (a prefix, its .index, its folder or "
-                        + "'checkpoint' file), pytorch_model.bin (zip or legacy; restricted unpickler, nothing executed) and "
-                        + "model.safetensors. --json prints {name: {\"dtype\", \"shape\", \"sha256\"}}.",
-                "",
-                "Example:",
-                "  convbert inspect-checkpoint convbert_small/model.ckpt-1000000 --json > tensors.json"})
+        description = "List every tensor of a checkpoint: name, dtype (safetensors names), shape, and the sha256 of its "
+                + "row-major little-endian bytes. Reads TF1 checkpoints (a prefix, its .index, its folder or "
+                + "'checkpoint' file), pytorch_model.bin (zip or legacy; restricted unpickler, nothing executed) and "
+                + "model.safetensors. --json prints {name: {\"dtype\", \"shape\", \"sha256\"}}.",
+        footer = "  convbert inspect-checkpoint convbert_small/model.ckpt-1000000 --json > tensors.json")
 public final class InspectCheckpointCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -42,14 +42,12 @@ import java.util.concurrent.Callable;
  * rows of the same length.
  */
 @Command(name = "predict",
-        description = {"Run a model on JSONL lines and write {\"logits\": […]} per line; for an encoder without a "
-                        + "classification head (pre-trained or converted), {\"first_token\": […], \"last_hidden_state\": "
-                        + "[[…]…]}. Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": "
-                        + "[…], \"attention_mask\": […]}; \"id\", \"idx\", \"guid\" and \"label\" are copied to the line's "
-                        + "output unchanged.",
-                "",
-                "Example:",
-                "  convbert predict --model runs/sst2/best --input in.jsonl --output out.jsonl"})
+        description = "Run a model on JSONL lines and write {\"logits\": […]} per line; for an encoder without a "
+                + "classification head (pre-trained or converted), {\"first_token\": […], \"last_hidden_state\": "
+                + "[[…]…]}. Input lines: {\"text_a\": …, \"text_b\": …} or {\"input_ids\": […], \"token_type_ids\": "
+                + "[…], \"attention_mask\": […]}; \"id\", \"idx\", \"guid\" and \"label\" are copied to the line's "
+                + "output unchanged.",
+        footer = "  convbert predict --model runs/sst2/best --input in.jsonl --output out.jsonl")
 public final class PredictCommand implements Callable<Integer> {
     private static final Set<String> TEXT_FIELDS = Set.of("text_a", "text_b");
     private static final Set<String> ID_FIELDS = Set.of("input_ids", "token_type_ids", "attention_mask");

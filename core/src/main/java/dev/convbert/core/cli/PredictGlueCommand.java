@@ -23,8 +23,8 @@ import java.util.concurrent.Callable;
  * and, when the diagnostic set is present, AX.tsv (predicted with the same MNLI model).
  */
 @Command(name = "predict-glue",
-        description = {"Predict a task's GLUE test split(s) and write the submission files (RTE.tsv, SST-2.tsv, …).",
-                "", "Example:", "  convbert predict-glue --task rte --data-dir $GLUE_DIR --model runs/rte --output submission/"})
+        description = "Predict a task's GLUE test split(s) and write the submission files (RTE.tsv, SST-2.tsv, …).",
+        footer = "  convbert predict-glue --task rte --data-dir $GLUE_DIR --model runs/rte --output submission/")
 public final class PredictGlueCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     GlueOptions glue = new GlueOptions();

@@ -27,11 +27,9 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert tokenize}: JSONL texts in, BERT WordPiece ids out, one line per line. */
 @Command(name = "tokenize",
-        description = {"Tokenize JSONL lines {\"text_a\": …, \"text_b\": …} with a BERT WordPiece vocabulary. Each output "
-                        + "line: {\"input_ids\": […], \"token_type_ids\": […], \"tokens\": […]}.",
-                "",
-                "Example:",
-                "  convbert tokenize --vocab vocab.txt --input in.jsonl --output out.jsonl --max-length 128"})
+        description = "Tokenize JSONL lines {\"text_a\": …, \"text_b\": …} with a BERT WordPiece vocabulary. Each output "
+                + "line: {\"input_ids\": […], \"token_type_ids\": […], \"tokens\": […]}.",
+        footer = "  convbert tokenize --vocab vocab.txt --input in.jsonl --output out.jsonl --max-length 128")
 public final class TokenizeCommand implements Callable<Integer> {
     private static final Set<String> FIELDS = Set.of("text_a", "text_b");
 

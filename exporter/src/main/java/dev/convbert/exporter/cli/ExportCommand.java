@@ -20,12 +20,10 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert export}: a model directory to ONNX. */
 @Command(name = "export",
-        description = {"Export a fine-tuned model directory (HF layout) to ONNX (IR 8, opset 17). Each span-based dynamic "
-                        + "convolution is one dev.convbert:SpanDynamicConv node (a model-local function). Writes "
-                        + "NAME.config.json, NAME.vocab.txt and NAME.card.json beside NAME.onnx (files of its own).",
-                "",
-                "Example:",
-                "  convbert export --model runs/sst2 --output export/sst2.onnx"})
+        description = "Export a fine-tuned model directory (HF layout) to ONNX (IR 8, opset 17). Each span-based dynamic "
+                + "convolution is one dev.convbert:SpanDynamicConv node (a model-local function). Writes "
+                + "NAME.config.json, NAME.vocab.txt and NAME.card.json beside NAME.onnx (files of its own).",
+        footer = "  convbert export --model runs/sst2 --output export/sst2.onnx")
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

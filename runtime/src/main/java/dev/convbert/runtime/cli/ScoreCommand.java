@@ -36,12 +36,10 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert score}: GLUE dev metrics with the accuracy gate, or test-set submission files, on ONNX Runtime. */
 @Command(name = "score",
-        description = {"Score an exported model on a GLUE split with ONNX Runtime. dev: the task's GLUE metrics, compared "
-                        + "with the training-time metric in the model's metadata; exits 1 when |Δ| exceeds --tolerance. test: "
-                        + "writes the GLUE submission file(s).",
-                "",
-                "Examples:",
-                "  convbert score --model export/sst2.onnx --task sst-2 --data-dir $GLUE_DIR --split dev",
+        description = "Score an exported model on a GLUE split with ONNX Runtime. dev: the task's GLUE metrics, compared "
+                + "with the training-time metric in the model's metadata; exits 1 when |Δ| exceeds --tolerance. test: "
+                + "writes the GLUE submission file(s).",
+        footer = {"  convbert score --model export/sst2.onnx --task sst-2 --data-dir $GLUE_DIR --split dev",
                 "  convbert score --model export/mnli.onnx --task mnli --data-dir $GLUE_DIR --split test --submission-dir sub/"})
 public final class ScoreCommand implements Callable<Integer> {
     @Spec

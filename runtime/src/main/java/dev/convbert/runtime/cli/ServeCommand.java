@@ -18,13 +18,11 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code convbert serve}: the HTTP prediction server. */
 @Command(name = "serve", defaultValueProvider = ServeCommand.Defaults.class,
-        description = {"Serve an exported model over HTTP (127.0.0.1 by default) with dynamic micro-batching. POST "
-                        + "/v1/predict {\"inputs\": [{\"text_a\": …, \"text_b\": …} or {\"input_ids\": […]}]} -> logits, label, "
-                        + "probabilities; POST /v2/models/NAME/infer (Open Inference Protocol); GET /health; GET /metrics "
-                        + "(docs/SERVING.md).",
-                "",
-                "Example:",
-                "  convbert serve --model export/sst2.onnx --port 8080"})
+        description = "Serve an exported model over HTTP (127.0.0.1 by default) with dynamic micro-batching. POST "
+                + "/v1/predict {\"inputs\": [{\"text_a\": …, \"text_b\": …} or {\"input_ids\": […]}]} -> logits, label, "
+                + "probabilities; POST /v2/models/NAME/infer (Open Inference Protocol); GET /health; GET /metrics "
+                + "(docs/SERVING.md).",
+        footer = "  convbert serve --model export/sst2.onnx --port 8080")
 public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -13,14 +13,12 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert build-data}: raw text to pre-training shards. */
 @Command(name = "build-data",
-        description = {"Build pre-training shards from a corpus tree: text files, .xz/.gz, tars of .txt documents, and tars "
-                        + "of such archives (OpenWebText: the unpacked openwebtext/*_data.xz files, or openwebtext.tar.xz "
-                        + "itself); files are recognised by content. One document per file or .txt member. Re-running skips "
-                        + "shards whose inputs are unchanged by content (sha256); damaged documents are reported in "
-                        + "manifest.json and skipped, and a truncated .xz/.gz keeps the documents before the damage.",
-                "",
-                "Example:",
-                "  convbert build-data --corpus corpus/ --vocab vocab.txt --output data/pretrain"})
+        description = "Build pre-training shards from a corpus tree: text files, .xz/.gz, tars of .txt documents, and tars "
+                + "of such archives (OpenWebText: the unpacked openwebtext/*_data.xz files, or openwebtext.tar.xz "
+                + "itself); files are recognised by content. One document per file or .txt member. Re-running skips "
+                + "shards whose inputs are unchanged by content (sha256); damaged documents are reported in "
+                + "manifest.json and skipped, and a truncated .xz/.gz keeps the documents before the damage.",
+        footer = "  convbert build-data --corpus corpus/ --vocab vocab.txt --output data/pretrain")
 public final class BuildDataCommand implements Callable<Integer> {
     @Option(names = "--corpus", required = true, description = "The corpus tree (read only).")
     Path corpus;

@@ -21,13 +21,11 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert finetune}: GLUE fine-tuning with the original optimisation recipe; resumable. */
 @Command(name = "finetune", defaultValueProvider = FinetuneCommand.Defaults.class,
-        description = {"Fine-tune ConvBERT on a GLUE task and keep the best dev checkpoint. Optimisation follows the "
-                        + "original ConvBERT/ELECTRA recipe; the head is HF's unless --head electra (docs/RECIPE.md lists every "
-                        + "difference). The output directory is a model directory (HF layout) with training_metrics.json, "
-                        + "train.log and metrics.jsonl.",
-                "",
-                "Examples:",
-                "  convbert finetune --task sst-2 --data-dir $GLUE_DIR --model pretrained/ --output runs/sst2",
+        description = "Fine-tune ConvBERT on a GLUE task and keep the best dev checkpoint. Optimisation follows the "
+                + "original ConvBERT/ELECTRA recipe; the head is HF's unless --head electra (docs/RECIPE.md lists every "
+                + "difference). The output directory is a model directory (HF layout) with training_metrics.json, "
+                + "train.log and metrics.jsonl.",
+        footer = {"  convbert finetune --task sst-2 --data-dir $GLUE_DIR --model pretrained/ --output runs/sst2",
                 "  convbert finetune --task rte --data-dir $GLUE_DIR --config small --vocab vocab.txt --output runs/rte",
                 "  convbert finetune ... --output runs/rte --resume     # after a crash"})
 public final class FinetuneCommand implements Callable<Integer> {

@@ -17,11 +17,9 @@ import java.util.concurrent.Callable;
 
 /** {@code convbert pretrain}: ELECTRA-style replaced-token detection. */
 @Command(name = "pretrain",
-        description = {"Pre-train ConvBERT with replaced-token detection (generator + discriminator, ELECTRA-style). Writes "
-                        + "checkpoints, metrics.jsonl, train.log and discriminator/ (a model directory for finetune --model).",
-                "",
-                "Example:",
-                "  convbert pretrain --data data/pretrain --config small --output runs/pretrain --max-steps 100000"})
+        description = "Pre-train ConvBERT with replaced-token detection (generator + discriminator, ELECTRA-style). Writes "
+                + "checkpoints, metrics.jsonl, train.log and discriminator/ (a model directory for finetune --model).",
+        footer = "  convbert pretrain --data data/pretrain --config small --output runs/pretrain --max-steps 100000")
 public final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Output of build-data.")
     Path data;
