@@ -22,19 +22,8 @@ import java.util.Map;
  * gpu-check's training checks: the trainer's own commands ({@code finetune}, {@code pretrain}, {@code benchmark-model})
  * run on the GPU and on the CPU from the same seeds, their weights and losses compared, and the training step timed.
  */
-final class GpuTrainingChecks {
-    private final ObjectMapper json = new ObjectMapper();
-    private final Path output;
-    private final TestdataOption testdata;
-    private final int deviceId;
-    private final CheckLog log;
-
-    GpuTrainingChecks(Path output, TestdataOption testdata, int deviceId, CheckLog log) {
-        this.output = output;
-        this.testdata = testdata;
-        this.deviceId = deviceId;
-        this.log = log;
-    }
+record GpuTrainingChecks(Path output, TestdataOption testdata, int deviceId, CheckLog log) {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Two fine-tuning steps from the same initialisation, dropout off, on the CPU and on CUDA: the weights must agree. */
     void steps(ObjectNode check) throws IOException {
@@ -89,7 +78,7 @@ final class GpuTrainingChecks {
             }
             List<JsonNode> rows = new ArrayList<>();
             for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-                JsonNode row = json.readTree(line);
+                JsonNode row = JSON.readTree(line);
                 if (row.has("grad_norm")) {
                     rows.add(row);
                 }
@@ -121,7 +110,7 @@ final class GpuTrainingChecks {
                         "gpu:" + deviceId, "--output", result.toString())) {
                     continue;
                 }
-                JsonNode r = json.readTree(result.toFile());
+                JsonNode r = JSON.readTree(result.toFile());
                 double seconds = r.get("training_step").get("seconds_median").asDouble();
                 cell.put("step_seconds_median", seconds);
                 cell.put("sequences_per_s", batch / seconds);
@@ -179,7 +168,7 @@ final class GpuTrainingChecks {
         }
         List<JsonNode> rows = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            JsonNode row = json.readTree(line);
+            JsonNode row = JSON.readTree(line);
             if (row.has("grad_norm")) {
                 rows.add(row);
             }

@@ -18,26 +18,12 @@ import java.util.List;
  * length-sorted passes ({@link BatchRunner}, as {@code score} does) and returns one output row per input row, in
  * input order. Reports (executor, rows, start, end) per partition to the driver.
  */
-final class ScorePartition implements MapPartitionsFunction<Row, Row> {
+record ScorePartition(ShippedModel shipped, int threads, int workers, int maxLength, int batchSize,
+        List<String> labels, CollectionAccumulator<String> stats) implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    private final ShippedModel shipped;
-    private final int threads;
-    private final int workers;
-    private final int maxLength;
-    private final int batchSize;
-    private final List<String> labels;
-    private final CollectionAccumulator<String> stats;
-
-    ScorePartition(ShippedModel shipped, int threads, int workers, int maxLength, int batchSize, List<String> labels,
-                   CollectionAccumulator<String> stats) {
-        this.shipped = shipped;
-        this.threads = threads;
-        this.workers = workers;
-        this.maxLength = maxLength;
-        this.batchSize = batchSize;
-        this.labels = List.copyOf(labels);
-        this.stats = stats;
+    ScorePartition {
+        labels = List.copyOf(labels);
     }
 
     @Override

@@ -14,25 +14,9 @@ import java.util.List;
  * {@link ConvBertClassifier}'s work on one partition: every input row comes back with the logits, the probabilities
  * and the prediction appended, in input order; the executor's shared session runs length-sorted passes.
  */
-final class TransformPartition implements MapPartitionsFunction<Row, Row> {
+record TransformPartition(ShippedModel shipped, int textIndex, int pairIndex, int maxLength, int batchSize,
+        boolean regression) implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-
-    private final ShippedModel shipped;
-    private final int textIndex;
-    private final int pairIndex;
-    private final int maxLength;
-    private final int batchSize;
-    private final boolean regression;
-
-    TransformPartition(ShippedModel shipped, int textIndex, int pairIndex, int maxLength, int batchSize,
-                       boolean regression) {
-        this.shipped = shipped;
-        this.textIndex = textIndex;
-        this.pairIndex = pairIndex;
-        this.maxLength = maxLength;
-        this.batchSize = batchSize;
-        this.regression = regression;
-    }
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {

@@ -22,28 +22,12 @@ import java.util.Map;
  * through as in HF and TF. The window is a banded [L,L] matrix per head times V by default; k shifted slices and a
  * Gather of an unfolded [B,L,k,H',D] window (HF's {@code unfold}) are kept for measurement.
  */
-public final class SpanDynamicConvFunction {
+public record SpanDynamicConvFunction(int hidden, int kernel, int headSize, boolean paddingInvariant, int type,
+        Formulation formulation) {
     static final List<String> INPUTS = List.of("X", "Q", "V", "M", "DW", "PW", "PB", "CK", "CKB");
 
     /** How the window sum is computed. */
     public enum Formulation { SHIFTED_SLICES, GATHER_UNFOLD, BANDED_MATMUL }
-
-    private final int hidden;
-    private final int kernel;
-    private final int headSize;
-    private final boolean paddingInvariant;
-    private final int type;
-    private final Formulation formulation;
-
-    public SpanDynamicConvFunction(int hidden, int kernel, int headSize, boolean paddingInvariant, int type,
-                                   Formulation formulation) {
-        this.hidden = hidden;
-        this.kernel = kernel;
-        this.headSize = headSize;
-        this.paddingInvariant = paddingInvariant;
-        this.type = type;
-        this.formulation = formulation;
-    }
 
     /** The FunctionProto; its body uses only the default ONNX domain. */
     public OnnxMl.FunctionProto function() {

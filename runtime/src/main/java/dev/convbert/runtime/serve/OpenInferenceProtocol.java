@@ -30,28 +30,14 @@ import java.util.regex.Pattern;
  *
  * <p>Specification: kserve/open-inference-protocol, specification/protocol/inference_rest.md.
  */
-final class OpenInferenceProtocol {
+record OpenInferenceProtocol(ObjectMapper json, BertTokenizer tokenizer, ServerOptions options,
+        InferenceBackend backend) {
     static final String VERSION = "1";
     private static final Pattern MODEL_PATH = Pattern.compile("/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?");
     private static final Set<String> REQUEST_FIELDS = Set.of("id", "parameters", "inputs", "outputs");
     private static final Set<String> INPUTS = Set.of("text_a", "text_b", "input_ids", "attention_mask", "token_type_ids");
     /** In the order a response lists them. */
     private static final List<String> OUTPUTS = List.of("logits", "label");
-
-    private final ObjectMapper json;
-    private final String modelName;
-    private final BertTokenizer tokenizer;
-    private final ServerOptions options;
-    private final InferenceBackend backend;
-
-    OpenInferenceProtocol(ObjectMapper json, String modelName, BertTokenizer tokenizer, ServerOptions options,
-                          InferenceBackend backend) {
-        this.json = json;
-        this.modelName = modelName;
-        this.tokenizer = tokenizer;
-        this.options = options;
-        this.backend = backend;
-    }
 
     /**
      * Routes one {@code /v2…} request; {@code binaryHeader} is the {@code Inference-Header-Content-Length} header's
@@ -73,11 +59,11 @@ final class OpenInferenceProtocol {
         if (!m.matches()) {
             return error(404, "no such endpoint: " + path + "; expected " + PredictionServer.ROUTES);
         }
-        if (!m.group(1).equals(modelName)) {
-            return error(404, "unknown model \"" + m.group(1) + "\"; this server serves \"" + modelName + "\"");
+        if (!m.group(1).equals(options.modelName())) {
+            return error(404, "unknown model \"" + m.group(1) + "\"; this server serves \"" + options.modelName() + "\"");
         }
         if (m.group(2) != null && !m.group(2).equals(VERSION)) {
-            return error(404, "unknown version \"" + m.group(2) + "\" of model \"" + modelName + "\"; it has version " + VERSION);
+            return error(404, "unknown version \"" + m.group(2) + "\" of model \"" + options.modelName() + "\"; it has version " + VERSION);
         }
         String action = m.group(3);
         if (action == null) {
@@ -85,7 +71,7 @@ final class OpenInferenceProtocol {
         }
         if (action.equals("/ready")) {
             return get(method).orElse(new Reply(backend.ready() ? 200 : 503,
-                    json.createObjectNode().put("name", modelName).put("ready", backend.ready())));
+                    json.createObjectNode().put("name", options.modelName()).put("ready", backend.ready())));
         }
         if (!method.equals("POST")) {
             return error(405, method + " not allowed; use POST");
@@ -98,7 +84,7 @@ final class OpenInferenceProtocol {
     }
 
     private ObjectNode metadata() {
-        ObjectNode o = json.createObjectNode().put("name", modelName).put("platform", "onnxruntime_onnx");
+        ObjectNode o = json.createObjectNode().put("name", options.modelName()).put("platform", "onnxruntime_onnx");
         o.putArray("versions").add(VERSION);
         ArrayNode inputs = o.putArray("inputs");
         inputs.addObject().put("name", "text_a").put("datatype", "BYTES").putArray("shape").add(-1);
@@ -145,7 +131,7 @@ final class OpenInferenceProtocol {
         if (r.error() != null) {
             return error(r.status(), r.error());
         }
-        ObjectNode res = json.createObjectNode().put("model_name", modelName).put("model_version", VERSION);
+        ObjectNode res = json.createObjectNode().put("model_name", options.modelName()).put("model_version", VERSION);
         if (req.hasNonNull("id")) {
             res.put("id", req.get("id").asText());
         }

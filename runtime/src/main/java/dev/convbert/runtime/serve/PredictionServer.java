@@ -82,7 +82,7 @@ public final class PredictionServer implements AutoCloseable {
             }
         };
         this.v1 = new V1Protocol(json, tokenizer, options, backend);
-        this.v2 = new OpenInferenceProtocol(json, options.modelName(), tokenizer, options, backend);
+        this.v2 = new OpenInferenceProtocol(json, tokenizer, options, backend);
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 256);
         // one thread per connection up to httpThreads; beyond that the executor refuses and the JDK server closes the
         // connection at once, so a flood of clients costs them a reset, not everyone a timeout

@@ -23,21 +23,9 @@ import java.util.Set;
  * (a regression model: {@code logits} and {@code score}); and KServe's V1 {@code :predict} over the same rows. Errors are {@code {"error", "field"?}} with 400 (bad input),
  * 413 (over a limit), 503 (queue full or not serving; the server adds Retry-After) or 504 (timed out in the queue).
  */
-final class V1Protocol {
+record V1Protocol(ObjectMapper json, BertTokenizer tokenizer, ServerOptions options, InferenceBackend backend) {
     private static final Set<String> REQUEST_FIELDS = Set.of("inputs", "timeout_ms");
     private static final Set<String> INPUT_FIELDS = Set.of("text_a", "text_b", "input_ids", "token_type_ids", "attention_mask");
-
-    private final ObjectMapper json;
-    private final BertTokenizer tokenizer;
-    private final ServerOptions options;
-    private final InferenceBackend backend;
-
-    V1Protocol(ObjectMapper json, BertTokenizer tokenizer, ServerOptions options, InferenceBackend backend) {
-        this.json = json;
-        this.tokenizer = tokenizer;
-        this.options = options;
-        this.backend = backend;
-    }
 
     /** The answer to one request body (already read within the body limit). */
     Reply predict(byte[] body) {
