@@ -49,16 +49,16 @@ final class BackendProcess implements AutoCloseable {
      * Starts a worker for {@code model} (an .onnx for ORT, a model directory for DJL) on {@code provider} (DJL takes the
      * GPU of a cuda/tensorrt provider) and waits until it is loaded.
      */
-    static BackendProcess start(String name, Path model, ProviderOptions provider) throws IOException {
+    static BackendProcess start(String name, Path model, ExecutionProvider provider) throws IOException {
         return start(name, model, provider, null);
     }
 
     /** As above, with ONNX Runtime's intra-op threads per run set to {@code intraOpThreads} (null: the default). */
-    static BackendProcess start(String name, Path model, ProviderOptions provider, Integer intraOpThreads) throws IOException {
+    static BackendProcess start(String name, Path model, ExecutionProvider provider, Integer intraOpThreads) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dai.djl.offline=true", "-cp",
                 System.getProperty("java.class.path"), BackendProcess.class.getName(), model.toString()));
-        cmd.addAll(provider.args());
+        cmd.addAll(ProviderOptions.args(provider));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);   // its errors reach our log
         if (intraOpThreads != null) {
             pb.environment().put("CONVBERT_ORT_THREADS", Integer.toString(intraOpThreads));

@@ -148,7 +148,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
         result.put("model", model.toString());
         result.put("parameters", md.config().parameterCount());
         result.put("threads", Runtime.getRuntime().availableProcessors());
-        result.put("provider_requested", String.join(" ", providerOptions.args()));
+        result.put("provider_requested", String.join(" ", ProviderOptions.args(providerOptions.provider())));
         result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
         result.put("settle_ms", timing.settleMs);
         result.put("far_cores_ns", farCoresNs);
@@ -285,7 +285,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
                     try {
                         for (var e : sources.entrySet()) {
                             if (!workers.containsKey(e.getKey())) {
-                                workers.put(e.getKey(), BackendProcess.start(e.getKey(), e.getValue(), providerOptions));
+                                workers.put(e.getKey(), BackendProcess.start(e.getKey(), e.getValue(), providerOptions.provider()));
                             }
                             times.put(e.getKey(), new ArrayList<>());
                         }

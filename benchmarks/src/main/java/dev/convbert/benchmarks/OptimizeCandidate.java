@@ -53,8 +53,7 @@ record OptimizeCandidate(String name, ExportOptions options, boolean trtFp16, bo
 
     /** The provider it runs on: {@code base}, building TensorRT's engines in float16 for {@code trt-fp16}. */
     ExecutionProvider provider(ExecutionProvider base) {
-        return trtFp16 ? new ExecutionProvider(base.name(), base.deviceId(), true, base.trtCache(), base.trtProfile(),
-                base.allowFallback()) : base;
+        return trtFp16 ? base.withTrtFp16() : base;
     }
 
     /** The candidate and its concurrency: {@code workers} passes at once on {@code threads} intra-op threads each. */

@@ -346,7 +346,7 @@ public final class OptimizeCommand implements Callable<Integer> {
         f.put("weights_sha256", Hashing.sha256(md.weightsFile()));
         f.put("task", t.id());
         f.put("dev_sha256", Hashing.sha256(GlueReader.file(glue.dataDir(), t, t.devSplits().get(0).name())));
-        f.put("provider", String.join(" ", providerOptions.args()));
+        f.put("provider", String.join(" ", ProviderOptions.args(providerOptions.provider())));
         f.put("cores", cores);
         f.set("device", GpuInfo.describe(provider, JSON));
         f.put("measure", realData ? "real data " + (realDataTasks == null ? t.id() : String.join(",", realDataTasks)) + ", "

@@ -40,9 +40,9 @@ final class OptimizeTimer {
         Map<String, Double> wall = new LinkedHashMap<>();
         try {
             for (OptimizeCandidate.Setting s : settings) {
-                ProviderOptions p = s.candidate().trtFp16() ? provider.withTrtFp16() : provider;
                 try {
-                    workers.put(s.name(), BackendProcess.start(s.name(), exports.get(s.candidate().name()), p, s.threads()));
+                    workers.put(s.name(), BackendProcess.start(s.name(), exports.get(s.candidate().name()),
+                            s.candidate().provider(provider.provider()), s.threads()));
                     ms.put(s.name(), new ArrayList<>());
                     wall.put(s.name(), 0.0);
                 } catch (IOException e) {

@@ -17,7 +17,7 @@ class BackendProcessTest {
 
     @Test
     void aWorkerTimesBlocksOfBackToBackRuns() throws IOException {
-        try (BackendProcess w = BackendProcess.start("ort-fused", TINY, new dev.convbert.runtime.cli.ProviderOptions())) {
+        try (BackendProcess w = BackendProcess.start("ort-fused", TINY, dev.convbert.runtime.score.ExecutionProvider.cpu())) {
             double[] ms = w.block(2, 16, 3, 42);
             assertEquals(3, ms.length);
             for (double m : ms) {
@@ -29,7 +29,7 @@ class BackendProcessTest {
 
     @Test
     void aModelTheWorkerCannotOpenIsReportedByName(@TempDir Path dir) {
-        var e = assertThrows(IOException.class, () -> BackendProcess.start("ort-fused", dir.resolve("missing.onnx"), new dev.convbert.runtime.cli.ProviderOptions()));
+        var e = assertThrows(IOException.class, () -> BackendProcess.start("ort-fused", dir.resolve("missing.onnx"), dev.convbert.runtime.score.ExecutionProvider.cpu()));
         assertTrue(e.getMessage().startsWith("ort-fused: the benchmark worker did not start"), e.getMessage());
     }
 }

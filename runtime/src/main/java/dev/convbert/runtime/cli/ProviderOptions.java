@@ -28,35 +28,23 @@ public final class ProviderOptions {
     @Option(names = "--allow-fallback", description = "Use the CPU when the requested provider cannot load or create the session (and say so).")
     boolean allowFallback;
 
-    /** These options as command-line arguments, for a worker process that must open its model the same way. */
-    public java.util.List<String> args() {
-        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("--provider", provider, "--device-id",
-                Integer.toString(deviceId)));
-        if (trtFp16) {
+    /** {@code p} as these options' arguments, for a worker process that must open its model the same way. */
+    public static java.util.List<String> args(ExecutionProvider p) {
+        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("--provider", p.name(), "--device-id",
+                Integer.toString(p.deviceId())));
+        if (p.trtFp16()) {
             a.add("--trt-fp16");
         }
-        if (trtCache != null) {
-            a.addAll(java.util.List.of("--trt-cache", trtCache));
+        if (p.trtCache() != null) {
+            a.addAll(java.util.List.of("--trt-cache", p.trtCache()));
         }
-        if (trtProfile != null) {
-            a.addAll(java.util.List.of("--trt-profile", trtProfile));
+        if (p.trtProfile() != null) {
+            a.addAll(java.util.List.of("--trt-profile", p.trtProfile().spec()));
         }
-        if (allowFallback) {
+        if (p.allowFallback()) {
             a.add("--allow-fallback");
         }
         return a;
-    }
-
-    /** A copy that builds TensorRT's engines in float16 (optimize's trt-fp16 candidate). */
-    public ProviderOptions withTrtFp16() {
-        ProviderOptions o = new ProviderOptions();
-        o.provider = provider;
-        o.deviceId = deviceId;
-        o.trtFp16 = true;
-        o.trtCache = trtCache;
-        o.trtProfile = trtProfile;
-        o.allowFallback = allowFallback;
-        return o;
     }
 
     /** For TensorRT without --trt-profile: one profile spanning {@code spec} (a benchmark's whole grid). */

@@ -30,6 +30,16 @@ public record ExecutionProvider(String name, int deviceId, boolean trtFp16, Stri
             return String.join(",", java.util.List.of("input_ids", "attention_mask", "token_type_ids").stream()
                     .map(n -> n + ":" + batch + "x" + seq).toList());
         }
+
+        /** As {@code --trt-profile} takes it: {@code B1xL1:B2xL2:B3xL3}. */
+        public String spec() {
+            return minBatch + "x" + minSeq + ":" + optBatch + "x" + optSeq + ":" + maxBatch + "x" + maxSeq;
+        }
+    }
+
+    /** The same provider building TensorRT's engines in float16. */
+    public ExecutionProvider withTrtFp16() {
+        return new ExecutionProvider(name, deviceId, true, trtCache, trtProfile, allowFallback);
     }
 
     public static ExecutionProvider cpu() {

@@ -19,7 +19,9 @@ class ProviderOptionsTest {
         ExecutionProvider p = o.provider();
         assertEquals(new ExecutionProvider("tensorrt", 1, true, "/tmp/trt",
                 new ExecutionProvider.TrtProfile(1, 8, 8, 128, 32, 512), false), p);
-        assertEquals(p, CommandLine.populateCommand(new ProviderOptions(), o.args().toArray(String[]::new)).provider());
+        assertEquals(p, CommandLine.populateCommand(new ProviderOptions(), ProviderOptions.args(p).toArray(String[]::new)).provider());
+        ExecutionProvider fp16 = CommandLine.populateCommand(new ProviderOptions(), "--provider", "tensorrt").provider().withTrtFp16();
+        assertEquals(fp16, CommandLine.populateCommand(new ProviderOptions(), ProviderOptions.args(fp16).toArray(String[]::new)).provider());
         assertEquals("input_ids:8x128,attention_mask:8x128,token_type_ids:8x128", p.trtProfile().shapes(8, 128));
     }
 
