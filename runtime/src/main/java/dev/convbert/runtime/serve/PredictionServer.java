@@ -293,17 +293,7 @@ public final class PredictionServer implements AutoCloseable {
             error(e, 503, "server is " + (batcher.failure().isPresent() ? "failed (see /health)" : closed ? "stopping" : "starting"), null);
             return;
         }
-        byte[] body = readLimited(e.getRequestBody(), options.maxBodyBytes());
-        if (body == null) {
-            error(e, 413, "request body exceeds " + options.maxBodyBytes() + " bytes", null);
-            return;
-        }
-        Reply r = v1.predict(body);
-        if (r.status() == 503) {
-            e.getResponseHeaders().add("Retry-After", "1");
-        }
-        reply(e, r.status(), r.body());
-        metrics.response(endpoint(e), r.status(), r.status() == 200 ? (System.nanoTime() - start) / 1e6 : 0);
+        answer(e, start, endpoint(e), v1::predict);
     }
 
     /** KServe V1: {@code GET /v1/models/NAME} (readiness) and {@code POST /v1/models/NAME:predict}. */
@@ -335,17 +325,26 @@ public final class PredictionServer implements AutoCloseable {
             error(e, 503, "model is not ready", null);
             return;
         }
+        answer(e, start, "/v1/models/:predict", v1::kservePredict);
+    }
+
+    /**
+     * A v1 body, read within the limit (413 past it), answered by {@code protocol}; a 503 says when to retry, and a
+     * 200's latency since {@code start} goes to {@code endpoint}'s histogram.
+     */
+    private void answer(HttpExchange e, long start, String endpoint, java.util.function.Function<byte[], Reply> protocol)
+            throws IOException {
         byte[] body = readLimited(e.getRequestBody(), options.maxBodyBytes());
         if (body == null) {
             error(e, 413, "request body exceeds " + options.maxBodyBytes() + " bytes", null);
             return;
         }
-        Reply r = v1.kservePredict(body);
+        Reply r = protocol.apply(body);
         if (r.status() == 503) {
             e.getResponseHeaders().add("Retry-After", "1");
         }
         reply(e, r.status(), r.body());
-        metrics.response("/v1/models/:predict", r.status(), r.status() == 200 ? (System.nanoTime() - start) / 1e6 : 0);
+        metrics.response(endpoint, r.status(), r.status() == 200 ? (System.nanoTime() - start) / 1e6 : 0);
     }
 
     private static byte[] readLimited(InputStream in, int limit) throws IOException {
