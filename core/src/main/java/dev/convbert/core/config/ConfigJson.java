@@ -72,7 +72,7 @@ final class ConfigJson {
                 f.integer("num_groups", 1),
                 root.hasNonNull("classifier_dropout") ? f.number("classifier_dropout", 0.1) : null,
                 labels,
-                root.has("padding_invariant") && f.bool("padding_invariant"),
+                f.bool("padding_invariant", false),
                 extras(root));
     }
 
@@ -164,44 +164,32 @@ final class ConfigJson {
     /** Typed field access with HF defaults and errors that name the field. */
     private record Fields(ObjectNode root) {
         int integer(String name, int dflt) {
-            JsonNode v = root.get(name);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                throw new ConfigException("field \"" + name + "\" must be an integer, found " + v);
-            }
-            return v.asInt();
+            return field(name, dflt, v -> v.isIntegralNumber() && v.canConvertToInt(), "an integer", JsonNode::asInt);
         }
 
         double number(String name, double dflt) {
-            JsonNode v = root.get(name);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isNumber()) {
-                throw new ConfigException("field \"" + name + "\" must be a number, found " + v);
-            }
-            return v.asDouble();
+            return field(name, dflt, JsonNode::isNumber, "a number", JsonNode::asDouble);
         }
 
         String string(String name, String dflt) {
+            return field(name, dflt, JsonNode::isTextual, "a string", JsonNode::asText);
+        }
+
+        boolean bool(String name, boolean dflt) {
+            return field(name, dflt, JsonNode::isBoolean, "true or false", JsonNode::asBoolean);
+        }
+
+        /** {@code dflt} when the field is absent or null; else its value, if it is {@code expected}. */
+        private <T> T field(String name, T dflt, java.util.function.Predicate<JsonNode> is, String expected,
+                            java.util.function.Function<JsonNode, T> value) {
             JsonNode v = root.get(name);
             if (v == null || v.isNull()) {
                 return dflt;
             }
-            if (!v.isTextual()) {
-                throw new ConfigException("field \"" + name + "\" must be a string, found " + v);
+            if (!is.test(v)) {
+                throw new ConfigException("field \"" + name + "\" must be " + expected + ", found " + v);
             }
-            return v.asText();
-        }
-
-        boolean bool(String name) {
-            JsonNode v = root.get(name);
-            if (!v.isBoolean()) {
-                throw new ConfigException("field \"" + name + "\" must be true or false, found " + v);
-            }
-            return v.asBoolean();
+            return value.apply(v);
         }
     }
 }

@@ -118,6 +118,12 @@ class ConvBertConfigTest {
         Files.writeString(f, "{\"hidden_size\": \"big\"}");
         ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
         assertTrue(ex.getMessage().contains("field \"hidden_size\" must be an integer"), ex.getMessage());
+        Files.writeString(f, "{\"padding_invariant\": \"yes\"}");
+        ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
+        assertTrue(ex.getMessage().contains("field \"padding_invariant\" must be true or false, found \"yes\""), ex.getMessage());
+        Files.writeString(f, "{\"padding_invariant\": null, \"layer_norm_eps\": \"small\"}");
+        ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
+        assertTrue(ex.getMessage().contains("field \"layer_norm_eps\" must be a number, found \"small\""), ex.getMessage());
         Files.writeString(f, "{\"num_labels\": 3, \"id2label\": {\"0\": \"a\", \"1\": \"b\"}}");
         ex = assertThrows(ConfigException.class, () -> ConvBertConfig.read(f));
         assertTrue(ex.getMessage().contains("\"num_labels\" is 3 but id2label has 2"), ex.getMessage());
