@@ -12,7 +12,6 @@ import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.io.OutputPaths;
 import dev.convbert.core.predict.PaddedBatch;
 import dev.convbert.core.predict.Predictor;
-import dev.convbert.core.predict.PredictorProvider;
 import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.core.tokenize.Encoding;
 import dev.convbert.core.tokenize.TextPair;
@@ -64,26 +63,20 @@ public final class PredictCommand implements Callable<Integer> {
     boolean hiddenStates;
 
     @picocli.CommandLine.Mixin
-    DeviceOptions device = new DeviceOptions();
-
-    @picocli.CommandLine.Mixin
-    ModelOptions modelOptions = new ModelOptions();
-
-    @picocli.CommandLine.Mixin
-    BatchOptions batchOptions = new BatchOptions();
+    PredictorOptions options = new PredictorOptions();
 
     /** One input line, encoded. */
     private record Row(long[] ids, long[] types, long[] mask, boolean fromText, ObjectNode kept) {}
 
     @Override
     public Integer call() throws IOException {
-        int batchSize = batchOptions.batchSize();
-        Path model = modelOptions.model();
+        int batchSize = options.batchSize();
+        Path model = options.model();
         OutputPaths.requireNotAnInput("--output", output, input);
         ObjectMapper json = new ObjectMapper();
         long bytes = Files.size(input);
-        try (Predictor predictor = PredictorProvider.openAny(model, device.device())) {
-            ScoringModel scoring = ScoringModel.any(predictor, modelOptions.spec());
+        try (Predictor predictor = options.open()) {
+            ScoringModel scoring = ScoringModel.any(predictor, options.spec());
             boolean invariant = predictor.config().paddingInvariant();
             int limit = scoring.maxLength();
             AtomicFiles.write(output, out -> {

@@ -7,7 +7,6 @@ import dev.convbert.core.glue.GlueSubmission;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.BatchRunner;
 import dev.convbert.core.predict.Predictor;
-import dev.convbert.core.predict.PredictorProvider;
 import dev.convbert.core.predict.ScoringModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,24 +32,18 @@ public final class PredictGlueCommand implements Callable<Integer> {
     Path output;
 
     @picocli.CommandLine.Mixin
-    DeviceOptions device = new DeviceOptions();
-
-    @picocli.CommandLine.Mixin
-    ModelOptions modelOptions = new ModelOptions();
-
-    @picocli.CommandLine.Mixin
-    BatchOptions batchOptions = new BatchOptions();
+    PredictorOptions options = new PredictorOptions();
 
     @Override
     public Integer call() throws IOException {
-        Path model = modelOptions.model();
+        Path model = options.model();
         GlueTask t = glue.task();
         List<GlueTask> tasks = new ArrayList<>(List.of(t));
         if (t == GlueTask.MNLI && GlueReader.file(glue.dataDir(), GlueTask.AX, "test").toFile().isFile()) {
             tasks.add(GlueTask.AX);
         }
-        try (Predictor predictor = PredictorProvider.openAny(model, device.device())) {
-            ScoringModel scoring = ScoringModel.classifier(predictor, modelOptions.spec(), "GLUE predictions");
+        try (Predictor predictor = options.open()) {
+            ScoringModel scoring = ScoringModel.classifier(predictor, options.spec(), "GLUE predictions");
             if (predictor.config().numLabels() != t.trainingTask().numLabels()) {
                 throw new dev.convbert.core.InvalidInputException(model + ": has " + predictor.config().numLabels() + " labels but "
                         + t.glueName() + " needs " + t.trainingTask().numLabels() + "; is it the " + t.trainingTask().glueName() + " model?");
@@ -61,7 +54,7 @@ public final class PredictGlueCommand implements Callable<Integer> {
                     float[][] logits;
                     try (Progress progress = Progress.start(each.glueName() + " " + split.name(), rows.size(), "ex")) {
                         logits = BatchRunner.logits(predictor, BatchRunner.encode(scoring.tokenizer(), rows, scoring.maxLength()),
-                                batchOptions.batchSize(), progress);
+                                options.batchSize(), progress);
                     }
                     Path file = GlueSubmission.write(output, each, split.name(), rows, BatchRunner.predictions(each, logits));
                     System.out.println(file + ": " + rows.size() + " predictions");
