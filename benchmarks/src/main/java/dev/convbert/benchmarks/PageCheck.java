@@ -7,9 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
 import dev.convbert.core.io.AtomicFiles;
-import dev.convbert.core.predict.Predictor;
-import dev.convbert.core.tokenize.BertTokenizer;
-import dev.convbert.core.tokenize.Vocab;
+import dev.convbert.core.cli.ModelOptions;
+import dev.convbert.core.predict.ScoringModel;
 import dev.convbert.runtime.score.ExecutionProvider;
 import dev.convbert.runtime.score.OrtModel;
 import dev.convbert.runtime.serve.PredictionServer;
@@ -49,14 +48,11 @@ import java.util.concurrent.atomic.AtomicInteger;
                 + "save a screenshot and page-check.json. Needs Chromium (apt-get install chromium).",
         footer = "  convbert page-check --model export/sst2.onnx --output runs/page")
 public final class PageCheck implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "An exported .onnx with vocab.txt beside it.")
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelOptions modelOptions = new ModelOptions();
 
     @Option(names = "--output", required = true, description = "Directory for page.png and page-check.json.")
     Path output;
-
-    @Option(names = "--vocab", description = "vocab.txt (default: the one beside the model).")
-    Path vocab;
 
     @Option(names = "--browser", defaultValue = "/usr/bin/chromium", description = "Chromium or Chrome (default ${DEFAULT-VALUE}).")
     Path browser;
@@ -77,10 +73,12 @@ public final class PageCheck implements Callable<Integer> {
         }
         Files.createDirectories(output);
         ObjectNode report;
-        try (OrtModel m = OrtModel.open(model, ExecutionProvider.cpu());
-             PredictionServer server = PredictionServer.start(m, new BertTokenizer(Vocab.read(Predictor.textVocab(m, model, vocab))), ServerOptions.defaults()
-                     .withPort(0).withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", "")).withCard(m.card()))) {
-            report = drive("http://127.0.0.1:" + server.port() + "/");
+        try (OrtModel m = OrtModel.open(modelOptions.model(), ExecutionProvider.cpu())) {
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "the page");
+            ServerOptions options = ServerOptions.defaults().withPort(0).forModel(modelOptions.model(), m.card(), scoring.maxLength());
+            try (PredictionServer server = PredictionServer.start(m, scoring.tokenizer(), options)) {
+                report = drive("http://127.0.0.1:" + server.port() + "/");
+            }
         }
         AtomicFiles.writeString(output.resolve("page-check.json"),
                 json.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report) + "\n");

@@ -98,7 +98,8 @@ public final class ServeLoadTest implements Callable<Integer> {
             result.put("workers", workers);
             result.set("device", GpuInfo.describe(providerOptions.provider(), mapper));
             BertTokenizer tok = scoring.tokenizer();
-            var d = ServerOptions.defaults().withPassesAtOnce(workers).withMaxLength(scoring.maxLength());
+            var d = ServerOptions.defaults().withPassesAtOnce(workers)
+                    .forModel(modelOptions.model(), m.card(), scoring.maxLength());
             var steady = d.withPort(0).withTimeouts(30_000, 60_000).withHttpThreads(Math.max(d.httpThreads(), concurrency + 8));
             try (PredictionServer server = PredictionServer.start(m, tok, steady)) {
                 Phase p = run(server.port(), requests, concurrency);

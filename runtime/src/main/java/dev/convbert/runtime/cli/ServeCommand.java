@@ -109,10 +109,8 @@ public final class ServeCommand implements Callable<Integer> {
             var options = d.withHost(host).withPort(port).withBatching(maxBatch, maxWaitMs).withQueueCapacity(queue)
                     .withRequestLimits(maxBody, maxInputs, maxChars).withTimeouts(timeoutMs, d.maxTimeoutMs())
                     .withHttpThreads(maxConnections)
-                    .withMaxLength(length)
                     .withPassesAtOnce(passes)
-                    .withModelName(model.getFileName().toString().replaceFirst("\\.onnx$", ""))
-                    .withCard(m.card());
+                    .forModel(model, m.card(), length);
             CountDownLatch stop = new CountDownLatch(1);
             try (PredictionServer server = PredictionServer.start(m, scoring.tokenizer(), options)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -78,9 +78,13 @@ public record ServerOptions(String host, int port, int maxBatch, long maxWaitMs,
         return toBuilder().modelName(name).build();
     }
 
-    /** What the page and GET /v1/model show about the model (task, training-time metric, precision, …). */
-    public ServerOptions withCard(Map<String, String> modelCard) {
-        return toBuilder().card(modelCard).build();
+    /**
+     * Serving the export {@code file}: named after it ({@code sst2.onnx} → {@code sst2}), its card on the page and in
+     * the metadata, texts cut at {@code maxLength} (the model's trained length, as {@code ScoringModel} decides it).
+     */
+    public ServerOptions forModel(java.nio.file.Path file, Map<String, String> card, int maxLength) {
+        return toBuilder().modelName(file.getFileName().toString().replaceFirst("\\.onnx$", "")).card(card)
+                .maxLength(maxLength).build();
     }
 
     /**
@@ -89,11 +93,6 @@ public record ServerOptions(String host, int port, int maxBatch, long maxWaitMs,
      */
     public ServerOptions withPassesAtOnce(int n) {
         return toBuilder().passesAtOnce(n).build();
-    }
-
-    /** Texts are truncated to {@code tokens} (the model's positions bound it too). */
-    public ServerOptions withMaxLength(int tokens) {
-        return toBuilder().maxLength(tokens).build();
     }
 
     public ServerOptions withHttpThreads(int threads) {
