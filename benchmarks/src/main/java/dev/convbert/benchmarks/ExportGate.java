@@ -5,6 +5,7 @@ import dev.convbert.core.glue.GlueReader;
 import dev.convbert.core.glue.GlueTask;
 import dev.convbert.core.predict.ModelSpec;
 import dev.convbert.core.predict.ScoringModel;
+import dev.convbert.runtime.cli.GateOptions;
 import dev.convbert.runtime.score.AccuracyGate;
 import dev.convbert.runtime.score.GlueScorer;
 import dev.convbert.runtime.score.OrtModel;
@@ -21,15 +22,15 @@ final class ExportGate {
     private ExportGate() {
     }
 
-    /** Runs the gate on an opened export and records it under {@code into}; {@code tolerance} null: the default. */
-    static AccuracyGate run(OrtModel m, Path onnx, Path vocab, Path dataDir, GlueTask t, Double tolerance, ObjectNode into)
+    /** Runs the gate on an opened export and records it under {@code into}; the tolerance as {@code gateOptions} says for its precision. */
+    static AccuracyGate run(OrtModel m, Path onnx, Path vocab, Path dataDir, GlueTask t, GateOptions gateOptions, ObjectNode into)
             throws IOException {
         into.put("provider", m.provider());
         m.placement().ifPresent(v -> into.put("placement", v.summary()));
         String split = t.devSplits().get(0).name();
         int maxLength = ScoringModel.any(m, new ModelSpec(onnx, vocab, null)).maxLength();
         GlueScorer.Scored scored = GlueScorer.predict(m, vocab, dataDir, t, split, 32, maxLength, true);
-        AccuracyGate gate = AccuracyGate.of(m, scored.score(), tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
+        AccuracyGate gate = AccuracyGate.of(m, scored.score(), gateOptions.tolerance(m),
                 GlueReader.file(dataDir, t, split));
         System.out.println("accuracy gate (" + onnx.getFileName() + "): " + gate.report());
         into.put("model", onnx.getFileName().toString());

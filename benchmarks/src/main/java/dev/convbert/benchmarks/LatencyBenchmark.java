@@ -89,8 +89,8 @@ public final class LatencyBenchmark implements Callable<Integer> {
     @CommandLine.Mixin
     ProviderOptions providerOptions = new ProviderOptions();
 
-    @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default 0.001; 0.01 for ort-int8's export).")
-    Double tolerance;
+    @picocli.CommandLine.Mixin
+    dev.convbert.runtime.cli.GateOptions gateOptions = new dev.convbert.runtime.cli.GateOptions();
 
     @Option(names = "--far-cores-ns", defaultValue = "300",
             description = "A block measured when a cache line's round trip between this process's two threads takes longer "
@@ -246,7 +246,7 @@ public final class LatencyBenchmark implements Callable<Integer> {
     /** The dev accuracy gate on one export, recorded under {@code into}. */
     private AccuracyGate gate(Path onnx, ModelDir md, GlueTask t, ObjectNode into) throws Exception {
         try (OrtModel m = OrtModel.open(onnx, providerOptions.provider())) {
-            return ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, into);
+            return ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, gateOptions, into);
         }
     }
 

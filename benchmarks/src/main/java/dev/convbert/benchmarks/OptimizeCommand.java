@@ -100,9 +100,8 @@ public final class OptimizeCommand implements Callable<Integer> {
             + "intra-op threads (default on the CPU: 1, 2, 4 and 8 up to this process's threads; 1 on a GPU).")
     List<Integer> workers;
 
-    @Option(names = "--tolerance", description = "Accuracy-gate tolerance for every candidate (default per precision: "
-            + "0.001 float32, 0.005 float16, 0.01 int8).")
-    Double tolerance;
+    @picocli.CommandLine.Mixin
+    dev.convbert.runtime.cli.GateOptions gateOptions = new dev.convbert.runtime.cli.GateOptions();
 
     @CommandLine.Mixin
     TimingOptions timing = new TimingOptions();
@@ -242,7 +241,7 @@ public final class OptimizeCommand implements Callable<Integer> {
         ExecutionProvider p = c.provider(provider);
         ObjectNode gate = JSON.createObjectNode();
         try (OrtModel m = OrtModel.open(onnx, p)) {
-            AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, tolerance, gate);
+            AccuracyGate g = ExportGate.run(m, onnx, md.vocabFile(), glue.dataDir(), t, gateOptions, gate);
             gate.put("delta", g.delta());
         } catch (ScoringException | CommandFailedException e) {
             // a form this provider cannot run (nodes placed on the CPU, an operator it lacks) fails its gate, not the run
@@ -354,7 +353,7 @@ public final class OptimizeCommand implements Callable<Integer> {
                 + ", repeats " + timing.repeats + ", min " + timing.minSeconds + " s, max " + timing.maxRuns + " runs");
         f.put("workers", workerCounts.toString());
         f.put("candidates", candidates.stream().map(OptimizeCandidate::name).toList().toString());
-        f.put("tolerance", tolerance == null ? "default" : tolerance.toString());
+        f.put("tolerance", gateOptions.describe());
         f.put("settle_ms", timing.settleMs);
         return f;
     }

@@ -117,8 +117,8 @@ public final class SparkScoreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     BatchOptions batchOptions = new BatchOptions();
 
-    @Option(names = "--tolerance", description = "Accuracy-gate tolerance (default as score: 0.001 float32, 0.005 float16, 0.01 int8).")
-    Double tolerance;
+    @picocli.CommandLine.Mixin
+    dev.convbert.runtime.cli.GateOptions gateOptions = new dev.convbert.runtime.cli.GateOptions();
 
     @Option(names = "--submission-dir", description = "Where a test split's GLUE submission goes (default: OUTPUT/submission).")
     Path submissionDir;
@@ -286,7 +286,7 @@ public final class SparkScoreCommand implements Callable<Integer> {
                             : new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(out, "submission"), f.getFileName().toString()).toString());
                 } else {
                     GlueScore score = GlueScore.of(t, split, predictions, BatchRunner.gold(t, examples));
-                    AccuracyGate gate = AccuracyGate.of(m, score, tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m),
+                    AccuracyGate gate = AccuracyGate.of(m, score, gateOptions.tolerance(m),
                             GlueReader.file(dataDir, t, split));
                     console.println(score);
                     console.println("accuracy gate: " + gate.report());

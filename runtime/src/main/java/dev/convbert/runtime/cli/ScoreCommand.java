@@ -56,8 +56,8 @@ public final class ScoreCommand implements Callable<Integer> {
             + "Passes of short rows run faster side by side than one at a time on every core; the answers do not change.")
     Integer workers;
 
-    @Option(names = "--tolerance", description = "Allowed |Δ| against the training-time metric (default 0.001 float32, 0.005 float16, 0.01 int8).")
-    Double tolerance;
+    @CommandLine.Mixin
+    GateOptions gateOptions = new GateOptions();
 
     @CommandLine.Mixin
     ModelOptions modelOptions = new ModelOptions();
@@ -115,7 +115,7 @@ public final class ScoreCommand implements Callable<Integer> {
             m.placement().ifPresent(placement -> result.put("placement", placement.summary()));
             result.put("precision", m.metadata().getOrDefault("convbert.precision", "float32"));
             if (split.equals("dev")) {
-                double tol = tolerance != null ? tolerance : AccuracyGate.defaultTolerance(m);
+                double tol = gateOptions.tolerance(m);
                 for (GlueTask.Split s : t.devSplits()) {
                     if (!Files.isRegularFile(GlueReader.file(glue.dataDir(), t, s.name()))) {
                         throw new ScoringException(GlueReader.file(glue.dataDir(), t, s.name()) + ": missing");
