@@ -9,9 +9,9 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** {@code --output} of the benchmarks that print a table: the same results as JSON, when asked for. */
+/** {@code --output} of the measurements that print their results: the same results as JSON, when asked for. */
 final class ResultsOutput {
-    @Option(names = "--output", description = "Results JSON (default: none, the table is printed).")
+    @Option(names = "--output", description = "Results JSON (default: none, the results are only printed).")
     Path output;
 
     /** Writes {@code results} to --output, atomically; nothing without --output. */

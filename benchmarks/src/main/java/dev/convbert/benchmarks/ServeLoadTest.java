@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.CommandFailedException;
 import dev.convbert.core.cli.ExitCodes;
-import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.tokenize.BertTokenizer;
 import dev.convbert.core.cli.ModelOptions;
 import dev.convbert.core.predict.ScoringModel;
@@ -22,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,8 +73,8 @@ public final class ServeLoadTest implements Callable<Integer> {
             description = "Micro-batches at once, as serve --workers (default ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--output", description = "Results JSON (default: none, the summary is printed).")
-    Path output;
+    @picocli.CommandLine.Mixin
+    ResultsOutput output = new ResultsOutput();
 
     private static final String[] TEXTS = {
             "a gripping, beautifully shot film", "the plot is thin and the jokes fall flat",
@@ -121,11 +119,10 @@ public final class ServeLoadTest implements Callable<Integer> {
                 ok &= p.lost() == 0 && recovered;
             }
         }
-        if (output != null) {
-            AtomicFiles.writeString(output, mapper.writeValueAsString(result) + "\n");
-        }
+        output.write(result);
         if (!ok) {
-            throw new CommandFailedException("load test found errors or lost responses; see " + output);
+            throw new CommandFailedException("load test found errors or lost responses"
+                    + (output.output != null ? "; see " + output.output : "; see the summary above"));
         }
         return ExitCodes.OK;
     }
