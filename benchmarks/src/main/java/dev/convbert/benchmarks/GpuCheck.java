@@ -155,8 +155,8 @@ public final class GpuCheck implements Callable<Integer> {
         try (TaskModel m = TaskModel.load(dir, gpu)) {
             cuda = logits(m, in);
         }
-        double vsCpu = maxDiff(cpu, cuda);
-        double vsRef = maxDiff(cuda, in.f64("logits"));
+        double vsCpu = LogitDiff.max(cpu, cuda);
+        double vsRef = LogitDiff.max(cuda, in.f64("logits"));
         log.judge(check, "djl-forward " + set, vsCpu <= FLOAT32_TOLERANCE && vsRef <= FLOAT32_TOLERANCE,
                 Map.of("logits_max_abs_diff_vs_cpu", vsCpu, "logits_max_abs_diff_vs_reference", vsRef));
     }
@@ -222,7 +222,7 @@ public final class GpuCheck implements Callable<Integer> {
                 }
                 return true;
             });
-            double d = maxDiff(a, b);
+            double d = LogitDiff.max(a, b);
             check.put("provider", gpu.provider());
             gpu.placement().ifPresent(v -> check.put("placement", v.summary()));
             log.judge(check, name, finite && d <= (half ? FLOAT16_TOLERANCE : FLOAT32_TOLERANCE),
@@ -298,27 +298,6 @@ public final class GpuCheck implements Callable<Integer> {
 
     private void write(ObjectNode report) throws IOException {
         AtomicFiles.writeString(output.resolve("gpu-check.json"), json.writeValueAsString(report) + "\n");
-    }
-
-    private static double maxDiff(float[][] a, float[][] b) {
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
-            }
-        }
-        return max;
-    }
-
-    private static double maxDiff(float[][] a, double[] flat) {
-        double max = 0;
-        int w = a[0].length;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < w; j++) {
-                max = Math.max(max, Math.abs(a[i][j] - flat[i * w + j]));
-            }
-        }
-        return max;
     }
 
     private static float[][] logits(Predictor p, ReferenceData in) {

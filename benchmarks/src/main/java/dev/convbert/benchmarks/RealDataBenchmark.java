@@ -93,7 +93,7 @@ final class RealDataBenchmark {
                 mode.put("speedup", LatencyCell.median(rates[m]) / baseline);
                 mode.put("padded_tokens", paddedTokens(enc, modes.get(m).startsWith("sorted") ? "sorted" : modes.get(m), tokenBudget,
                         model.config().paddingInvariant()));
-                mode.put("max_abs_logit_diff_vs_baseline", maxDiff(logits[0], logits[m]));
+                mode.put("max_abs_logit_diff_vs_baseline", LogitDiff.max(logits[0], logits[m]));
                 mode.put("argmax_agreement_vs_baseline", agreement(logits[0], logits[m]));
             }
             row.put("real_tokens", enc.stream().mapToLong(Encoding::length).sum());
@@ -167,16 +167,6 @@ final class RealDataBenchmark {
             }
         }
         return md.toString();
-    }
-
-    private static double maxDiff(float[][] a, float[][] b) {
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int c = 0; c < a[i].length; c++) {
-                max = Math.max(max, Math.abs(a[i][c] - b[i][c]));
-            }
-        }
-        return max;
     }
 
     private static double agreement(float[][] a, float[][] b) {
