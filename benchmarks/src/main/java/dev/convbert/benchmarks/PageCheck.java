@@ -74,7 +74,7 @@ public final class PageCheck implements Callable<Integer> {
         Files.createDirectories(output);
         ObjectNode report;
         try (OrtModel m = OrtModel.open(modelOptions.model(), ExecutionProvider.cpu())) {
-            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "the page");
+            ScoringModel scoring = ScoringModel.classifier(m, modelOptions.spec(), "the model page");
             ServerOptions options = ServerOptions.defaults().withPort(0).forModel(modelOptions.model(), m.card(), scoring.maxLength());
             try (PredictionServer server = PredictionServer.start(m, scoring.tokenizer(), options)) {
                 report = drive("http://127.0.0.1:" + server.port() + "/");
