@@ -33,14 +33,4 @@ public final class ModelOptions {
     public Path model() {
         return model;
     }
-
-    /** The vocabulary given on the command line, or null (the model's own is used). */
-    public Path vocab() {
-        return vocab;
-    }
-
-    /** The --max-length given, or null (the model's trained length decides). */
-    public Integer maxLength() {
-        return maxLength;
-    }
 }
