@@ -30,10 +30,6 @@ public record SafeTensor(String name, DType dtype, long[] shape, ByteBuffer data
         return numel(shape);
     }
 
-    public int[] intShape() {
-        return Arrays.stream(shape).mapToInt(Math::toIntExact).toArray();
-    }
-
     /** The values as float32, widening F16/BF16 and narrowing F64; integer types are refused. */
     public float[] toFloats() {
         int n = Math.toIntExact(numel());

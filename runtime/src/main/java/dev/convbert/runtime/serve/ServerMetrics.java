@@ -129,10 +129,6 @@ public final class ServerMetrics {
         return rowsPredicted.sum();
     }
 
-    public long batchesExecuted() {
-        return batchesExecuted.sum();
-    }
-
     public Map<Integer, Long> batchSizeHistogram() {
         Map<Integer, Long> h = new TreeMap<>();
         batchSizes.forEach((k, v) -> h.put(k, v.sum()));

@@ -34,18 +34,6 @@ final class ConvBertEmbeddings extends HfBlock {
         return wordEmbeddings;
     }
 
-    EmbeddingTable positionEmbeddings() {
-        return positionEmbeddings;
-    }
-
-    EmbeddingTable tokenTypeEmbeddings() {
-        return tokenTypeEmbeddings;
-    }
-
-    LayerNormLayer layerNorm() {
-        return layerNorm;
-    }
-
     /** inputs: input_ids [B, L], token_type_ids [B, L] (int64) → [B, L, E]. */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -25,12 +25,8 @@ public final class ElectraPretraining extends HfBlock {
     private final LinearLayer genDense;
     private final LayerNormLayer genLayerNorm;
     private final Parameter lmBias;
-    private final ConvBertConfig discConfig;
-    private final ConvBertConfig genConfig;
 
     public ElectraPretraining(ConvBertConfig discConfig, ConvBertConfig genConfig) {
-        this.discConfig = discConfig;
-        this.genConfig = genConfig;
         ConvBertEmbeddings shared = new ConvBertEmbeddings(discConfig);
         discriminator = addChildBlock("discriminator", new ConvBertModel(discConfig, shared));
         Head disc = addChildBlock("discriminator_predictions", new Head());
@@ -49,14 +45,6 @@ public final class ElectraPretraining extends HfBlock {
 
     public ConvBertModel generator() {
         return generator;
-    }
-
-    public ConvBertConfig discriminatorConfig() {
-        return discConfig;
-    }
-
-    public ConvBertConfig generatorConfig() {
-        return genConfig;
     }
 
     /** Generator MLM logits at the gathered positions: hidden [B, N, gen_hidden] → [B, N, V], tied to word embeddings. */
