@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.convbert.core.config.ConvBertConfig;
+import dev.convbert.trainer.log.TrainingLog;
 import dev.convbert.core.io.AtomicFiles;
 import dev.convbert.core.modeldir.ModelDir;
 import dev.convbert.core.safetensors.SafeTensor;
@@ -76,14 +77,7 @@ record GpuTrainingChecks(Path output, TestdataOption testdata, int deviceId, Che
                     "--precision", precision)) {
                 return;
             }
-            List<JsonNode> rows = new ArrayList<>();
-            for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-                JsonNode row = JSON.readTree(line);
-                if (row.has("grad_norm")) {
-                    rows.add(row);
-                }
-            }
-            runs.add(rows);
+            runs.add(TrainingLog.steps(out));
         }
         double max = 0;
         long skipped = 0;
@@ -166,14 +160,7 @@ record GpuTrainingChecks(Path output, TestdataOption testdata, int deviceId, Che
                 "--save-every", Integer.toString(steps), "--device", devices)) {
             return null;
         }
-        List<JsonNode> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            JsonNode row = JSON.readTree(line);
-            if (row.has("grad_norm")) {
-                rows.add(row);
-            }
-        }
-        return rows;
+        return TrainingLog.steps(out);
     }
 
     private static boolean agree(List<JsonNode> a, List<JsonNode> b) {

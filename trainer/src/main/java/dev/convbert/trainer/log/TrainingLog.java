@@ -77,11 +77,7 @@ public final class TrainingLog implements AutoCloseable {
 
     /** One training step: JSONL always, the log file every {@code every} steps, the progress bar always. */
     public void step(ObjectNode record, String summary, boolean toLogFile) {
-        try {
-            metrics.println(json.writeValueAsString(record));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        record(record);
         if (toLogFile) {
             log.println(Instant.now() + " " + summary);
         }
@@ -95,6 +91,19 @@ public final class TrainingLog implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The per-step records (step, loss, lr, grad_norm, …) of the run in {@code outputDir}, in order. */
+    public static List<com.fasterxml.jackson.databind.JsonNode> steps(Path outputDir) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(outputDir.resolve("metrics.jsonl"))) {
+            com.fasterxml.jackson.databind.JsonNode row = json.readTree(line);
+            if (row.has("grad_norm")) {
+                steps.add(row);
+            }
+        }
+        return steps;
     }
 
     public static String fmt(String pattern, Object... args) {

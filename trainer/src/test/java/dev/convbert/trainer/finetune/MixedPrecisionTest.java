@@ -45,14 +45,7 @@ class MixedPrecisionTest {
     }
 
     static List<JsonNode> steps(Path out) throws IOException {
-        List<JsonNode> l = new ArrayList<>();
-        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            JsonNode n = JSON.readTree(line);
-            if (n.has("loss")) {
-                l.add(n);
-            }
-        }
-        return l;
+        return dev.convbert.trainer.log.TrainingLog.steps(out);
     }
 
     /**
